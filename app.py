@@ -1,0 +1,121 @@
+"""Herald: Twilio's Messages API on Chalice. Routes only: parse, call chalicelib, render."""
+
+import functools
+
+from chalice import Chalice, Response
+
+from chalicelib import auth, errors, forms, messages, storage
+
+app = Chalice(app_name="herald")
+
+ACCOUNT = "/2010-04-01/Accounts/{account_sid}"
+MESSAGES = ACCOUNT + "/Messages.json"
+# A path parameter must be a whole segment, so `{Sid}.json` is captured whole and split.
+MESSAGE = ACCOUNT + "/Messages/{sid_json}"
+# Content types are checked by forms.parse_body, so that a wrong one gets Twilio's error
+# JSON instead of Chalice's; and twilio-python sends a form Content-Type even on GET.
+ANY_CONTENT_TYPE = ["*/*"]
+EVERY_METHOD = ["GET", "POST", "PUT", "DELETE", "PATCH"]
+# Chalice has no greedy path parameter, so unknown paths are caught one depth at a time.
+UNKNOWN_PATH_DEPTHS = 9
+
+
+def json_response(status: int, body, headers: dict | None = None) -> Response:
+    return Response(
+        body=body,
+        status_code=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+def error_response(error: errors.TwilioError) -> Response:
+    return json_response(error.status, error.body(), error.headers)
+
+
+def twilio_errors(view):
+    """Turn every expected failure into Twilio's error JSON."""
+
+    @functools.wraps(view)
+    def handle(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except errors.TwilioError as error:
+            return error_response(error)
+        except storage.Throttled:
+            return error_response(errors.too_many_requests())
+        except storage.Unavailable:
+            return error_response(errors.service_unavailable())
+
+    return handle
+
+
+# Chalice answers some requests itself (wrong method, uncaught exception) with its own
+# body; rewrite those into Twilio's shape so every error a client sees is parseable.
+_CHALICE_ERRORS = {
+    405: lambda request: errors.method_not_allowed(request.method),
+    415: lambda request: errors.unsupported_media_type(request.headers.get("content-type", "")),
+}
+
+
+@app.middleware("http")
+def refuse_early_and_rewrite_errors(request, get_response):
+    body = request.raw_body if request.method in ("POST", "PUT", "PATCH") else b""
+    if body and len(body) > forms.MAX_BODY_BYTES:
+        return error_response(errors.payload_too_large(forms.MAX_BODY_BYTES))
+    response = get_response(request)
+    if response.status_code >= 400 and isinstance(response.body, dict) and "Code" in response.body:
+        make = _CHALICE_ERRORS.get(response.status_code, lambda _: errors.internal_error())
+        error = make(request)
+        headers = {k: v for k, v in response.headers.items() if k.lower() == "allow"}
+        return json_response(error.status, error.body(), {**error.headers, **headers})
+    return response
+
+
+def _authenticated(account_sid: str):
+    request = app.current_request
+    auth.authenticate(account_sid, request.headers.get("authorization"))
+    return request
+
+
+def _body_params(request) -> forms.Params:
+    return forms.parse_body(request.raw_body, request.headers.get("content-type"))
+
+
+@app.route(MESSAGES, methods=["GET", "POST"], content_types=ANY_CONTENT_TYPE)
+@twilio_errors
+def message_list(account_sid):
+    request = _authenticated(account_sid)
+    if request.method == "POST":
+        message = messages.create(account_sid, _body_params(request))
+        return json_response(201, message.to_json())
+    page = messages.list_page(account_sid, forms.from_multidict(request.query_params))
+    return json_response(200, page)
+
+
+@app.route(MESSAGE, methods=["GET", "POST", "PUT", "DELETE"], content_types=ANY_CONTENT_TYPE)
+@twilio_errors
+def message_instance(account_sid, sid_json):
+    request = _authenticated(account_sid)
+    if not sid_json.endswith(".json"):
+        raise errors.not_found(request.context.get("path", request.path))
+    sid = sid_json[: -len(".json")]
+    if request.method == "GET":
+        return json_response(200, messages.fetch(account_sid, sid).to_json())
+    if request.method == "DELETE":
+        messages.delete(account_sid, sid)
+        return Response(body="", status_code=204, headers={})
+    message = messages.update(account_sid, sid, _body_params(request))
+    return json_response(200, message.to_json())
+
+
+def _unknown_path(**_segments):
+    request = app.current_request
+    return error_response(errors.not_found(request.context.get("path", request.path)))
+
+
+for _depth in range(1, UNKNOWN_PATH_DEPTHS + 1):
+    _path = "".join(f"/{{p{i}}}" for i in range(_depth))
+    app.route(_path, methods=EVERY_METHOD, content_types=ANY_CONTENT_TYPE, name=f"unknown{_depth}")(
+        _unknown_path
+    )
+app.route("/", methods=EVERY_METHOD, content_types=ANY_CONTENT_TYPE, name="unknown0")(_unknown_path)

@@ -1,0 +1,52 @@
+"""Twilio-style resource identifiers.
+
+A Message Sid is `SM`/`MM` + 32 hex digits: 12 digits of the creation time in milliseconds,
+then 20 random ones. The hex part is the table's sort key, so keys sort by creation time and
+a newest-first page is a plain descending Query.
+"""
+
+import re
+import secrets
+import time
+
+MESSAGE_SID = re.compile(r"^(SM|MM)([0-9a-f]{32})$")
+ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}$")
+API_KEY_SID = re.compile(r"^SK[0-9a-f]{32}$")
+MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
+CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def message_sid(created_ms: int, has_media: bool = False) -> str:
+    prefix = "MM" if has_media else "SM"
+    return f"{prefix}{created_ms:012x}{secrets.token_hex(10)}"
+
+
+def message_key(sid: str) -> str | None:
+    """The sort key for a Message Sid, or None when the Sid is not one Herald could issue."""
+    match = MESSAGE_SID.match(sid)
+    return match.group(2) if match else None
+
+
+def created_ms_of(sid: str) -> int:
+    return int(sid[2:14], 16)
+
+
+def account_sid() -> str:
+    return "AC" + secrets.token_hex(16)
+
+
+def api_key_sid() -> str:
+    return "SK" + secrets.token_hex(16)
+
+
+def auth_token() -> str:
+    return secrets.token_hex(16)
+
+
+def api_key_secret() -> str:
+    # Twilio's secrets are 32 alphanumerics; token_urlsafe may add '-'/'_', so draw hex.
+    return secrets.token_hex(16)

@@ -1,0 +1,110 @@
+"""Fixtures: moto for DynamoDB, a fresh table and account per test, Chalice's test client."""
+
+import base64
+import os
+import socket
+from urllib.parse import urlencode
+
+import pytest
+
+# Never reach AWS: fake credentials and a fixed region, set before anything imports boto3.
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SESSION_TOKEN="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_REGION="us-east-1",
+    HERALD_TABLE_NAME="herald-test",
+)
+for _name in ("DYNAMODB_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"):
+    os.environ.pop(_name, None)
+
+from moto import mock_aws  # noqa: E402
+
+from chalicelib import admin, storage  # noqa: E402
+
+
+@pytest.fixture
+def aws():
+    with mock_aws():
+        storage.reset()
+        storage.ensure_table()
+        yield
+    storage.reset()
+
+
+@pytest.fixture
+def account(aws):
+    return admin.create_account()
+
+
+@pytest.fixture
+def other_account(aws):
+    return admin.create_account()
+
+
+def basic(username: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+class Api:
+    """Chalice's in-process client with Twilio's paths and auth filled in."""
+
+    def __init__(self, client, account_sid: str, auth_token: str):
+        self.client = client
+        self.account_sid = account_sid
+        self.auth = basic(account_sid, auth_token)
+
+    @property
+    def base(self) -> str:
+        return f"/2010-04-01/Accounts/{self.account_sid}"
+
+    def request(self, method, path, params=None, body=None, headers=None, auth=True):
+        headers = dict(headers or {})
+        if auth and "Authorization" not in headers:
+            headers["Authorization"] = self.auth if auth is True else auth
+        if params is not None:
+            body = urlencode(params, doseq=True)
+            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        return self.client.http.request(method, path, headers=headers, body=body or b"")
+
+    def create(self, **params):
+        return self.request("POST", self.base + "/Messages.json", params=params)
+
+    def fetch(self, sid):
+        return self.request("GET", f"{self.base}/Messages/{sid}.json")
+
+    def list(self, query=""):
+        return self.request("GET", f"{self.base}/Messages.json" + (f"?{query}" if query else ""))
+
+    def update(self, sid, method="POST", **params):
+        return self.request(method, f"{self.base}/Messages/{sid}.json", params=params)
+
+    def delete(self, sid):
+        return self.request("DELETE", f"{self.base}/Messages/{sid}.json")
+
+
+@pytest.fixture
+def chalice_client(aws):
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as client:
+        yield client
+
+
+@pytest.fixture
+def api(chalice_client, account):
+    return Api(chalice_client, account["account_sid"], account["auth_token"])
+
+
+@pytest.fixture
+def other_api(chalice_client, other_account):
+    return Api(chalice_client, other_account["account_sid"], other_account["auth_token"])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -1,0 +1,156 @@
+"""The official twilio-python SDK as a real consumer of a real `chalice local` process.
+
+The fixture starts an embedded DynamoDB (moto's server) and `chalice local` on free
+127.0.0.1 ports, and stops both when the module's tests are done.
+"""
+
+import os
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.rest import Client
+
+from devtools import server
+
+pytestmark = pytest.mark.server
+
+TO = "+14155550100"
+FROM = "+15005550006"
+
+
+@pytest.fixture(scope="module")
+def herald():
+    """(base_url, account) for a live server; everything it starts is stopped after."""
+    saved = dict(os.environ)
+    try:
+        with server.embedded_dynamodb() as endpoint:
+            env = server.server_environment(endpoint, embedded=True)
+            env["DYNAMODB_ENDPOINT_URL"] = endpoint
+            os.environ.update(env)
+            from chalicelib import admin, storage
+
+            storage.reset()
+            storage.ensure_table()
+            account = admin.create_account()
+            key = admin.create_key(account["account_sid"])
+            with server.chalice_local(server.free_port(), env, quiet=True) as url:
+                yield url, account, key
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        from chalicelib import storage
+
+        storage.reset()
+
+
+def client_for(url: str, username: str, password: str, account_sid: str | None = None) -> Client:
+    for name in ("TWILIO_EDGE", "TWILIO_REGION"):
+        os.environ.pop(name, None)
+    client = Client(username, password, account_sid=account_sid)
+    client.api.base_url = url
+    return client
+
+
+@pytest.fixture(scope="module")
+def client(herald):
+    url, account, _ = herald
+    return client_for(url, account["account_sid"], account["auth_token"])
+
+
+def test_create_fetch_redact_delete(client):
+    message = client.messages.create(to=TO, from_=FROM, body="Hello from the SDK")
+    assert message.sid.startswith("SM")
+    assert message.status == "queued"
+    assert message.body == "Hello from the SDK"
+    assert message.num_segments == "1"
+    assert isinstance(message.date_created, datetime)
+    assert message.date_sent == message.date_created
+
+    fetched = client.messages(message.sid).fetch()
+    assert fetched.sid == message.sid and fetched.to == TO
+
+    redacted = client.messages(message.sid).update(body="")
+    assert redacted.body == ""
+    assert client.messages(message.sid).delete() is True
+    with pytest.raises(TwilioRestException) as missing:
+        client.messages(message.sid).fetch()
+    assert missing.value.status == 404 and missing.value.code == 20404
+
+
+def test_list_and_stream_follow_pages_with_date_filters(client):
+    sent = {
+        client.messages.create(to="+14155550123", from_=FROM, body=f"m{i}").sid for i in range(7)
+    }
+    listed = client.messages.list(to="+14155550123", page_size=3)
+    assert {m.sid for m in listed} == sent and len(listed) == 7
+    streamed = list(client.messages.stream(to="+14155550123", page_size=2, limit=5))
+    assert len(streamed) == 5
+    today = datetime.now(UTC).date()
+    dated = client.messages.list(
+        to="+14155550123", date_sent_after=today, date_sent_before=today + timedelta(days=1)
+    )
+    assert {m.sid for m in dated} == sent
+    on_day = client.messages.list(to="+14155550123", date_sent=today, page_size=2)
+    assert {m.sid for m in on_day} == sent
+    assert client.messages.list(to="+14155550123", date_sent=date(2001, 1, 1)) == []
+    first_page = client.messages.page(to="+14155550123", page_size=3)
+    second_page = first_page.next_page()
+    first, second = [m.sid for m in first_page], [m.sid for m in second_page]
+    assert len(first) == len(second) == 3
+    assert set(first).isdisjoint(second)
+
+
+def test_schedule_and_cancel(client):
+    send_at = datetime.now(UTC) + timedelta(hours=1)
+    message = client.messages.create(
+        to=TO, from_=FROM, body="later", schedule_type="fixed", send_at=send_at
+    )
+    assert message.status == "scheduled" and message.date_sent is None
+    canceled = client.messages(message.sid).update(status="canceled")
+    assert canceled.status == "canceled"
+
+
+def test_media_message(client):
+    message = client.messages.create(to=TO, from_=FROM, media_url=["https://example.com/a.png"])
+    assert message.sid.startswith("MM") and message.num_media == "1"
+
+
+def test_api_key_authentication(herald):
+    url, account, key = herald
+    client = client_for(url, key["sid"], key["secret"], account_sid=account["account_sid"])
+    message = client.messages.create(to=TO, from_=FROM, body="via API key")
+    assert client.messages(message.sid).fetch().body == "via API key"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "code"),
+    [
+        ({"to": "nonsense", "from_": FROM, "body": "x"}, 400, 21211),
+        ({"to": TO, "from_": "+1", "body": "x"}, 400, 21212),
+        ({"to": TO, "from_": FROM}, 400, 21602),
+        ({"to": TO, "from_": FROM, "body": "x" * 1601}, 400, 21617),
+    ],
+)
+def test_bad_input_raises_twilio_rest_exception(client, kwargs, status, code):
+    with pytest.raises(TwilioRestException) as error:
+        client.messages.create(**kwargs)
+    assert error.value.status == status and error.value.code == code
+
+
+def test_wrong_credentials_raise_20003(herald):
+    url, account, _ = herald
+    client = client_for(url, account["account_sid"], "0" * 32)
+    with pytest.raises(TwilioRestException) as error:
+        client.messages.create(to=TO, from_=FROM, body="x")
+    assert error.value.status == 401 and error.value.code == 20003
+    # list pages go through Page.process_response, which wraps any non-200 itself
+    with pytest.raises(TwilioException, match="Unable to fetch page"):
+        client.messages.list(limit=1)
+
+
+def test_cancel_of_a_queued_message_raises_30409(client):
+    message = client.messages.create(to=TO, from_=FROM, body="now")
+    with pytest.raises(TwilioRestException) as error:
+        client.messages(message.sid).update(status="canceled")
+    assert error.value.code == 30409
