@@ -77,6 +77,11 @@ def _authenticated(account_sid: str):
     return request
 
 
+def _idempotency_key(request) -> str | None:
+    headers = request.headers
+    return headers.get("idempotency-key") or headers.get("i-twilio-idempotency-token")
+
+
 def _body_params(request) -> forms.Params:
     return forms.parse_body(request.raw_body, request.headers.get("content-type"))
 
@@ -86,8 +91,10 @@ def _body_params(request) -> forms.Params:
 def message_list(account_sid):
     request = _authenticated(account_sid)
     if request.method == "POST":
-        message = messages.create(account_sid, _body_params(request))
-        return json_response(201, message.to_json())
+        created = messages.create(account_sid, _body_params(request), _idempotency_key(request))
+        # A replayed create answers as the first one did: 201 and the same message.
+        headers = {"Idempotent-Replayed": "true"} if created.replayed else {}
+        return json_response(201, created.message.to_json(), headers)
     page = messages.list_page(account_sid, forms.from_multidict(request.query_params))
     return json_response(200, page)
 

@@ -36,8 +36,3 @@ def normalize_address(text: str, allow_alphanumeric: bool = False) -> str | None
     if allow_alphanumeric and ALPHANUMERIC_SENDER.match(text):
         return text
     return None
-
-
-def filter_key(text: str) -> str:
-    """What a To/From list filter matches: the normalised address when it is one."""
-    return normalize_address(text, allow_alphanumeric=True) or text

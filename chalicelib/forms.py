@@ -53,6 +53,8 @@ def _parse_json(raw: bytes) -> Params:
         raise errors.bad_parameter("A JSON body must be an object of parameters")
     params: Params = {}
     for name, value in document.items():
+        if not _is_encodable(name):
+            raise errors.bad_parameter("Parameter names must be valid UTF-8")
         values = value if isinstance(value, list) else [value]
         params[name] = [_scalar(name, v) for v in values]
     return params
@@ -62,10 +64,21 @@ def _scalar(name: str, value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
+        if not _is_encodable(value):
+            raise errors.bad_parameter(f"Parameter {name} holds an unpaired surrogate")
         return value
     if isinstance(value, int | float):
         return json.dumps(value)
     raise errors.bad_parameter(f"Parameter {name} must be a string, number or boolean")
+
+
+def _is_encodable(text: str) -> bool:
+    """JSON's \\ud800 escapes make strings that have no UTF-8 form and cannot be stored."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def from_multidict(multidict) -> Params:

@@ -4,12 +4,13 @@ Handlers hand in parsed parameters; this module validates them the way Twilio do
 to `storage` and returns Twilio's JSON. It never touches boto3.
 """
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from chalicelib.segments import count_segments
-
 from chalicelib import addresses, config, dates, delivery, errors, forms, paging, sids, storage
+from chalicelib.segments import count_segments
 
 API_VERSION = "2010-04-01"
 ACCOUNT_PATH = f"/{API_VERSION}/Accounts/{{account_sid}}"
@@ -44,6 +45,7 @@ CREATE_PARAMS = frozenset(
 UPDATE_PARAMS = frozenset({"Body", "Status"})
 LIST_FILTERS = ("To", "From", "DateSent", "DateSent<", "DateSent>")
 LIST_PARAMS = frozenset({*LIST_FILTERS, "PageSize", "Page", "PageToken"})
+NO_MATCH = "\x00no-such-address"
 
 
 @dataclass
@@ -168,7 +170,57 @@ class Message:
 # --- create -----------------------------------------------------------------------------
 
 
-def create(account_sid: str, params: forms.Params) -> Message:
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+MAX_IDEMPOTENCY_KEY = 255
+
+
+@dataclass
+class Created:
+    message: Message
+    replayed: bool = False
+
+
+def create(account_sid: str, params: forms.Params, idempotency_key: str | None = None) -> Created:
+    """Validate and store a new message.
+
+    With an idempotency key, a retry with the same parameters finds the first message
+    instead of making a second one (`replayed`), and the same key with other parameters
+    is refused; keys belong to the account and live IDEMPOTENCY_TTL_SECONDS.
+    """
+    message = _new_message(account_sid, params)
+    if idempotency_key is None:
+        storage.put_new_message(message.to_item())
+    else:
+        record = _idempotency_record(idempotency_key, params, message.created_ms)
+        earlier = storage.put_new_message_once(
+            message.to_item(), record, message.created_ms // 1000
+        )
+        if earlier is not None:
+            if earlier.get("request_digest") != record["request_digest"]:
+                raise errors.TwilioError(
+                    20001,
+                    "This idempotency key was already used with different parameters.",
+                    422,
+                )
+            return Created(Message.from_item(earlier["message"]), replayed=True)
+    delivery.submit(message)
+    return Created(message)
+
+
+def _idempotency_record(key: str, params: forms.Params, now_ms: int) -> dict:
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable() or not key.isascii():
+        raise errors.bad_parameter(
+            f"An idempotency key is 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII characters"
+        )
+    canonical = json.dumps(sorted(params.items()), ensure_ascii=False).encode()
+    return {
+        "sk": storage.IDEMPOTENCY_SK_PREFIX + hashlib.sha256(key.encode()).hexdigest(),
+        "request_digest": hashlib.sha256(canonical).hexdigest(),
+        storage.TTL_ATTRIBUTE: now_ms // 1000 + IDEMPOTENCY_TTL_SECONDS,
+    }
+
+
+def _new_message(account_sid: str, params: forms.Params) -> Message:
     forms.reject_unknown(params, CREATE_PARAMS)
     now = sids.now_ms()
     to = _recipient(params)
@@ -185,7 +237,7 @@ def create(account_sid: str, params: forms.Params) -> Message:
         status = "accepted"
     else:
         status = "queued"
-    message = Message(
+    return Message(
         account_sid=account_sid,
         sid=sids.message_sid(now, has_media=bool(media_urls)),
         to=to,
@@ -202,9 +254,6 @@ def create(account_sid: str, params: forms.Params) -> Message:
         send_at_ms=send_at_ms,
         options=options,
     )
-    storage.put_new_message(message.to_item())
-    delivery.submit(message)
-    return message
 
 
 def _recipient(params: forms.Params) -> str:
@@ -437,7 +486,7 @@ def list_page(account_sid: str, params: forms.Params) -> dict:
         storage.query_messages(
             query.index, query.hash_value, low, high, descending, page_size + 1, query.sent_only
         )
-        if low <= high
+        if low <= high and NO_MATCH not in query.hash_value
         else []
     )
     more = len(items) > page_size
@@ -482,8 +531,8 @@ def _integer(params: forms.Params, name: str, default: int, low: int, high: int)
 def _list_query(account_sid: str, params: forms.Params) -> ListQuery:
     filters = [(name, value) for name in LIST_FILTERS if (value := forms.single(params, name))]
     given = dict(filters)
-    to = addresses.filter_key(given["To"]) if "To" in given else None
-    from_ = addresses.filter_key(given["From"]) if "From" in given else None
+    to = _address_filter(given.get("To"))
+    from_ = _address_filter(given.get("From"))
     if to and from_:
         index, hash_value = storage.INDEX_BY_TO_FROM, f"{account_sid}|{to}|{from_}"
     elif to:
@@ -498,6 +547,14 @@ def _list_query(account_sid: str, params: forms.Params) -> ListQuery:
     low = f"{first_ms:012x}" + "0" * 32 if first_ms is not None else paging.LOWEST_KEY
     high = f"{last_ms:012x}" + "f" * 32 if last_ms is not None else paging.HIGHEST_KEY
     return ListQuery(index, hash_value, low, high, dated, filters)
+
+
+def _address_filter(text: str | None) -> str | None:
+    """What a To/From filter matches. Herald stores only valid, normalised addresses, so a
+    value that is not one matches nothing (NO_MATCH) and is never sent to DynamoDB."""
+    if text is None:
+        return None
+    return addresses.normalize_address(text, allow_alphanumeric=True) or NO_MATCH
 
 
 def _date_range(given: dict[str, str]) -> tuple[int | None, int | None]:

@@ -6,6 +6,7 @@ with another's:
     pk = AccountSid    sk = "#account"         the account and its hashed AuthToken
     pk = AccountSid    sk = "#key#SK…"         an API key and its hashed secret
     pk = AccountSid    sk = <32 hex of a Sid>  a Message (the hex sorts by creation time)
+    pk = AccountSid    sk = "#idem#<sha256>"   an Idempotency-Key and the message it made
 
 Lists read global secondary indexes whose sort key `lk` is the list order: 12 hex digits of
 the millisecond the message was sent (or created, while it is unsent) followed by the Sid's
@@ -17,12 +18,16 @@ Writes are conditional so that a race can never overwrite, resurrect or lose a m
 """
 
 import functools
+import time
 from dataclasses import dataclass
 
 from chalicelib import config
 
 ACCOUNT_SK = "#account"
 KEY_SK_PREFIX = "#key#"
+IDEMPOTENCY_SK_PREFIX = "#idem#"
+# Idempotency records carry an expiry in epoch seconds; DynamoDB's TTL deletes them later.
+TTL_ATTRIBUTE = "expires_at"
 
 # Index name -> hash-key attribute. All of them sort on LIST_SORT_KEY.
 LIST_SORT_KEY = "lk"
@@ -37,9 +42,12 @@ LIST_INDEXES = {
     INDEX_BY_TO_FROM: "to_from_key",
 }
 
-# The API actions this module calls; the deploy templates grant exactly these.
+# The IAM actions the request path needs; the deploy templates grant exactly these.
+# TransactWriteItems has no action of its own: IAM checks a PutItem for each item in it.
 ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query")
-ADMIN_ACTIONS = ("CreateTable", "DescribeTable")
+ADMIN_ACTIONS = ("CreateTable", "DescribeTable", "UpdateTimeToLive")
+# Client errors that callers handle themselves rather than as an outage.
+_PASSED_THROUGH = {"ConditionalCheckFailedException", "TransactionCanceledException"}
 
 RETRYABLE_THROTTLES = {
     "ProvisionedThroughputExceededException",
@@ -114,7 +122,7 @@ def _client():
         endpoint_url=settings.endpoint_url,
         region_name=settings.region,
         config=Config(
-            retries={"mode": "standard", "max_attempts": 3},
+            retries={"mode": "standard", "total_max_attempts": 3},
             connect_timeout=2,
             read_timeout=5,
         ),
@@ -135,11 +143,13 @@ def _table() -> str:
 def _call(operation: str, **kwargs) -> dict:
     from botocore.exceptions import BotoCoreError, ClientError
 
+    if "TransactItems" not in kwargs:
+        kwargs["TableName"] = _table()
     try:
-        return getattr(_client(), operation)(TableName=_table(), **kwargs)
+        return getattr(_client(), operation)(**kwargs)
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
-        if code == "ConditionalCheckFailedException":
+        if code in _PASSED_THROUGH:
             raise
         if code in RETRYABLE_THROTTLES:
             raise Throttled(code) from error
@@ -229,6 +239,10 @@ def ensure_table() -> bool:
     client.get_waiter("table_exists").wait(
         TableName=_table(), WaiterConfig={"Delay": 1, "MaxAttempts": 60}
     )
+    client.update_time_to_live(
+        TableName=_table(),
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
+    )
     return True
 
 
@@ -296,6 +310,63 @@ def put_new_message(item: dict) -> None:
         if _is_condition_failure(error):
             raise Exists(item["sk"]) from error
         raise
+
+
+def put_new_message_once(item: dict, record: dict, now_s: int) -> dict | None:
+    """Store a new message with its idempotency record, atomically, in one round trip.
+
+    `record` holds the record's key (`sk`), `request_digest` and `expires_at`. When a live
+    record already holds that key, nothing is written and that record is returned, so a
+    retried create finds the first one's message however many retries race each other.
+    """
+    from botocore.exceptions import ClientError
+
+    record_item = {"pk": item["pk"], **record, "message": item}
+    request = {
+        "TransactItems": [
+            {
+                "Put": {
+                    "TableName": _table(),
+                    "Item": _to_attrs(record_item),
+                    "ConditionExpression": "attribute_not_exists(pk) OR #exp < :now",
+                    "ExpressionAttributeNames": {"#exp": TTL_ATTRIBUTE},
+                    "ExpressionAttributeValues": {":now": {"N": str(now_s)}},
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": _table(),
+                    "Item": _to_attrs(item),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+    }
+    for attempt in range(4):
+        try:
+            _call("transact_write_items", **request)
+            return None
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons") or []
+            first, second = [*reasons, {}, {}][:2]
+            if first.get("Code") == "ConditionalCheckFailed":
+                if first.get("Item"):
+                    return _from_attrs(first["Item"])
+                existing = _get(item["pk"], record["sk"])
+                if existing is not None:
+                    return existing
+            elif second.get("Code") == "ConditionalCheckFailed":
+                raise Exists(item["sk"]) from error
+            # TransactionConflict: a concurrent retry holds the record; it will have
+            # committed or failed in a moment.
+            time.sleep(0.02 * (attempt + 1))
+    existing = _get(item["pk"], record["sk"])
+    if existing is None:
+        raise Unavailable("TransactionConflict")
+    return existing
 
 
 def get_message(account_sid: str, sort_key: str) -> dict | None:

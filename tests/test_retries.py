@@ -1,0 +1,185 @@
+"""Retry-safe create (Idempotency-Key) and DynamoDB faults: throttling, outages, no partial
+writes, bounded client retries."""
+
+import hashlib
+import json
+import threading
+
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from chalicelib import messages, storage
+
+FROM = "+15005550006"
+TO = "+14155550100"
+PARAMS = {"To": TO, "From": FROM, "Body": "once"}
+
+
+def body(response):
+    return json.loads(response.body)
+
+
+def create_with(api, key, header="Idempotency-Key", **params):
+    return api.request(
+        "POST",
+        api.base + "/Messages.json",
+        params={**PARAMS, **params},
+        headers={header: key},
+    )
+
+
+def listed(api):
+    return [m["sid"] for m in body(api.list())["messages"]]
+
+
+@pytest.mark.parametrize("header", ["Idempotency-Key", "I-Twilio-Idempotency-Token"])
+def test_a_retried_create_returns_the_original_message(api, header):
+    first = create_with(api, "order-42", header)
+    again = create_with(api, "order-42", header)
+    assert first.status_code == again.status_code == 201
+    assert body(again) == body(first)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert listed(api) == [body(first)["sid"]]
+
+
+def test_different_keys_make_different_messages(api):
+    a = body(create_with(api, "k1"))["sid"]
+    b = body(create_with(api, "k2"))["sid"]
+    assert a != b and sorted(listed(api)) == sorted([a, b])
+
+
+def test_the_same_key_with_other_parameters_is_refused(api):
+    create_with(api, "k")
+    response = create_with(api, "k", Body="different")
+    assert response.status_code == 422
+    assert body(response)["code"] == 20001
+    assert len(listed(api)) == 1
+
+
+def test_keys_are_scoped_to_the_account(api, other_api):
+    mine = body(create_with(api, "shared-key"))["sid"]
+    theirs = body(create_with(other_api, "shared-key"))["sid"]
+    assert mine != theirs
+    assert listed(other_api) == [theirs]
+
+
+def test_an_expired_key_makes_a_new_message(api, monkeypatch):
+    first = body(create_with(api, "k"))["sid"]
+    real = messages.sids.now_ms
+    day_later = messages.IDEMPOTENCY_TTL_SECONDS * 1000 + 5_000
+    monkeypatch.setattr(messages.sids, "now_ms", lambda: real() + day_later)
+    second = body(create_with(api, "k"))["sid"]
+    assert second != first
+
+
+@pytest.mark.parametrize("key", ["x" * 256, "caf\u00e9", "tab\there"])
+def test_malformed_keys_are_refused(api, key):
+    response = api.request(
+        "POST",
+        api.base + "/Messages.json",
+        params=PARAMS,
+        headers={"Idempotency-Key": key.encode("utf-8").decode("latin-1")},
+    )
+    assert response.status_code == 400 and body(response)["code"] == 20001
+
+
+def test_concurrent_retries_make_one_message(api):
+    results, failures = [], []
+
+    def retry():
+        try:
+            created = messages.create(
+                api.account_sid, {k: [v] for k, v in PARAMS.items()}, "racing-key"
+            )
+            results.append(created)
+        except Exception as error:  # collected and asserted below
+            failures.append(error)
+
+    threads = [threading.Thread(target=retry) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert len({created.message.sid for created in results}) == 1
+    assert sum(not created.replayed for created in results) == 1
+    assert len(listed(api)) == 1
+
+
+# --- faults -----------------------------------------------------------------------------
+
+
+def inject(operation: str, code: str, status: int = 400, times: int = 100):
+    """Answer the next `times` HTTP attempts of `operation` with a DynamoDB error, inside
+    botocore's retry loop, so the client's own retries are exercised too."""
+    attempts = {"n": 0}
+
+    def respond(request, **_):
+        if attempts["n"] >= times:
+            return None
+        attempts["n"] += 1
+        # botocore emits before-send to every handler: point this attempt somewhere moto's
+        # own handler does not serve, so the failed attempt really writes nothing.
+        request.url = "http://fault-injected.invalid/"
+        payload = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}"}).encode()
+        return AWSResponse(request.url, status, {"x-amzn-ErrorType": code}, _Raw(payload))
+
+    storage._client().meta.events.register_first(f"before-send.dynamodb.{operation}", respond)
+    return attempts
+
+
+class _Raw:
+    def __init__(self, data: bytes):
+        self._data = data
+
+    def stream(self, **_):
+        yield self._data
+
+    def read(self, *_):
+        return self._data
+
+
+def test_throttling_answers_429_with_retry_after_and_writes_nothing(api):
+    attempts = inject("PutItem", "ProvisionedThroughputExceededException")
+    response = api.create(**PARAMS)
+    assert response.status_code == 429
+    assert body(response)["code"] == 20429
+    assert int(response.headers["Retry-After"]) >= 1
+    assert attempts["n"] == 3  # standard retry mode, bounded at 3 attempts
+    assert listed(api) == []
+
+
+def test_a_throttled_idempotent_create_leaves_no_partial_write(api):
+    attempts = inject("TransactWriteItems", "ThrottlingException", times=3)
+    response = create_with(api, "k")
+    assert response.status_code == 429 and attempts["n"] == 3
+    assert listed(api) == []
+    record_key = storage.IDEMPOTENCY_SK_PREFIX + hashlib.sha256(b"k").hexdigest()
+    assert storage.get_message(api.account_sid, record_key) is None
+    # the client's retry then goes through as a first create, not a replay
+    retried = create_with(api, "k")
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
+    assert storage.get_message(api.account_sid, record_key) is not None
+
+
+def test_a_transient_fault_is_retried_and_succeeds(api):
+    attempts = inject("PutItem", "ProvisionedThroughputExceededException", times=2)
+    response = api.create(**PARAMS)
+    assert response.status_code == 201
+    assert attempts["n"] == 2
+    assert len(listed(api)) == 1
+
+
+def test_a_dynamodb_outage_answers_503_not_a_traceback(api):
+    inject("Query", "InternalServerError", status=500)
+    response = api.list()
+    assert response.status_code == 503
+    data = body(response)
+    assert set(data) == {"code", "message", "more_info", "status"} and data["status"] == 503
+    assert "Retry-After" in response.headers
+
+
+def test_client_retries_are_bounded_and_standard():
+    retries = storage._client.__wrapped__().meta.config.retries
+    assert retries == {"mode": "standard", "total_max_attempts": 3}
