@@ -38,8 +38,12 @@ def configured_endpoint() -> str | None:
 @contextlib.contextmanager
 def embedded_dynamodb():
     """moto's DynamoDB on a free loopback port, in this process; yields its URL."""
+    import logging
+
     from moto.server import ThreadedMotoServer
 
+    # One werkzeug line per DynamoDB call would bury chalice local's request log.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
