@@ -1,1 +1,1 @@
-"""Herald\x27s domain: everything app.py routes to."""
+"""Herald's domain: everything app.py routes to."""
