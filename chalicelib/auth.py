@@ -7,7 +7,6 @@ dummy digest so both branches do the same work.
 """
 
 import base64
-import binascii
 import hashlib
 import hmac
 
@@ -28,7 +27,7 @@ def parse_basic(header: str | None) -> tuple[str, str] | None:
         return None
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError):  # binascii.Error, or non-ASCII input
         return None
     username, sep, password = decoded.partition(":")
     if not sep:

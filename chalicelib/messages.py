@@ -332,7 +332,7 @@ def _options(params: forms.Params) -> dict:
     for name in INTEGER_PARAMS.keys() & params.keys():
         low, high = INTEGER_PARAMS[name]
         value = forms.single(params, name)
-        if value is None or not value.isdigit() or not low <= int(value) <= high:
+        if value is None or not _is_decimal(value) or not low <= int(value) <= high:
             raise errors.bad_parameter(f"{name} must be an integer from {low} to {high}")
         options[name] = value
     if "StatusCallback" in params:
@@ -374,7 +374,7 @@ def _schedule(params: forms.Params, now_ms: int) -> int | None:
         raise errors.TwilioError(35111, "SendAt is required to schedule a message.")
     try:
         send_at_ms = dates.to_ms(dates.parse_instant(send_at))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise errors.TwilioError(35111, f"SendAt is not an ISO 8601 datetime: {send_at}") from None
     ahead_s = (send_at_ms - now_ms) / 1000
     if not SCHEDULE_MIN_SECONDS < ahead_s <= SCHEDULE_MAX_SECONDS:
@@ -519,11 +519,16 @@ def list_page(account_sid: str, params: forms.Params) -> dict:
     )
 
 
+def _is_decimal(text: str) -> bool:
+    # str.isdigit() alone admits '²' and other digits int() refuses.
+    return text.isascii() and text.isdigit()
+
+
 def _integer(params: forms.Params, name: str, default: int, low: int, high: int) -> int:
     value = forms.single(params, name)
     if value is None or value == "":
         return default
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not _is_decimal(value) or not low <= int(value) <= high:
         raise errors.bad_parameter(f"{name} must be an integer from {low} to {high}")
     return int(value)
 

@@ -245,3 +245,16 @@ def test_oversized_body_is_refused_before_any_work(api):
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert error_of(response) == (413, 20001)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"ValidityPeriod": "\u00b2"},
+        {"Attempt": "\u0663"},
+        {"ScheduleType": "fixed", "SendAt": "0001-01-01T00:00:00+01:00"},
+    ],
+)
+def test_odd_digits_and_dates_are_400_not_500(api, extra):
+    status, code = error_of(api.create(To=TO, From=FROM, Body="x", **extra))
+    assert status == 400 and code in (20001, 35111, 35114)

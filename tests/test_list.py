@@ -273,3 +273,8 @@ def test_sdk_style_form_content_type_on_get_is_accepted(api):
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )  # fmt: skip
     assert response.status_code == 200
+
+
+def test_non_ascii_digits_in_page_size_are_400(api):
+    response = api.list("PageSize=%C2%B2")
+    assert response.status_code == 400 and body(response)["code"] == 20001

@@ -265,3 +265,8 @@ def test_wrong_methods_are_405_with_twilio_json(api, method, path):
     response = api.request(method, api.base + path)
     assert error_of(response) == (405, 20004)
     assert "Allow" in response.headers
+
+
+def test_non_ascii_authorization_is_401_not_500(api):
+    response = api.request("GET", api.base + "/Messages.json", auth="Basic \u00e9\u00e9\u00e9")
+    assert error_of(response) == (401, 20003)
