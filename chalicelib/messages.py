@@ -188,26 +188,47 @@ def create(account_sid: str, params: forms.Params, idempotency_key: str | None =
     is refused; keys belong to the account and live IDEMPOTENCY_TTL_SECONDS.
     """
     message = _new_message(account_sid, params)
-    if idempotency_key is None:
-        storage.put_new_message(message.to_item())
-    else:
-        record = _idempotency_record(idempotency_key, params, message.created_ms)
-        earlier = storage.put_new_message_once(
-            message.to_item(), record, message.created_ms // 1000
-        )
-        if earlier is not None:
-            if earlier.get("request_digest") != record["request_digest"]:
-                raise errors.TwilioError(
-                    20001,
-                    "This idempotency key was already used with different parameters.",
-                    422,
-                )
-            return Created(Message.from_item(earlier["message"]), replayed=True)
+    record = _idempotency_record(idempotency_key, params, message.created_ms)
+    earlier = _store(message, record)
+    if earlier is not None:
+        if earlier.get("request_digest") != record["request_digest"]:
+            raise errors.TwilioError(
+                20001,
+                "This idempotency key was already used with different parameters.",
+                422,
+            )
+        return Created(Message.from_item(earlier["message"]), replayed=True)
     delivery.submit(message)
     return Created(message)
 
 
-def _idempotency_record(key: str, params: forms.Params, now_ms: int) -> dict:
+SID_ATTEMPTS = 3
+
+
+def _store(message: Message, record: dict | None) -> dict | None:
+    """Store a new message (with its idempotency record); the earlier record, if any.
+
+    80 random bits per millisecond make a Sid collision all but impossible; should one
+    happen, the conditional put keeps the first message and this one takes a new Sid.
+    """
+    for attempt in range(SID_ATTEMPTS):
+        try:
+            if record is None:
+                storage.put_new_message(message.to_item())
+                return None
+            return storage.put_new_message_once(
+                message.to_item(), record, message.created_ms // 1000
+            )
+        except storage.Exists:
+            if attempt == SID_ATTEMPTS - 1:
+                raise storage.Unavailable("Sid collision") from None
+            message.sid = sids.message_sid(message.created_ms, has_media=bool(message.media_urls))
+    return None
+
+
+def _idempotency_record(key: str | None, params: forms.Params, now_ms: int) -> dict | None:
+    if key is None:
+        return None
     if not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable() or not key.isascii():
         raise errors.bad_parameter(
             f"An idempotency key is 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII characters"

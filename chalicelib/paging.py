@@ -51,6 +51,10 @@ def decode(token: str, scope: str, secret: bytes) -> Cursor:
         raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
     except (binascii.Error, ValueError):
         raise invalid_token() from None
+    # One spelling per token: base64 also reads '+' and '/' and ignores the last
+    # character's spare bits, so an edited token could otherwise still decode.
+    if base64.urlsafe_b64encode(raw).decode().rstrip("=") != payload:
+        raise invalid_token()
     key, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
     if len(key) * 2 != KEY_HEX_DIGITS or not hmac.compare_digest(
         mac, _mac(secret, direction, key, scope)

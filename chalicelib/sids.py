@@ -9,11 +9,12 @@ import re
 import secrets
 import time
 
-MESSAGE_SID = re.compile(r"^(SM|MM)([0-9a-f]{32})$")
-ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}$")
-API_KEY_SID = re.compile(r"^SK[0-9a-f]{32}$")
-MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
-CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
+# \Z, not $: `$` also matches before a trailing newline.
+MESSAGE_SID = re.compile(r"^(SM|MM)([0-9a-f]{32})\Z")
+ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}\Z")
+API_KEY_SID = re.compile(r"^SK[0-9a-f]{32}\Z")
+MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}\Z")
+CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}\Z")
 
 
 def now_ms() -> int:

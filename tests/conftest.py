@@ -3,6 +3,8 @@
 import base64
 import os
 import socket
+import sys
+import threading
 from urllib.parse import urlencode
 
 import pytest
@@ -20,6 +22,7 @@ for _name in ("DYNAMODB_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOIN
     os.environ.pop(_name, None)
 
 from moto import mock_aws  # noqa: E402
+from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
 
 from chalicelib import admin, storage  # noqa: E402
 
@@ -31,6 +34,30 @@ def aws():
         storage.ensure_table()
         yield
     storage.reset()
+
+
+@pytest.fixture
+def atomic_moto(aws, monkeypatch):
+    """moto with each request applied atomically, as DynamoDB applies them.
+
+    moto checks a condition and applies the write as separate steps with no lock (and a
+    cancelled transaction restores a copy of the whole table), so racing threads can both
+    pass one condition. One request at a time is what DynamoDB guarantees, and no more: a
+    read-then-write gap in Herald stays open to the other threads.
+    """
+    lock = threading.Lock()
+    real = BotocoreStubber.process_request
+
+    def one_request_at_a_time(self, request):
+        with lock:
+            return real(self, request)
+
+    monkeypatch.setattr(BotocoreStubber, "process_request", one_request_at_a_time)
+    # Switch threads often, so that their calls interleave as much as possible.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    yield
+    sys.setswitchinterval(interval)
 
 
 @pytest.fixture

@@ -84,7 +84,7 @@ def test_malformed_keys_are_refused(api, key):
     assert response.status_code == 400 and body(response)["code"] == 20001
 
 
-def test_concurrent_retries_make_one_message(api):
+def test_concurrent_retries_make_one_message(api, atomic_moto):
     results, failures = [], []
 
     def retry():
@@ -183,3 +183,17 @@ def test_a_dynamodb_outage_answers_503_not_a_traceback(api):
 def test_client_retries_are_bounded_and_standard():
     retries = storage._client.__wrapped__().meta.config.retries
     assert retries == {"mode": "standard", "total_max_attempts": 3}
+
+
+def test_a_sid_collision_takes_a_new_sid_and_keeps_the_first_message(api, monkeypatch):
+    first = body(api.create(**PARAMS))["sid"]
+    real = messages.sids.message_sid
+    issued = iter([first])
+    monkeypatch.setattr(
+        messages.sids, "message_sid", lambda *a, **k: next(issued, None) or real(*a, **k)
+    )
+    second = api.create(**{**PARAMS, "Body": "second"})
+    assert second.status_code == 201
+    assert body(second)["sid"] != first
+    assert body(api.fetch(first))["body"] == "once"
+    assert body(api.fetch(body(second)["sid"]))["body"] == "second"
