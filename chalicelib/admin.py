@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "create-account":
-            storage.ensure_table()
+            # No table is created here: a mistyped HERALD_TABLE_NAME against AWS would make
+            # one without the deploy template's protections. `create-table` is explicit.
             result = create_account(args.account_sid, args.auth_token)
         elif args.command == "create-key":
             result = create_key(args.account_sid)
@@ -75,7 +76,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             result = {"created": storage.ensure_table()}
     except (ValueError, storage.Unavailable, storage.Throttled) as error:
-        print(f"error: {error}", file=sys.stderr)
+        hint = (
+            " (does the table exist? see create-table)"
+            if isinstance(error, storage.Unavailable)
+            else ""
+        )
+        print(f"error: {error}{hint}", file=sys.stderr)
         return 1
     print(json.dumps(result))
     return 0

@@ -1,0 +1,64 @@
+"""The admin command: credentials printed once, stored only as hashes, usable at once."""
+
+import json
+
+from chalicelib import admin, auth, storage
+from tests.conftest import basic
+
+
+def run(capsys, *argv):
+    code = admin.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_create_account_prints_credentials_once_and_stores_only_a_hash(aws, capsys):
+    code, out, _ = run(capsys, "create-account")
+    assert code == 0
+    created = json.loads(out)
+    assert set(created) == {"account_sid", "auth_token"}
+    stored = storage.get_account(created["account_sid"])
+    assert created["auth_token"] not in json.dumps(stored)
+    assert stored["token_hash"] == auth.hash_secret(created["auth_token"])
+
+
+def test_create_account_with_fixed_credentials(aws, capsys):
+    sid, token = "AC" + "1" * 32, "2" * 32
+    code, out, _ = run(capsys, "create-account", "--account-sid", sid, "--auth-token", token)
+    assert code == 0 and json.loads(out) == {"account_sid": sid, "auth_token": token}
+    auth.authenticate(
+        sid, "Basic " + __import__("base64").b64encode(f"{sid}:{token}".encode()).decode()
+    )
+
+
+def test_bad_fixed_credentials_are_refused(aws, capsys):
+    code, out, err = run(capsys, "create-account", "--account-sid", "ACnope")
+    assert code == 1 and out == "" and "AccountSid" in err
+
+
+def test_create_and_revoke_key(aws, capsys):
+    account = admin.create_account()
+    code, out, _ = run(capsys, "create-key", account["account_sid"])
+    key = json.loads(out)
+    assert code == 0 and key["sid"].startswith("SK") and len(key["secret"]) == 32
+    assert storage.get_api_key(account["account_sid"], key["sid"])["revoked"] is False
+    code, out, _ = run(capsys, "revoke-key", account["account_sid"], key["sid"])
+    assert code == 0 and json.loads(out) == {"sid": key["sid"], "revoked": True}
+    assert storage.get_api_key(account["account_sid"], key["sid"])["revoked"] is True
+
+
+def test_key_for_a_missing_account_is_refused(aws, capsys):
+    code, out, err = run(capsys, "create-key", "AC" + "3" * 32)
+    assert code == 1 and out == "" and "no such account" in err
+
+
+def test_create_account_never_creates_a_table(aws, capsys, monkeypatch):
+    monkeypatch.setenv("HERALD_TABLE_NAME", "misspelt-table")
+    storage.reset()
+    code, out, err = run(capsys, "create-account")
+    assert code == 1 and out == "" and "create-table" in err
+    code, out, _ = run(capsys, "create-table")
+    assert code == 0 and json.loads(out) == {"created": True}
+    code, out, _ = run(capsys, "create-account")
+    assert code == 0
+    storage.reset()
