@@ -47,7 +47,8 @@ def parse_form(raw: bytes) -> Params:
 def _parse_json(raw: bytes) -> Params:
     try:
         document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        # RecursionError: arrays or objects nested past the parser's depth limit.
         raise errors.bad_parameter(f"Malformed JSON body: {error}") from None
     if not isinstance(document, dict):
         raise errors.bad_parameter("A JSON body must be an object of parameters")
