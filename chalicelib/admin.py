@@ -14,6 +14,8 @@ import json
 import re
 import sys
 
+from botocore.exceptions import ClientError
+
 from chalicelib import auth, sids, storage
 
 AUTH_TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -75,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             result = revoke_key(args.account_sid, args.key_sid)
         else:
             result = {"created": storage.ensure_table()}
-    except (ValueError, storage.Unavailable, storage.Throttled) as error:
+    except (ValueError, storage.Unavailable, storage.Throttled, ClientError) as error:
         hint = (
             " (does the table exist? see create-table)"
             if isinstance(error, storage.Unavailable)

@@ -158,11 +158,17 @@ def _call(operation: str, **kwargs) -> dict:
         raise Unavailable(type(error).__name__) from error
 
 
-def _condition_failed(error: Exception) -> dict | None:
-    """The old item returned with a failed condition, or None when there was none."""
+def _condition_failed(error: Exception, account_sid: str, sort_key: str) -> dict | None:
+    """The item a failed condition saw, or None when there was none.
+
+    DynamoDB returns it with the error (ReturnValuesOnConditionCheckFailure), so the
+    usual refusal costs no extra call. Some servers (dynalite) ignore that parameter; then,
+    and when the item is truly missing, one consistent read tells "missing" from "wrong state".
+    This read only chooses the error code: the write was already refused atomically.
+    """
     response = getattr(error, "response", {}) or {}
     item = response.get("Item")
-    return _from_attrs(item) if item else None
+    return _from_attrs(item) if item else _get(account_sid, sort_key)
 
 
 def _is_condition_failure(error: Exception) -> bool:
@@ -413,7 +419,7 @@ def update_message(
     except ClientError as error:
         if not _is_condition_failure(error):
             raise
-        old = _condition_failed(error)
+        old = _condition_failed(error, account_sid, sort_key)
         if old is None or old.get("sid") != sid:
             raise Missing(sid) from error
         raise WrongState(old) from error
@@ -436,7 +442,7 @@ def delete_message(account_sid: str, sort_key: str, sid: str, refuse_status: str
     except ClientError as error:
         if not _is_condition_failure(error):
             raise
-        old = _condition_failed(error)
+        old = _condition_failed(error, account_sid, sort_key)
         if old is None or old.get("sid") != sid:
             raise Missing(sid) from error
         raise WrongState(old) from error
