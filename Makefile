@@ -6,8 +6,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 PORT ?= 8000
+STAGE ?= dev
+# checkov pins versions that conflict with requirements-dev.txt, so it has its own venv.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cat requirements-checkov.txt | cksum | cut -d' ' -f1)
+# The run-time requirements as wheels for every Lambda architecture: packaging (and so
+# `make test`) installs from here with the network off.
+WHEELHOUSE := $(VENV)/wheelhouse
+WHEELHOUSE_STAMP := $(WHEELHOUSE)/.downloaded-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
+# dynalite, a second DynamoDB for the tests, pinned in package.json and package-lock.json.
+HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes)
+NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint format clean
+.PHONY: install run test lint format clean package checkov wheelhouse dynalite bench
 
 install: $(STAMP)
 
@@ -21,8 +32,47 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: install
 	PORT=$(PORT) $(BIN)/python -m devtools.run
 
-test: install
+test: install checkov wheelhouse dynalite
 	$(BIN)/python -m pytest
+
+# Printed figures, not a test: DynamoDB calls per request, list cost and requests/s.
+bench: install dynalite
+	$(BIN)/python bench/run.py
+
+# Without Node.js the dynalite tests are skipped, with the reason (CI=true fails them).
+ifeq ($(HAVE_NODE),yes)
+dynalite: $(NODE_STAMP)
+else
+dynalite:
+	@echo "make: no node/npm here: the dynalite tests will be skipped (CI fails them)"
+endif
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# build/cloudformation and build/terraform for STAGE (dev, prod); no AWS credentials needed.
+package: install wheelhouse
+	$(BIN)/python -m deploy.package --stage $(STAGE) --out build --wheelhouse $(WHEELHOUSE)
+
+checkov: $(CHECKOV_STAMP)
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip==25.3
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@rm -f $(CHECKOV_VENV)/.installed-*
+	@touch $@
+
+wheelhouse: $(WHEELHOUSE_STAMP)
+
+$(WHEELHOUSE_STAMP): requirements.txt | $(STAMP)
+	@rm -rf $(WHEELHOUSE)
+	$(BIN)/python -m pip download --quiet --disable-pip-version-check -r requirements.txt \
+	  --dest $(WHEELHOUSE) --only-binary=:all: --implementation cp \
+	  --python-version $$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])') \
+	  --platform manylinux2014_x86_64 --platform manylinux2014_aarch64
+	@touch $@
 
 lint: install
 	$(BIN)/ruff check .
@@ -33,4 +83,4 @@ format: install
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(CHECKOV_VENV) build .pytest_cache .ruff_cache .hypothesis node_modules

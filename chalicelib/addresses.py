@@ -3,11 +3,10 @@ alphanumeric sender IDs, normalised to the form Herald stores and filters on."""
 
 import re
 
-import phonenumbers
-
 CHANNEL_PREFIXES = ("whatsapp:",)
 # Twilio's alphanumeric sender IDs: 1-11 of A-Z a-z 0-9 and space, at least one letter.
-ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+# \Z, not $: `$` also matches before a trailing newline, which would let "Herald\n" through.
+ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}\Z")
 
 
 def normalize_number(text: str) -> str | None:
@@ -15,6 +14,10 @@ def normalize_number(text: str) -> str | None:
     text = text.strip()
     if not text.startswith("+"):
         return None
+    # Imported on first use, not at module load: libphonenumber is the largest import in
+    # the bundle, and a Lambda cold start that serves a fetch or a delete never needs it.
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(text, None)
     except phonenumbers.NumberParseException:

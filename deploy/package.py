@@ -1,0 +1,223 @@
+"""`make package`: CloudFormation (SAM) and Terraform for one Chalice stage, no AWS account.
+
+    python -m deploy.package [--stage dev] [--out build] [--wheelhouse DIR] [--region R]
+
+writes OUT/cloudformation/{sam.json,deployment.zip} and
+OUT/terraform/{chalice.tf.json,versions.tf,deployment.zip}.
+
+Chalice runs on a copy of the app (app.py, chalicelib/, requirements.txt, .chalice/config.json)
+so that nothing else in the work tree can reach the bundle and two runs never share
+Chalice's cache. With --wheelhouse, pip installs the run-time requirements from that
+directory only (`make wheelhouse` fills it), so packaging needs no network.
+"""
+
+import argparse
+import importlib.util
+import json
+import os
+import py_compile
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from chalice.config import Config
+
+from deploy import cloudformation, shared, terraform
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_FILES = ("app.py", "requirements.txt")
+APP_DIRS = ("chalicelib", "vendor")
+CONFIG = Path(".chalice") / "config.json"
+FUNCTION = "api_handler"
+MERGE_TEMPLATE = "herald-merge-template.json"
+# What every cold start imports from the bundle: Herald and Chalice's run-time module.
+# (phonenumbers is left as source: it is imported on first use, and its data is large.)
+BYTECODE_TOPS = ("app.py", "chalicelib", "chalice")
+# Chalice writes its zip entries with this fixed time; added entries follow suit so the
+# bundle stays byte-identical for identical sources.
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Outputs:
+    cloudformation: Path
+    terraform: Path
+
+    @property
+    def directories(self) -> tuple[Path, Path]:
+        return self.cloudformation, self.terraform
+
+    @property
+    def zip_path(self) -> Path:
+        return self.cloudformation / "deployment.zip"
+
+
+def stage_config(stage: str) -> Config:
+    """Chalice's own view of the stage's settings, so lookups follow Chalice's rules."""
+    config = json.loads((ROOT / CONFIG).read_text(encoding="utf-8"))
+    if stage not in config.get("stages", {}) or stage == "local":
+        raise SystemExit(f"error: no deployable stage {stage!r} in {CONFIG}")
+    settings = Config(chalice_stage=stage, function_name=FUNCTION, config_from_disk=config)
+    leaked = set(settings.environment_variables or {}) & set(shared.LOCAL_ONLY_VARIABLES)
+    if leaked:
+        raise SystemExit(f"error: stage {stage!r} sets local-only variables {sorted(leaked)}")
+    return settings
+
+
+def _stage_app(workdir: Path) -> None:
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in APP_FILES:
+        shutil.copy2(ROOT / name, workdir / name)
+    for name in APP_DIRS:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, workdir / name, ignore=ignore)
+    (workdir / CONFIG).parent.mkdir()
+    shutil.copy2(ROOT / CONFIG, workdir / CONFIG)
+
+
+def _without_log_retention(config: dict) -> dict:
+    """Chalice's Terraform writer cannot express a log group; terraform.py adds one."""
+    if isinstance(config, dict):
+        return {
+            key: _without_log_retention(value)
+            for key, value in config.items()
+            if key != "log_retention_in_days"
+        }
+    return config
+
+
+def _environment(region: str, wheelhouse: Path | None) -> dict:
+    env = dict(os.environ)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        env.pop(name, None)
+    # Packaging never calls AWS; dummy keys make sure it could not use real ones.
+    env.update(
+        AWS_ACCESS_KEY_ID="herald-package",
+        AWS_SECRET_ACCESS_KEY="herald-package",
+        AWS_DEFAULT_REGION=region,
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    if wheelhouse is not None:
+        env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheelhouse.resolve()))
+    return env
+
+
+def _chalice(args: list[str], workdir: Path, env: dict) -> None:
+    chalice = Path(sys.executable).parent / "chalice"
+    result = subprocess.run(
+        [str(chalice), "package", *args],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"chalice package {' '.join(args)} failed:\n{result.stderr}")
+
+
+def add_bytecode(zip_path: Path) -> None:
+    """Add checked-hash .pyc files (PEP 552) for the modules every cold start imports.
+
+    Lambda's /var/task is read-only, so without them Python compiles every bundled module
+    on every cold start. A checked-hash .pyc is used only while the hash of its source
+    matches, and only by the Python version it was compiled for (Chalice picks the Lambda
+    runtime from this interpreter's version); otherwise Python reads the source as before.
+    """
+    with zipfile.ZipFile(zip_path) as bundle:
+        sources = {
+            info.filename: bundle.read(info)
+            for info in bundle.infolist()
+            if info.filename.endswith(".py") and info.filename.split("/")[0] in BYTECODE_TOPS
+        }
+    with (
+        tempfile.TemporaryDirectory(prefix="herald-pyc-") as temp,
+        zipfile.ZipFile(zip_path, "a", compression=zipfile.ZIP_DEFLATED) as bundle,
+    ):
+        for name, source in sorted(sources.items()):
+            source_path = Path(temp) / name
+            source_path.parent.mkdir(parents=True, exist_ok=True)
+            source_path.write_bytes(source)
+            pyc_path = py_compile.compile(
+                str(source_path),
+                dfile=name,
+                doraise=True,
+                invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH,
+            )
+            entry = zipfile.ZipInfo(importlib.util.cache_from_source(name), ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            bundle.writestr(entry, Path(pyc_path).read_bytes())
+
+
+def package_cloudformation(stage: str, workdir: Path, out: Path, env: dict) -> None:
+    template = workdir / MERGE_TEMPLATE
+    template.write_text(json.dumps(cloudformation.merge_template(stage), indent=2))
+    _chalice(["--stage", stage, "--merge-template", str(template), str(out)], workdir, env)
+
+
+def package_terraform(stage: str, workdir: Path, out: Path, env: dict, retention: int) -> None:
+    config_path = workdir / CONFIG
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config_path.write_text(json.dumps(_without_log_retention(config), indent=2))
+    _chalice(["--stage", stage, "--pkg-format", "terraform", str(out)], workdir, env)
+    generated = out / "chalice.tf.json"
+    converted = terraform.convert(json.loads(generated.read_text()), stage, retention)
+    generated.write_text(json.dumps(converted, indent=2) + "\n")
+    (out / "versions.tf").write_text(terraform.VERSIONS_TF)
+
+
+def package(
+    stage: str, out: Path, wheelhouse: Path | None = None, region: str = "us-east-1"
+) -> Outputs:
+    settings = stage_config(stage)
+    env = _environment(region, wheelhouse)
+    with tempfile.TemporaryDirectory(prefix="herald-package-") as temp:
+        workdir = Path(temp) / "app"
+        workdir.mkdir()
+        _stage_app(workdir)
+        built = Outputs(Path(temp) / "cloudformation", Path(temp) / "terraform")
+        package_cloudformation(stage, workdir, built.cloudformation, env)
+        # The second run reuses the bundle the first one built (Chalice caches it).
+        package_terraform(stage, workdir, built.terraform, env, settings.log_retention_in_days)
+        add_bytecode(built.zip_path)
+        shutil.copyfile(built.zip_path, built.terraform / "deployment.zip")
+        return _publish(built, Outputs(out / "cloudformation", out / "terraform"))
+
+
+def _publish(built: Outputs, outputs: Outputs) -> Outputs:
+    """Copy the generated files over, leaving everything else in place: a Terraform state,
+    .terraform/, a backend.tf or a packaged template the user keeps there survive."""
+    for source, target in zip(built.directories, outputs.directories, strict=True):
+        target.mkdir(parents=True, exist_ok=True)
+        for path in source.iterdir():
+            shutil.copyfile(path, target / path.name)
+    return outputs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m deploy.package", description=__doc__)
+    parser.add_argument("--stage", default="dev", help="a Chalice stage of .chalice/config.json")
+    parser.add_argument("--out", type=Path, default=ROOT / "build")
+    parser.add_argument("--wheelhouse", type=Path, help="install requirements from here only")
+    parser.add_argument(
+        "--region",
+        default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        help="the region Chalice is told (the templates themselves are region-neutral)",
+    )
+    args = parser.parse_args(argv)
+    outputs = package(args.stage, args.out, args.wheelhouse, args.region)
+    size = outputs.zip_path.stat().st_size
+    print(f"stage {args.stage}:")
+    print(f"  {outputs.cloudformation}/sam.json")
+    print(f"  {outputs.terraform}/chalice.tf.json, versions.tf")
+    print(f"  deployment.zip: {size} bytes ({size / 1024:.0f} KiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
