@@ -64,8 +64,9 @@ _NOT_FOUND = json.dumps("The requested resource was not found")
 # meet on Herald's API: it has no authorizers, API keys or request validators. The path is
 # left out of the 404 message because gateway templates cannot JSON-escape it.
 GATEWAY_ERRORS = {
-    # An unknown path or a method the path does not have: API Gateway's 403 "Missing
-    # Authentication Token", answered the way Herald answers an unknown path.
+    # A path or method no route declares (app.py's catch-alls stop at nine segments and
+    # take no HEAD or OPTIONS): API Gateway's 403 "Missing Authentication Token",
+    # answered the way Herald answers an unknown path.
     "MISSING_AUTHENTICATION_TOKEN": (404, 20404, _NOT_FOUND),
     "RESOURCE_NOT_FOUND": (404, 20404, _NOT_FOUND),
     "ACCESS_DENIED": (403, 20403, _MESSAGE_FROM_GATEWAY),
