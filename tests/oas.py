@@ -10,6 +10,7 @@ without one (so a `$ref`, whose siblings OpenAPI 3.0 ignores, never becomes null
 
 import re
 from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from jsonschema import Draft4Validator, FormatChecker
@@ -24,6 +25,9 @@ _LIST = ("allOf", "anyOf", "oneOf")
 _MAP = ("properties",)
 _ERROR_KEYS = {"code", "message", "more_info", "status"}
 _URN = "urn:herald:openapi-document"
+
+# Twilio's description of the Message resource, vendored (tests/contract/README.md).
+TWILIO_DOCUMENT = Path(__file__).parent / "contract" / "twilio_api_v2010_messages.json"
 
 
 def to_json_schema(schema):

@@ -1,7 +1,7 @@
 """Contract fuzzing with schemathesis against a real `chalice local` process.
 
 Two documents drive it: Herald's own (chalicelib/openapi.json) and Twilio's
-(../shared/twilio/twilio_api_v2010_messages.json, restricted to Messages.json and
+(tests/contract/twilio_api_v2010_messages.json, restricted to Messages.json and
 Messages/{Sid}.json). Every request carries valid Basic credentials and the authenticated
 account's SID in the path, and most Sids in the path name live messages of that account, so
 the requests reach the real handlers instead of stopping at 401 or 404.
@@ -19,7 +19,6 @@ MIN_REQUESTS.
 
 import base64
 import json
-import os
 import re
 import string
 import threading
@@ -44,14 +43,13 @@ from schemathesis.specs.openapi.checks import (
     use_after_free,
 )
 
-from devtools import server
-from tests.oas import Document, errors_of, twilio_error_problems
+from tests.conftest import live_herald
+from tests.oas import TWILIO_DOCUMENT, Document, errors_of, twilio_error_problems
 
 pytestmark = pytest.mark.server
 
 ROOT = Path(__file__).resolve().parent.parent
 HERALD_DOCUMENT = ROOT / "chalicelib" / "openapi.json"
-TWILIO_DOCUMENT = ROOT.parent / "shared" / "twilio" / "twilio_api_v2010_messages.json"
 MESSAGE_PATHS = r"^/2010-04-01/Accounts/\{AccountSid\}/Messages(\.json|/\{Sid\}\.json)$"
 SEED = 20100401
 EXAMPLES_PER_OPERATION = 40
@@ -222,27 +220,10 @@ class Herald:
 @pytest.fixture(scope="module")
 def herald():
     """A live Herald (embedded DynamoDB + chalice local); everything it starts is stopped."""
-    saved = dict(os.environ)
-    try:
-        with server.embedded_dynamodb() as endpoint:
-            env = server.server_environment(endpoint, embedded=True)
-            env["DYNAMODB_ENDPOINT_URL"] = endpoint
-            os.environ.update(env)
-            from chalicelib import admin, storage
-
-            storage.reset()
-            storage.ensure_table()
-            account = admin.create_account()
-            with server.chalice_local(server.free_port(), env, quiet=True) as url:
-                live = Herald(url, account)
-                live.fill_pool()
-                yield live
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        from chalicelib import storage
-
-        storage.reset()
+    with live_herald() as (url, account):
+        live = Herald(url, account)
+        live.fill_pool()
+        yield live
 
 
 # --- checks -----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 from openapi_spec_validator import OpenAPIV30SpecValidator, validate
 
 import app as herald
-from tests.oas import Document, errors_of, twilio_error_problems
+from tests.oas import TWILIO_DOCUMENT, Document, errors_of, twilio_error_problems
 
 DOCUMENT_PATH = Path(herald.__file__).parent / "chalicelib" / "openapi.json"
 DOCUMENT = json.loads(DOCUMENT_PATH.read_text(encoding="utf-8"))
@@ -136,8 +136,7 @@ def test_every_error_response_is_twilio_error_json():
 
 
 def test_message_fields_match_twilio_schema():
-    twilio_path = Path(__file__).resolve().parents[2] / "shared" / "twilio"
-    twilio = Document(json.loads((twilio_path / "twilio_api_v2010_messages.json").read_text()))
+    twilio = Document(json.loads(TWILIO_DOCUMENT.read_text(encoding="utf-8")))
     name = "api.v2010.account.message"
     assert HERALD.properties(HERALD.component(name)) == twilio.properties(twilio.component(name))
 

@@ -1,9 +1,9 @@
 """Every Message response Herald produces, validated against Twilio's own OpenAPI document.
 
-`../shared/twilio/twilio_api_v2010_messages.json` is the contract: each response is checked
-against the schema of the operation that produced it (with OpenAPI 3.0's `nullable`
-translated, see tests/oas.py), must carry every property Twilio's Message schema lists and no
-other, and every error must be exactly Twilio's error JSON.
+`tests/contract/twilio_api_v2010_messages.json` (Twilio's, vendored) is the contract: each
+response is checked against the schema of the operation that produced it (with OpenAPI
+3.0's `nullable` translated, see tests/oas.py), must carry every property Twilio's Message
+schema lists and no other, and every error must be exactly Twilio's error JSON.
 """
 
 import copy
@@ -14,11 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.oas import Document, errors_of, twilio_error_problems
+from tests.oas import TWILIO_DOCUMENT, Document, errors_of, twilio_error_problems
 
-TWILIO_DOCUMENT = (
-    Path(__file__).resolve().parents[2] / "shared" / "twilio" / "twilio_api_v2010_messages.json"
-)
 LIST = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
 INSTANCE = "/2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json"
 MESSAGE = "api.v2010.account.message"
@@ -331,3 +328,15 @@ def test_idempotency_conflict_is_twilio_error_json(api):
     conflict = api.request("POST", path, body=params + "two", headers={**key, **form})
     assert twilio_error_problems(json_of(conflict), conflict.status_code) == []
     assert 400 <= conflict.status_code < 500
+
+
+SHARED_COPY = Path(__file__).resolve().parents[2] / "shared" / "twilio"
+
+
+@pytest.mark.skipif(
+    not SHARED_COPY.is_dir(), reason="no ../shared/twilio beside this checkout to compare with"
+)
+@pytest.mark.parametrize("name", ["twilio_api_v2010_messages.json", "LICENSE.twilio-oai"])
+def test_the_vendored_contract_is_the_shared_one(name):
+    vendored = TWILIO_DOCUMENT.parent / name
+    assert vendored.read_bytes() == (SHARED_COPY / name).read_bytes()
