@@ -1,10 +1,12 @@
 """Fixtures: moto for DynamoDB, a fresh table and account per test, Chalice's test client."""
 
 import base64
+import contextlib
+import json
 import os
-import socket
 import sys
 import threading
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
@@ -24,7 +26,8 @@ for _name in ("DYNAMODB_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOIN
 from moto import mock_aws  # noqa: E402
 from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
 
-from chalicelib import admin, storage  # noqa: E402
+from chalicelib import admin, sids, storage  # noqa: E402
+from devtools import server  # noqa: E402
 
 
 @pytest.fixture
@@ -131,7 +134,67 @@ def other_api(chalice_client, other_account):
     return Api(chalice_client, other_account["account_sid"], other_account["auth_token"])
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@contextlib.contextmanager
+def live_herald():
+    """A live Herald: moto's server as DynamoDB and `chalice local`, both on free 127.0.0.1
+    ports, with a fresh account. Yields (url, account); stops everything it started and
+    restores the environment."""
+    saved = dict(os.environ)
+    try:
+        with server.embedded_dynamodb() as endpoint:
+            env = server.server_environment(endpoint, embedded=True)
+            env["DYNAMODB_ENDPOINT_URL"] = endpoint
+            os.environ.update(env)
+            storage.reset()
+            storage.ensure_table()
+            account = admin.create_account()
+            with server.chalice_local(server.free_port(), env, quiet=True) as url:
+                yield url, account
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        storage.reset()
+
+
+# --- helpers the test modules share ---------------------------------------------------------
+
+
+def body(response):
+    return json.loads(response.body)
+
+
+def error_of(response):
+    """(status, code) of a Twilio error response, after checking the error JSON's shape."""
+    data = body(response)
+    assert set(data) >= {"code", "message", "more_info", "status"}
+    assert data["status"] == response.status_code
+    assert data["more_info"] == f"https://www.twilio.com/docs/errors/{data['code']}"
+    return response.status_code, data["code"]
+
+
+def listing(api, **query) -> dict:
+    """One page of the list, asserting it answered 200."""
+    response = api.list(urlencode(query))
+    assert response.status_code == 200, response.body
+    return body(response)
+
+
+def sids_of(page: dict) -> list[str]:
+    return [message["sid"] for message in page["messages"]]
+
+
+def ms(text: str) -> int:
+    return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp() * 1000)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Set the creation time of the next message: clock('2024-01-02T10:00:00')."""
+    moment = {"ms": None}
+    real = sids.now_ms
+    monkeypatch.setattr(sids, "now_ms", lambda: moment["ms"] or real())
+
+    def set_time(text: str) -> None:
+        moment["ms"] = ms(text)
+
+    return set_time

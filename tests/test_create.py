@@ -5,12 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.conftest import body, error_of
+
 FROM = "+15005550006"
 TO = "+14155550100"
-
-
-def body(response):
-    return json.loads(response.body)
 
 
 def test_create_returns_201_and_the_full_message(api):
@@ -102,14 +100,6 @@ def test_documented_optional_parameters_are_accepted(api):
         FallbackFrom="+15005550006",
     )
     assert response.status_code == 201, response.body
-
-
-def error_of(response):
-    data = body(response)
-    assert set(data) >= {"code", "message", "more_info", "status"}
-    assert data["status"] == response.status_code
-    assert data["more_info"] == f"https://www.twilio.com/docs/errors/{data['code']}"
-    return response.status_code, data["code"]
 
 
 @pytest.mark.parametrize(

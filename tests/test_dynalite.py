@@ -14,18 +14,17 @@ ReturnValuesOnConditionCheckFailure) is pinned down by the tests at the end. Sto
 the refused item back when a server does not return it, so 30409/20009 hold here too.
 """
 
-import json
 import os
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
 from chalicelib import admin, sids, storage
 from devtools import dynalite
-from tests.conftest import basic
+from tests.conftest import basic, body, error_of, listing, ms, sids_of
 
 FROM = "+15005550006"
 OTHER_FROM = "+15005550007"
@@ -74,33 +73,6 @@ def aws(dynalite_table):
     yield
 
 
-def body(response):
-    return json.loads(response.body)
-
-
-def error_of(response):
-    data = body(response)
-    assert data["status"] == response.status_code
-    return response.status_code, data["code"]
-
-
-def ms(text: str) -> int:
-    return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp() * 1000)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """Set the creation time of the next message: clock('2024-01-02T10:00:00')."""
-    moment = {"ms": None}
-    real = sids.now_ms
-    monkeypatch.setattr(sids, "now_ms", lambda: moment["ms"] or real())
-
-    def set_time(text: str) -> None:
-        moment["ms"] = ms(text)
-
-    return set_time
-
-
 def make(api, **extra):
     response = api.create(**{"To": TO, "From": FROM, "Body": "hello", **extra})
     assert response.status_code == 201, response.body
@@ -110,16 +82,6 @@ def make(api, **extra):
 def scheduled(api, hours=2):
     send_at = (datetime.now(UTC) + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
     return make(api, ScheduleType="fixed", SendAt=send_at)
-
-
-def listing(api, **query):
-    response = api.list(urlencode(query))
-    assert response.status_code == 200, response.body
-    return body(response)
-
-
-def sids_of(page):
-    return [message["sid"] for message in page["messages"]]
 
 
 def follow(api, uri):

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from chalicelib import admin, storage
-from tests.conftest import basic
+from tests.conftest import basic, body
 
 FROM = "+15005550006"
 TO = "+14155550100"
@@ -54,10 +54,6 @@ def ids(operations):
 def send(api, op: Operation, sid: str | None, auth):
     path = f"{api.base}/Messages.json" if sid is None else f"{api.base}/Messages/{sid}.json"
     return api.request(op.method, path, params=op.params, auth=auth)
-
-
-def body(response):
-    return json.loads(response.body)
 
 
 def make(api, **extra):

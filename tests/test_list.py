@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from chalicelib import sids
+from tests.conftest import body, listing, ms, sids_of
 
 FROM = "+15005550006"
 OTHER_FROM = "+15005550007"
@@ -18,43 +18,10 @@ PAGE_KEYS = {
 }  # fmt: skip
 
 
-def body(response):
-    return json.loads(response.body)
-
-
-def ms(text: str) -> int:
-    return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp() * 1000)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """Set the creation time of the next message: clock('2024-01-02T10:00:00')."""
-    moment = {"ms": None}
-    real = sids.now_ms
-    monkeypatch.setattr(sids, "now_ms", lambda: moment["ms"] or real())
-
-    def set_time(text: str) -> None:
-        moment["ms"] = ms(text)
-
-    return set_time
-
-
 def create(api, **params):
     response = api.create(**{"To": TO, "From": FROM, "Body": "x", **params})
     assert response.status_code == 201, response.body
     return json.loads(response.body)["sid"]
-
-
-def listing(api, **query):
-    from urllib.parse import urlencode
-
-    response = api.list(urlencode(query))
-    assert response.status_code == 200, response.body
-    return body(response)
-
-
-def sids_of(page):
-    return [message["sid"] for message in page["messages"]]
 
 
 def test_empty_list_has_exactly_the_page_keys(api):

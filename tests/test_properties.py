@@ -1,12 +1,11 @@
-"""Properties (hypothesis) of the pure parts: segments, Sids, PageTokens and form parsing.
+"""Properties (hypothesis) of the pure parts: Sids, PageTokens and form parsing.
 
-Each property is checked against something written here independently of Herald: a
-reference splitter built from 3GPP TS 23.038's tables, `re.fullmatch`, `urlencode`,
+(Segment counting has its own, in tests/test_segments.py.) Each property is checked
+against something written here independently of Herald: `re.fullmatch`, `urlencode`,
 `bytes.decode`. Runs are bounded and derandomized, so CI sees the same examples every time.
 """
 
 import json
-import math
 import re
 from urllib.parse import quote, quote_from_bytes, urlencode
 
@@ -15,7 +14,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from chalicelib import errors, forms, paging, sids
-from chalicelib.segments import count_segments, encoding_of
 
 PROPERTY = settings(
     max_examples=100,
@@ -28,136 +26,6 @@ FEW = settings(PROPERTY, max_examples=60)
 
 # Text Herald can receive: any code point but a lone surrogate (forms refuse those).
 TEXT_CHARS = st.characters(exclude_categories=("Cs",))
-
-# --- segments ---------------------------------------------------------------------------
-# tests/test_segments.py checks count_segments against its own reference splitter on
-# general text; these add what it does not: text built to land two-unit characters on the
-# segment edges, the closed form at every length, and monotonicity.
-
-# 3GPP TS 23.038 §6.2.1, the GSM 7-bit default alphabet in code order 0x00-0x7F. 0x1B is
-# the escape to the extension table, not a character of text.
-GSM7_TABLE = (
-    "@£$¥èéùìòÇ\nØø\rÅå"
-    "Δ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ"
-    " !\"#¤%&'()*+,-./"
-    "0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNO"
-    "PQRSTUVWXYZÄÖÑÜ§"
-    "¿abcdefghijklmno"
-    "pqrstuvwxyzäöñüà"
-)
-assert len(GSM7_TABLE) == 128
-REF_BASIC = frozenset(GSM7_TABLE) - {"\x1b"}
-# §6.2.1.1, the extension table: each is sent as ESC + its code, so it costs two septets.
-REF_EXTENSION = {"\f": 0x0A, "^": 0x14, "{": 0x28, "}": 0x29, "\\": 0x2F}
-REF_EXTENSION |= {"[": 0x3C, "~": 0x3D, "]": 0x3E, "|": 0x40, "€": 0x65}
-
-
-def reference_segments(text: str) -> tuple[str, list[str]]:
-    """The encoding and the actual segments a carrier would send, cut greedily.
-
-    A unit is what may not be split: one character, costing its septets (GSM-7: 1, or 2
-    for ESC + extension character) or its UTF-16 code units (UCS-2: 1, or 2 for a
-    surrogate pair). A message that fits one segment has no header; once split, every
-    segment loses room to the concatenation header.
-    """
-    if all(ch in REF_BASIC or ch in REF_EXTENSION for ch in text):
-        encoding, single, part = "GSM-7", 160, 153
-        cost = {ch: 2 if ch in REF_EXTENSION else 1 for ch in text}
-    else:
-        encoding, single, part = "UCS-2", 70, 67
-        cost = {ch: len(ch.encode("utf-16-le")) // 2 for ch in text}
-    if sum(cost[ch] for ch in text) <= single:
-        return encoding, [text]
-    segments, current, used = [], "", 0
-    for ch in text:
-        if used + cost[ch] > part:
-            segments.append(current)
-            current, used = "", 0
-        current += ch
-        used += cost[ch]
-    segments.append(current)
-    assert "".join(segments) == text
-    assert all(sum(cost[ch] for ch in segment) <= part for segment in segments)
-    return encoding, segments
-
-
-GSM_BASIC_CHARS = st.sampled_from(sorted(REF_BASIC))
-GSM_EXTENSION_CHARS = st.sampled_from(sorted(REF_EXTENSION))
-NON_GSM_BMP_CHARS = st.characters(max_codepoint=0xFFFF, exclude_categories=("Cs",)).filter(
-    lambda ch: ch not in REF_BASIC and ch not in REF_EXTENSION
-)
-ASTRAL_CHARS = st.sampled_from(["😀", "👍", "🎉", "𝄞", "🦄"]) | st.characters(min_codepoint=0x10000)
-
-gsm_text = st.lists(
-    st.one_of(GSM_BASIC_CHARS, GSM_BASIC_CHARS, GSM_EXTENSION_CHARS), max_size=480
-).map("".join)
-ucs2_text = st.builds(
-    lambda head, odd, tail: head + odd + tail,
-    gsm_text,
-    st.one_of(NON_GSM_BMP_CHARS, ASTRAL_CHARS),
-    st.lists(
-        st.one_of(GSM_BASIC_CHARS, GSM_EXTENSION_CHARS, NON_GSM_BMP_CHARS, ASTRAL_CHARS),
-        max_size=240,
-    ).map("".join),
-)
-any_body = st.one_of(gsm_text, ucs2_text, st.text(TEXT_CHARS, max_size=300))
-
-
-@st.composite
-def near_boundaries(draw):
-    """Text whose cost lands within a few units of a segment edge, with two-unit characters
-    (escape pairs, surrogate pairs) placed to straddle the edges."""
-    gsm = draw(st.booleans())
-    single, part = (160, 153) if gsm else (70, 67)
-    edges = [single, part, 2 * part, 3 * part]
-    total = draw(st.sampled_from(sorted({e + d for e in edges for d in range(-3, 4)})))
-    fill = draw(GSM_BASIC_CHARS if gsm else NON_GSM_BMP_CHARS)
-    double = GSM_EXTENSION_CHARS if gsm else ASTRAL_CHARS
-    starts = draw(
-        st.sets(
-            st.sampled_from(sorted({e + d for e in edges for d in (-2, -1, 0, 1)}))
-            | st.integers(0, total),
-            max_size=4,
-        )
-    )
-    text, used = [], 0
-    while used < total:
-        if used in starts and used + 2 <= total:
-            text.append(draw(double))
-            used += 2
-        else:
-            text.append(fill)
-            used += 1
-    return "".join(text)
-
-
-@PROPERTY
-@given(near_boundaries())
-@example("a" * 152 + "{" + "a" * 152)
-@example("ж" * 66 + "😀" + "ж" * 66)
-def test_segment_count_at_the_edges_and_never_splitting_a_pair(text):
-    encoding, segments = reference_segments(text)
-    assert encoding_of(text) == encoding
-    assert count_segments(text) == len(segments)
-
-
-@PROPERTY
-@given(st.integers(0, 1600), st.booleans())
-def test_segment_count_of_single_unit_text_is_the_closed_form(length, gsm):
-    text = ("a" if gsm else "ж") * length
-    single, part = (160, 153) if gsm else (70, 67)
-    assert count_segments(text) == (1 if length <= single else math.ceil(length / part))
-
-
-@PROPERTY
-@given(any_body, st.one_of(GSM_BASIC_CHARS, GSM_EXTENSION_CHARS, NON_GSM_BMP_CHARS, ASTRAL_CHARS))
-def test_a_longer_body_never_takes_fewer_segments(text, ch):
-    # Holds across the switch to UCS-2 too: 67 UTF-16 units never hold more than the 76
-    # characters a GSM-7 segment holds at worst.
-    assert count_segments(text + ch) >= count_segments(text)
-    assert count_segments(ch + text) >= count_segments(text)
-
 
 # --- Sids -------------------------------------------------------------------------------
 

@@ -6,20 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib import admin, storage
-from tests.conftest import basic
+from tests.conftest import basic, body, error_of
 
 FROM = "+15005550006"
 TO = "+14155550100"
-
-
-def body(response):
-    return json.loads(response.body)
-
-
-def error_of(response):
-    data = body(response)
-    assert data["status"] == response.status_code
-    return response.status_code, data["code"]
 
 
 def make(api, **extra):

@@ -9,14 +9,11 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from chalicelib import messages, storage
+from tests.conftest import body
 
 FROM = "+15005550006"
 TO = "+14155550100"
 PARAMS = {"To": TO, "From": FROM, "Body": "once"}
-
-
-def body(response):
-    return json.loads(response.body)
 
 
 def create_with(api, key, header="Idempotency-Key", **params):

@@ -11,7 +11,8 @@ import pytest
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
-from devtools import server
+from chalicelib import admin
+from tests.conftest import live_herald
 
 pytestmark = pytest.mark.server
 
@@ -22,26 +23,8 @@ FROM = "+15005550006"
 @pytest.fixture(scope="module")
 def herald():
     """(base_url, account) for a live server; everything it starts is stopped after."""
-    saved = dict(os.environ)
-    try:
-        with server.embedded_dynamodb() as endpoint:
-            env = server.server_environment(endpoint, embedded=True)
-            env["DYNAMODB_ENDPOINT_URL"] = endpoint
-            os.environ.update(env)
-            from chalicelib import admin, storage
-
-            storage.reset()
-            storage.ensure_table()
-            account = admin.create_account()
-            key = admin.create_key(account["account_sid"])
-            with server.chalice_local(server.free_port(), env, quiet=True) as url:
-                yield url, account, key
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        from chalicelib import storage
-
-        storage.reset()
+    with live_herald() as (url, account):
+        yield url, account, admin.create_key(account["account_sid"])
 
 
 def client_for(url: str, username: str, password: str, account_sid: str | None = None) -> Client:

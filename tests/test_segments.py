@@ -6,6 +6,8 @@ surrogate pair is never split). The reference splitter is written here from 3GPP
 tables and shares no code with the module.
 """
 
+import math
+
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -357,3 +359,20 @@ def test_count_segments_agrees_with_the_reference_splitter(text):
 @given(near_edges())
 def test_count_segments_agrees_with_the_reference_splitter_at_the_edges(text):
     assert count_segments(text) == len(reference_segments(text))
+
+
+@PROPERTY
+@given(st.integers(0, 1600), st.booleans())
+def test_segment_count_of_single_unit_text_is_the_closed_form(length, gsm):
+    text = ("a" if gsm else "ж") * length
+    single, part = (160, 153) if gsm else (70, 67)
+    assert count_segments(text) == (1 if length <= single else math.ceil(length / part))
+
+
+@PROPERTY
+@given(bodies, st.one_of(BASIC, EXTENSION, OTHER, EMOJI))
+def test_a_longer_body_never_takes_fewer_segments(text, ch):
+    # Holds across the switch to UCS-2 too: 67 UTF-16 units never hold more than the 76
+    # characters a GSM-7 segment holds at worst.
+    assert count_segments(text + ch) >= count_segments(text)
+    assert count_segments(ch + text) >= count_segments(text)
