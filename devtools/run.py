@@ -23,12 +23,19 @@ def _credentials() -> tuple[str | None, str | None]:
 
 def banner(url: str, endpoint: str, embedded: bool, account: dict) -> str:
     sid, token = account["account_sid"], account["auth_token"]
-    where = "embedded (moto, in memory)" if embedded else endpoint
+    where = f"{endpoint} (embedded moto, in memory)" if embedded else endpoint
+    # The embedded DynamoDB takes any credentials; the admin command needs some to sign with.
+    keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if embedded else ()
+    credentials = "".join(f" {key}={server.FAKE_CREDENTIALS[key]}" for key in keys)
     return f"""
 Herald is serving on {url}
   DynamoDB:    {where}
   AccountSid:  {sid}
   AuthToken:   {token}
+
+More accounts and API keys, on this DynamoDB (another shell, in this directory):
+  export DYNAMODB_ENDPOINT_URL={endpoint}{credentials}
+  .venv/bin/python -m chalicelib.admin create-key {sid}
 
 Try it:
   curl -X POST {url}/2010-04-01/Accounts/{sid}/Messages.json \\
