@@ -9,8 +9,7 @@ What dynalite 4.0.0 does not implement, and so what Herald cannot do on it:
   (`create_table` below creates the table itself, from `storage.table_definition`).
 - TransactWriteItems: a create with an Idempotency-Key answers 503.
 - ReturnValuesOnConditionCheckFailure: ignored, so a failed conditional write carries no old
-  item, which Herald reads as "missing" (cancel of a queued message and delete of a
-  `sending` one answer 20404 instead of 30409 and 20009).
+  item; storage reads it back then, to answer 30409/20009 rather than 20404.
 """
 
 import contextlib
@@ -142,9 +141,9 @@ def create_table(timeout: float = 10.0) -> None:
 
 
 @contextlib.contextmanager
-def pointing_at(url: str, table: str) -> Iterator[None]:
-    """Point Herald's storage at `url` and `table` (fake credentials), create the table,
-    and restore the environment afterwards. For scripts; tests use monkeypatch."""
+def pointing_at(url: str, table: str, create: bool = True) -> Iterator[None]:
+    """Point Herald's storage at `url` and `table` (fake credentials), create the table
+    unless told not to, and restore the environment afterwards."""
     from chalicelib import storage
 
     names = (
@@ -161,7 +160,8 @@ def pointing_at(url: str, table: str) -> Iterator[None]:
     os.environ.pop("AWS_SESSION_TOKEN", None)
     storage.reset()
     try:
-        create_table()
+        if create:
+            create_table()
         yield
     finally:
         for name, value in saved.items():

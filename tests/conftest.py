@@ -1,4 +1,4 @@
-"""Fixtures: moto for DynamoDB, a fresh table and account per test, Chalice's test client."""
+"""Fixtures: moto (or dynalite) for DynamoDB, a fresh account per test, Chalice's test client."""
 
 import base64
 import contextlib
@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import threading
+import uuid
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -27,16 +28,63 @@ from moto import mock_aws  # noqa: E402
 from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
 
 from chalicelib import admin, sids, storage  # noqa: E402
-from devtools import server  # noqa: E402
+from devtools import dynalite, server  # noqa: E402
+
+# Modules whose tests also run on dynalite, a second DynamoDB: a separate server that
+# validates requests as DynamoDB does and applies each one atomically, where moto is
+# lenient. tests/test_dynalite.py runs on dynalite only and says what dynalite lacks.
+BACKENDS = {
+    "tests.test_create": ("moto", "dynalite"),
+    "tests.test_list": ("moto", "dynalite"),
+    "tests.test_resource": ("moto", "dynalite"),
+    "tests.test_dynalite": ("dynalite",),
+}
+
+
+def pytest_generate_tests(metafunc):
+    backends = BACKENDS.get(metafunc.module.__name__)
+    if backends and "aws" in metafunc.fixturenames:
+        metafunc.parametrize("aws", backends, indirect=True)
 
 
 @pytest.fixture
-def aws():
+def aws(request):
+    """DynamoDB for one test: moto, fresh each time, or (when parametrized) dynalite."""
+    if getattr(request, "param", "moto") == "dynalite":
+        url, table = (
+            request.getfixturevalue("dynalite_url"),
+            request.getfixturevalue("dynalite_table"),
+        )
+        with dynalite.pointing_at(url, table, create=False):
+            assert storage._client().meta.endpoint_url == url
+            yield
+        return
     with mock_aws():
         storage.reset()
         storage.ensure_table()
         yield
     storage.reset()
+
+
+@pytest.fixture(scope="session")
+def dynalite_url():
+    """One dynalite server for the session, stopped at its end."""
+    reason = dynalite.unavailable_reason()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the dynalite tests: {reason}", pytrace=False)
+        pytest.skip(reason)
+    with dynalite.running() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def dynalite_table(dynalite_url) -> str:
+    """One table per module; each test still gets a fresh account, its own partition."""
+    table = f"herald-dynalite-{uuid.uuid4().hex[:12]}"
+    with dynalite.pointing_at(dynalite_url, table):
+        pass
+    return table
 
 
 @pytest.fixture

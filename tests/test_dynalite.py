@@ -2,9 +2,10 @@
 
 moto runs in process and is lenient in places (it checks a condition and applies the write
 in separate steps, for one); dynalite is a separate server that validates requests much as
-DynamoDB does and applies each one atomically. This module overrides the `aws` fixture, so
-conftest's `account`, `api` and `other_api` talk to dynalite here: one server for the
-session (devtools/dynalite.py), one table for the module, a fresh account per test.
+DynamoDB does and applies each one atomically. conftest runs this module's tests with `aws`
+on dynalite only (its BACKENDS), so `account`, `api` and `other_api` talk to dynalite here:
+one server for the session (devtools/dynalite.py), one table for the module, a fresh
+account per test. test_create, test_list and test_resource run on both backends.
 
 Without Node.js or `make dynalite` the module is skipped with the reason; in CI (CI=true)
 it fails instead, because CI must run it.
@@ -35,42 +36,6 @@ _UNAVAILABLE = dynalite.unavailable_reason()
 if _UNAVAILABLE is not None and os.environ.get("CI") != "true":
     # One visible line for the whole module; in CI the session fixture fails every test.
     pytest.skip(_UNAVAILABLE, allow_module_level=True)
-
-# --- fixtures ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def dynalite_url():
-    reason = dynalite.unavailable_reason()
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the dynalite tests: {reason}", pytrace=False)
-        pytest.skip(reason)
-    with dynalite.running() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def dynalite_table(dynalite_url):
-    table = f"herald-dynalite-{uuid.uuid4().hex[:12]}"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DYNAMODB_ENDPOINT_URL", dynalite_url)
-        patch.setenv("HERALD_TABLE_NAME", table)
-        patch.setenv("AWS_ACCESS_KEY_ID", "dynalite")
-        patch.setenv("AWS_SECRET_ACCESS_KEY", "dynalite")
-        patch.delenv("AWS_SESSION_TOKEN", raising=False)
-        storage.reset()
-        dynalite.create_table()
-        yield table
-    storage.reset()
-
-
-@pytest.fixture
-def aws(dynalite_table):
-    """conftest's `aws`, on dynalite: every fixture built on it uses dynalite here."""
-    assert storage._table() == dynalite_table
-    assert storage._client().meta.endpoint_url.startswith("http://127.0.0.1:")
-    yield
 
 
 def make(api, **extra):
