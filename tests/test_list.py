@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from tests.conftest import body, listing, ms, sids_of
+from tests.conftest import body, error_of, listing, ms, sids_of
 
 FROM = "+15005550006"
 OTHER_FROM = "+15005550007"
@@ -103,10 +103,15 @@ def test_to_from_and_both_filters(api):
     a = create(api, To=TO, From=FROM)
     b = create(api, To=OTHER_TO, From=FROM)
     c = create(api, To=TO, From=OTHER_FROM)
+    d = create(api, To=OTHER_TO, MessagingServiceSid="MG" + "0" * 32, From="")
     assert set(sids_of(listing(api, To=TO))) == {a, c}
+    assert set(sids_of(listing(api, To=OTHER_TO))) == {b, d}
     assert set(sids_of(listing(api, From=FROM))) == {a, b}
     assert sids_of(listing(api, To=TO, From=FROM)) == [a]
+    assert sids_of(listing(api, To=OTHER_TO, From=OTHER_FROM)) == []
+    assert sids_of(listing(api, To="+1 415-555-0100", From=OTHER_FROM)) == [c]
     assert sids_of(listing(api, To="+19999999999")) == []
+    assert sids_of(listing(api, To="not a number")) == []
 
 
 def test_filters_match_the_normalised_number(api):
@@ -223,15 +228,21 @@ def next_token(api, **query):
 
 def test_a_tampered_token_is_21481(api):
     token = next_token(api)
-    flipped = token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:]
-    response = api.list("PageToken=" + quote(flipped))
-    assert body(response)["code"] == 21481
+    for position in (2, len(token) // 2, len(token) - 3):
+        flipped = (
+            token[:position] + ("A" if token[position] != "A" else "B") + token[position + 1 :]
+        )
+        assert error_of(api.list("PageToken=" + quote(flipped))) == (400, 21481)
+    assert api.list("PageToken=" + quote(token)).status_code == 200
 
 
 def test_a_token_for_other_filters_or_another_account_is_21481(api, other_api):
     token = next_token(api)
-    assert body(api.list(f"To={quote(TO)}&PageToken={quote(token)}"))["code"] == 21481
-    assert body(other_api.list("PageToken=" + quote(token)))["code"] == 21481
+    assert error_of(api.list(f"To={quote(TO)}&PageToken={quote(token)}")) == (400, 21481)
+    assert error_of(api.list(f"DateSent=2024-01-01&PageToken={quote(token)}")) == (400, 21481)
+    assert error_of(other_api.list("PageToken=" + quote(token))) == (400, 21481)
+    swapped = "PB" + token[2:]
+    assert error_of(api.list("PageToken=" + quote(swapped))) == (400, 21481)
 
 
 def test_sdk_style_form_content_type_on_get_is_accepted(api):

@@ -118,6 +118,7 @@ def test_delete_is_204_with_an_empty_body_and_the_message_is_gone(api):
     assert response.body == b""
     assert error_of(api.fetch(created["sid"])) == (404, 20404)
     assert error_of(api.delete(created["sid"])) == (404, 20404)
+    assert error_of(api.update(created["sid"], Body="")) == (404, 20404)
 
 
 def test_delete_withdraws_a_scheduled_message(api):
