@@ -7,7 +7,7 @@ import os
 import sys
 import threading
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -220,6 +220,24 @@ def error_of(response):
     return response.status_code, data["code"]
 
 
+# The sender and recipient the tests' messages use unless they say otherwise.
+FROM = "+15005550006"
+TO = "+14155550100"
+
+
+def make(api, **extra) -> dict:
+    """Create a message (To TO, From FROM, Body "hello" unless given) and return its JSON."""
+    response = api.create(**{"To": TO, "From": FROM, "Body": "hello", **extra})
+    assert response.status_code == 201, response.body
+    return body(response)
+
+
+def scheduled(api, hours: int = 2, **extra) -> dict:
+    """Create a message scheduled `hours` ahead and return its JSON."""
+    send_at = (datetime.now(UTC) + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return make(api, ScheduleType="fixed", SendAt=send_at, **extra)
+
+
 def listing(api, **query) -> dict:
     """One page of the list, asserting it answered 200."""
     response = api.list(urlencode(query))
@@ -246,3 +264,19 @@ def clock(monkeypatch):
         moment["ms"] = ms(text)
 
     return set_time
+
+
+@pytest.fixture
+def three_days(api, clock) -> dict[str, str]:
+    """Nine messages at 00:00:00, 12:30:00 and 23:59:59 GMT on 2024-01-01..03, by time."""
+    made = {}
+    for day in ("2024-01-01", "2024-01-02", "2024-01-03"):
+        for hour in ("00:00:00", "12:30:00", "23:59:59"):
+            clock(f"{day}T{hour}")
+            made[f"{day}T{hour}"] = make(api)["sid"]
+    return made
+
+
+def newest_first(made: dict[str, str], *times: str) -> list[str]:
+    """The Sids of `made` (as three_days returns it) at `times`, in list order."""
+    return sorted((made[time] for time in times), reverse=True)

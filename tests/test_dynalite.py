@@ -18,14 +18,24 @@ the refused item back when a server does not return it, so 30409/20009 hold here
 import os
 import threading
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from chalicelib import admin, sids, storage
 from devtools import dynalite
-from tests.conftest import basic, body, error_of, listing, ms, sids_of
+from tests.conftest import (
+    basic,
+    body,
+    error_of,
+    listing,
+    make,
+    ms,
+    newest_first,
+    scheduled,
+    sids_of,
+)
 
 FROM = "+15005550006"
 OTHER_FROM = "+15005550007"
@@ -36,17 +46,6 @@ _UNAVAILABLE = dynalite.unavailable_reason()
 if _UNAVAILABLE is not None and os.environ.get("CI") != "true":
     # One visible line for the whole module; in CI the session fixture fails every test.
     pytest.skip(_UNAVAILABLE, allow_module_level=True)
-
-
-def make(api, **extra):
-    response = api.create(**{"To": TO, "From": FROM, "Body": "hello", **extra})
-    assert response.status_code == 201, response.body
-    return body(response)
-
-
-def scheduled(api, hours=2):
-    send_at = (datetime.now(UTC) + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return make(api, ScheduleType="fixed", SendAt=send_at)
 
 
 def follow(api, uri):
@@ -211,22 +210,8 @@ def test_newest_first_and_never_another_accounts(api, other_api, clock):
     assert sids_of(listing(api, To=TO)) == made[::-1]
 
 
-@pytest.fixture
-def three_days(api, clock):
-    made = {}
-    for day in ("2024-01-01", "2024-01-02", "2024-01-03"):
-        for hour in ("00:00:00", "12:30:00", "23:59:59"):
-            clock(f"{day}T{hour}")
-            made[f"{day}T{hour}"] = make(api)["sid"]
-    return made
-
-
-def expect(made, *keys):
-    return sorted((made[key] for key in keys), reverse=True)
-
-
 def test_date_sent_on_a_day(api, three_days):
-    assert sids_of(listing(api, DateSent="2024-01-02")) == expect(
+    assert sids_of(listing(api, DateSent="2024-01-02")) == newest_first(
         three_days, "2024-01-02T00:00:00", "2024-01-02T12:30:00", "2024-01-02T23:59:59"
     )
     assert len(sids_of(listing(api, DateSent="2024-01-02T00:00:00Z"))) == 3
@@ -234,14 +219,14 @@ def test_date_sent_on_a_day(api, three_days):
 
 
 def test_date_sent_before_after_and_between(api, three_days):
-    assert sids_of(listing(api, **{"DateSent<": "2024-01-01"})) == expect(
+    assert sids_of(listing(api, **{"DateSent<": "2024-01-01"})) == newest_first(
         three_days, "2024-01-01T00:00:00", "2024-01-01T12:30:00", "2024-01-01T23:59:59"
     )
-    assert sids_of(listing(api, **{"DateSent>": "2024-01-03"})) == expect(
+    assert sids_of(listing(api, **{"DateSent>": "2024-01-03"})) == newest_first(
         three_days, "2024-01-03T00:00:00", "2024-01-03T12:30:00", "2024-01-03T23:59:59"
     )
     got = listing(api, **{"DateSent>": "2024-01-02T12:00:00Z", "DateSent<": "2024-01-03T12:30:00Z"})
-    assert sids_of(got) == expect(
+    assert sids_of(got) == newest_first(
         three_days, "2024-01-02T12:30:00", "2024-01-02T23:59:59", "2024-01-03T00:00:00",
         "2024-01-03T12:30:00",
     )  # fmt: skip

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from chalicelib import admin, storage
-from tests.conftest import basic, body
+from tests.conftest import basic, body, make, scheduled
 
 FROM = "+15005550006"
 TO = "+14155550100"
@@ -54,18 +54,6 @@ def ids(operations):
 def send(api, op: Operation, sid: str | None, auth):
     path = f"{api.base}/Messages.json" if sid is None else f"{api.base}/Messages/{sid}.json"
     return api.request(op.method, path, params=op.params, auth=auth)
-
-
-def make(api, **extra):
-    params = {"To": TO, "From": FROM, "Body": "hello", **extra}
-    response = api.create(**params)
-    assert response.status_code == 201, response.body
-    return body(response)
-
-
-def scheduled(api, **extra):
-    send_at = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return make(api, ScheduleType="fixed", SendAt=send_at, **extra)
 
 
 def missing_like(sid: str) -> str:

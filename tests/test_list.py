@@ -1,12 +1,11 @@
 """GET /Messages.json: order, filters, paging, page JSON and PageToken errors."""
 
-import json
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from tests.conftest import body, error_of, listing, ms, sids_of
+from tests.conftest import body, error_of, listing, make, ms, newest_first, sids_of
 
 FROM = "+15005550006"
 OTHER_FROM = "+15005550007"
@@ -18,10 +17,8 @@ PAGE_KEYS = {
 }  # fmt: skip
 
 
-def create(api, **params):
-    response = api.create(**{"To": TO, "From": FROM, "Body": "x", **params})
-    assert response.status_code == 201, response.body
-    return json.loads(response.body)["sid"]
+def create(api, **params) -> str:
+    return make(api, **params)["sid"]
 
 
 def test_empty_list_has_exactly_the_page_keys(api):
@@ -119,23 +116,9 @@ def test_filters_match_the_normalised_number(api):
     assert sids_of(listing(api, To="+1 415-555-0100")) == [sid]
 
 
-@pytest.fixture
-def three_days(api, clock):
-    made = {}
-    for day in ("2024-01-01", "2024-01-02", "2024-01-03"):
-        for hour in ("00:00:00", "12:30:00", "23:59:59"):
-            clock(f"{day}T{hour}")
-            made[f"{day}T{hour}"] = create(api)
-    return made
-
-
-def expect(made, *keys):
-    return sorted((made[key] for key in keys), reverse=True)
-
-
 def test_date_sent_equals_a_day(api, three_days):
     got = sids_of(listing(api, DateSent="2024-01-02"))
-    assert got == expect(
+    assert got == newest_first(
         three_days, "2024-01-02T00:00:00", "2024-01-02T12:30:00", "2024-01-02T23:59:59"
     )
 
@@ -147,7 +130,7 @@ def test_date_sent_with_a_midnight_datetime_means_that_day(api, three_days):
 
 def test_date_sent_before_and_after_days_are_inclusive(api, three_days):
     before = sids_of(listing(api, **{"DateSent<": "2024-01-01"}))
-    assert before == expect(
+    assert before == newest_first(
         three_days, "2024-01-01T00:00:00", "2024-01-01T12:30:00", "2024-01-01T23:59:59"
     )
     after = sids_of(listing(api, **{"DateSent>": "2024-01-03"}))
@@ -160,12 +143,12 @@ def test_date_sent_with_precise_datetimes(api, three_days):
     got = sids_of(
         listing(api, **{"DateSent>": "2024-01-02T12:00:00Z", "DateSent<": "2024-01-03T12:30:00Z"})
     )
-    assert got == expect(
+    assert got == newest_first(
         three_days, "2024-01-02T12:30:00", "2024-01-02T23:59:59", "2024-01-03T00:00:00",
         "2024-01-03T12:30:00",
     )  # fmt: skip
     offset = sids_of(listing(api, **{"DateSent<": "2024-01-01T13:30:00+01:00"}))
-    assert offset == expect(three_days, "2024-01-01T00:00:00", "2024-01-01T12:30:00")
+    assert offset == newest_first(three_days, "2024-01-01T00:00:00", "2024-01-01T12:30:00")
 
 
 def test_date_filters_page_across_pages(api, three_days):
@@ -174,7 +157,7 @@ def test_date_filters_page_across_pages(api, three_days):
     assert len(first["messages"]) == 4 and len(second["messages"]) == 2
     assert second["next_page_uri"] is None
     assert set(sids_of(first) + sids_of(second)) == set(
-        expect(three_days, *[k for k in three_days if k >= "2024-01-02"])
+        newest_first(three_days, *[k for k in three_days if k >= "2024-01-02"])
     )
 
 

@@ -1,27 +1,14 @@
 """Fetch, update (redact, cancel, PUT), delete, auth, isolation and routing errors."""
 
 import json
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from chalicelib import admin, storage
-from tests.conftest import basic, body, error_of
+from tests.conftest import basic, body, error_of, make, scheduled
 
 FROM = "+15005550006"
 TO = "+14155550100"
-
-
-def make(api, **extra):
-    params = {"To": TO, "From": FROM, "Body": "hello", **extra}
-    response = api.create(**params)
-    assert response.status_code == 201, response.body
-    return body(response)
-
-
-def scheduled(api):
-    send_at = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return make(api, ScheduleType="fixed", SendAt=send_at)
 
 
 def test_fetch_returns_what_create_returned(api):
