@@ -18,11 +18,9 @@ import shutil
 import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 
-from devtools.server import ROOT, free_port, stop
+from devtools.server import ROOT, free_port, stop, wait_until_answering
 
 VERSION = "4.0.0"
 CLI = ROOT / "node_modules" / "dynalite" / "cli.js"
@@ -61,21 +59,6 @@ def _installed_version() -> str | None:
         return None
 
 
-def wait_until_answering(url: str, process: subprocess.Popen, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"dynalite exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.read().startswith(b"healthy"):
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"dynalite did not answer on {url} within {timeout} s")
-
-
 @contextlib.contextmanager
 def running(port: int | None = None, attempts: int = 3) -> Iterator[str]:
     """dynalite in memory on 127.0.0.1; yields its endpoint URL, then stops it and its
@@ -108,7 +91,9 @@ def running(port: int | None = None, attempts: int = 3) -> Iterator[str]:
             )
             url = f"http://127.0.0.1:{chosen}"
             try:
-                wait_until_answering(url + "/", process)
+                wait_until_answering(
+                    url + "/", process, "dynalite", 20.0, lambda body: body.startswith(b"healthy")
+                )
             except RuntimeError as error:
                 stop(process)
                 said.seek(0)

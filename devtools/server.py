@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,19 +54,30 @@ def embedded_dynamodb():
         server.stop()
 
 
-def wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+def wait_until_answering(
+    url: str,
+    process: subprocess.Popen,
+    name: str,
+    timeout: float = 30.0,
+    ready: Callable[[bytes], bool] = lambda _body: True,
+) -> None:
+    """Poll `url` until the server `process` started answers it with a body that is
+    `ready` (any answer, whatever its HTTP status, by default); fail if it exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"chalice local exited with {process.returncode}")
+            raise RuntimeError(f"{name} exited with {process.returncode}")
         try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except urllib.error.HTTPError:
-            return  # it answered: any HTTP status means it is up
+            with urllib.request.urlopen(url, timeout=1) as response:
+                answer = response.read()
+        except urllib.error.HTTPError as error:
+            answer = error.read()
         except (urllib.error.URLError, OSError):
-            time.sleep(0.1)
-    raise RuntimeError(f"chalice local did not answer on {url} within {timeout} s")
+            answer = None
+        if answer is not None and ready(answer):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"{name} did not answer on {url} within {timeout} s")
 
 
 @contextlib.contextmanager
@@ -82,7 +94,7 @@ def chalice_local(port: int, env: dict, autoreload: bool = False, quiet: bool = 
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_serving(url + "/", process)
+        wait_until_answering(url + "/", process, "chalice local")
         yield url
     finally:
         stop(process)
