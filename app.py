@@ -86,12 +86,11 @@ def _request_path(request) -> str:
     return path or request.context.get("path", request.path)
 
 
-def _served(view_name: str):
-    request = app.current_request
+def _served(view_name: str) -> None:
+    method = app.current_request.method
     allowed = SERVED_METHODS[view_name]
-    if request.method not in allowed:
-        raise errors.method_not_allowed(request.method, ", ".join(allowed))
-    return request
+    if method not in allowed:
+        raise errors.method_not_allowed(method, ", ".join(allowed))
 
 
 def _authenticated(account_sid: str):
