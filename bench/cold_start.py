@@ -3,7 +3,7 @@
     .venv/bin/python bench/cold_start.py [--runs 21] [--zip build/cloudformation/deployment.zip]
 
 The proxy is what a cold start does before the first request is answered: in a fresh
-process, `import app` plus the first DynamoDB client (`chalicelib.storage._client()`), run
+process, `import app` plus the first DynamoDB client (`chalicelib.storage.client.client()`), run
 from the unpacked deployment.zip the way Lambda runs it (no .pyc for the bundle, since
 /var/task is read-only; boto3 from the environment, as the runtime provides it). It is set
 against a bare `import boto3; boto3.client("dynamodb")` process. Runs alternate between the
@@ -32,7 +32,7 @@ wall, cpu = time.perf_counter(), time.process_time()
 {body}
 print(time.perf_counter() - wall, time.process_time() - cpu)
 """
-HERALD = "import app\nfrom chalicelib import storage\nstorage._client()"
+HERALD = "import app\nfrom chalicelib import storage\nstorage.client.client()"
 BARE = f"import boto3\nboto3.client('dynamodb', region_name={REGION!r})"
 
 
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cold-start proxy, median of {args.runs} fresh processes each (ms):")
     print(f"  {'':42} {'wall':>7} {'CPU':>7}")
     herald_ms, bare_ms = _medians_ms(herald), _medians_ms(bare)
-    print(f"  {'import app + storage._client()':42} {herald_ms[0]:7.1f} {herald_ms[1]:7.1f}")
+    print(f"  {'import app + storage.client.client()':42} {herald_ms[0]:7.1f} {herald_ms[1]:7.1f}")
     bare_label = "import boto3; boto3.client('dynamodb')"
     print(f"  {bare_label:42} {bare_ms[0]:7.1f} {bare_ms[1]:7.1f}")
     ratios = [h / b for h, b in zip(herald_ms, bare_ms, strict=True)]

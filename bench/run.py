@@ -125,7 +125,7 @@ class Recorder:
         self.calls: list[tuple[str, dict]] = []
         self.queries: list[dict] = []
         self.on = False
-        events = storage._client().meta.events
+        events = storage.client.client().meta.events
         events.register("before-parameter-build.dynamodb", self._before)
         events.register("after-call.dynamodb.Query", self._after_query)
 
@@ -159,7 +159,7 @@ def is_auth(call: tuple[str, dict]) -> bool:
 def bulk_load(account_sid: str, count: int, status: str = "delivered") -> list[str]:
     """`count` sent messages, one second apart, half of them to TO: written with
     BatchWriteItem (the bench only; Herald itself writes one conditional PutItem each)."""
-    client, table = storage._client(), storage._table()
+    client, table = storage.client.client(), storage.client.table()
     made, batch = [], []
     for i in range(count):
         at = BASE_MS + i * 1000
@@ -305,7 +305,7 @@ def throughput(
 ) -> list[dict]:
     """Requests per second through the handler, and for the same DynamoDB calls issued
     directly: captured from one request of each kind, then replayed with fresh keys."""
-    dynamodb = storage._client()
+    dynamodb = storage.client.client()
     method_of = {api: method for method, api in dynamodb.meta.method_to_api_mapping.items()}
 
     def capture(event: dict) -> list[tuple[str, dict]]:

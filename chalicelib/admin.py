@@ -3,6 +3,7 @@
     python -m chalicelib.admin create-account [--account-sid AC… --auth-token …]
     python -m chalicelib.admin create-key AC…
     python -m chalicelib.admin revoke-key AC… SK…
+    python -m chalicelib.admin set-list-shards AC… N
     python -m chalicelib.admin create-table
 
 It reads the same settings as the server (HERALD_TABLE_NAME, DYNAMODB_ENDPOINT_URL or
@@ -16,7 +17,8 @@ import sys
 
 from botocore.exceptions import ClientError
 
-from chalicelib import auth, sids, storage
+from chalicelib import auth, clock, sids, storage
+from chalicelib.storage import accounts, schema
 
 AUTH_TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -28,24 +30,45 @@ def create_account(account_sid: str | None = None, auth_token: str | None = None
         raise ValueError("an AccountSid is AC followed by 32 lowercase hex digits")
     if not AUTH_TOKEN.match(auth_token):
         raise ValueError("an AuthToken is 32 lowercase hex digits")
-    storage.put_account(account_sid, auth.hash_secret(auth_token), sids.now_ms())
+    accounts.put_account(account_sid, auth.hash_secret(auth_token), clock.now_ms())
     return {"account_sid": account_sid, "auth_token": auth_token}
 
 
 def create_key(account_sid: str) -> dict:
-    if storage.get_account(account_sid) is None:
+    if accounts.get_account(account_sid) is None:
         raise ValueError(f"no such account: {account_sid}")
     key_sid, secret = sids.api_key_sid(), sids.api_key_secret()
-    storage.put_api_key(account_sid, key_sid, auth.hash_secret(secret), sids.now_ms())
+    accounts.put_api_key(account_sid, key_sid, auth.hash_secret(secret), clock.now_ms())
     return {"sid": key_sid, "secret": secret, "account_sid": account_sid}
 
 
 def revoke_key(account_sid: str, key_sid: str) -> dict:
     try:
-        storage.revoke_api_key(account_sid, key_sid)
+        accounts.revoke_api_key(account_sid, key_sid)
     except storage.Missing:
         raise ValueError(f"no such key: {key_sid} on {account_sid}") from None
     return {"sid": key_sid, "revoked": True}
+
+
+def set_list_shards(account_sid: str, shards: int) -> dict:
+    """Raise the account's list shard count (see docs/table-design.md).
+
+    Lists read the new shards at once; new messages go to them once every API container
+    has seen the change (twice auth's cache bound from now).
+    """
+    if not 1 <= shards <= schema.MAX_LIST_SHARDS:
+        raise ValueError(f"a list shard count is 1 to {schema.MAX_LIST_SHARDS}")
+    now = clock.now_ms()
+    effective = now + int(2 * auth.CACHE_SECONDS * 1000)
+    try:
+        item = accounts.set_list_shards(account_sid, shards, effective, now)
+    except storage.Missing:
+        raise ValueError(f"no such account: {account_sid}") from None
+    return {
+        "account_sid": account_sid,
+        "list_shards": item["list_shards"],
+        "new_messages_use_it_from_ms": item["list_shards_from_ms"],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     revoke = commands.add_parser("revoke-key", help="revoke an API key")
     revoke.add_argument("account_sid")
     revoke.add_argument("key_sid")
+    shards = commands.add_parser("set-list-shards", help="raise an account's list shard count")
+    shards.add_argument("account_sid")
+    shards.add_argument("shards", type=int)
     commands.add_parser("create-table", help="create the table when it is missing")
     args = parser.parse_args(argv)
 
@@ -75,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             result = create_key(args.account_sid)
         elif args.command == "revoke-key":
             result = revoke_key(args.account_sid, args.key_sid)
+        elif args.command == "set-list-shards":
+            result = set_list_shards(args.account_sid, args.shards)
         else:
             result = {"created": storage.ensure_table()}
     except (ValueError, storage.Unavailable, storage.Throttled, ClientError) as error:

@@ -20,6 +20,9 @@ class Settings:
     endpoint_url: str | None
     region: str
     page_token_secret: bytes
+    # For DynamoDB implementations that ignore ReturnValuesOnConditionCheckFailure (dynalite):
+    # a refused write is read back to tell "missing" from "wrong state".
+    read_back_refused_writes: bool = False
 
 
 def load() -> Settings:
@@ -30,4 +33,5 @@ def load() -> Settings:
         endpoint_url=endpoint,
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         page_token_secret=env.get("HERALD_PAGE_TOKEN_SECRET", _DEV_TOKEN_SECRET).encode(),
+        read_back_refused_writes=env.get("HERALD_READ_BACK_REFUSED_WRITES") == "1",
     )

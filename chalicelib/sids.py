@@ -7,7 +7,6 @@ a newest-first page is a plain descending Query.
 
 import re
 import secrets
-import time
 
 # \Z, not $: `$` also matches before a trailing newline.
 MESSAGE_SID = re.compile(r"^(SM|MM)([0-9a-f]{32})\Z")
@@ -15,10 +14,6 @@ ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}\Z")
 API_KEY_SID = re.compile(r"^SK[0-9a-f]{32}\Z")
 MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}\Z")
 CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}\Z")
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def message_sid(created_ms: int, has_media: bool = False) -> str:

@@ -164,12 +164,15 @@ def _table() -> dict:
 
 def _index(index: dict) -> dict:
     keys = {key["KeyType"]: key["AttributeName"] for key in index["KeySchema"]}
-    return {
+    converted = {
         "name": index["IndexName"],
         "hash_key": keys["HASH"],
         "range_key": keys["RANGE"],
         "projection_type": index["Projection"]["ProjectionType"],
     }
+    if "NonKeyAttributes" in index["Projection"]:
+        converted["non_key_attributes"] = index["Projection"]["NonKeyAttributes"]
+    return converted
 
 
 def _role() -> dict:

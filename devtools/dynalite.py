@@ -9,7 +9,8 @@ What dynalite 4.0.0 does not implement, and so what Herald cannot do on it:
   (`create_table` below creates the table itself, from `storage.table_definition`).
 - TransactWriteItems: a create with an Idempotency-Key answers 503.
 - ReturnValuesOnConditionCheckFailure: ignored, so a failed conditional write carries no old
-  item; storage reads it back then, to answer 30409/20009 rather than 20404.
+  item; `pointing_at` sets HERALD_READ_BACK_REFUSED_WRITES=1 so that storage reads it back
+  then, to answer 30409/20009 rather than 20404.
 """
 
 import contextlib
@@ -115,12 +116,14 @@ def create_table(timeout: float = 10.0) -> None:
     CREATING. `storage.ensure_table()` then finds the table and leaves it as it is."""
     from chalicelib import storage
 
-    client = storage._client()
-    client.create_table(**storage.table_definition(storage._table()))
+    client = storage.client.client()
+    client.create_table(**storage.table_definition(storage.client.table()))
     deadline = time.monotonic() + timeout
-    while client.describe_table(TableName=storage._table())["Table"]["TableStatus"] != "ACTIVE":
+    while (
+        client.describe_table(TableName=storage.client.table())["Table"]["TableStatus"] != "ACTIVE"
+    ):
         if time.monotonic() > deadline:
-            raise RuntimeError(f"table {storage._table()} not ACTIVE after {timeout} s")
+            raise RuntimeError(f"table {storage.client.table()} not ACTIVE after {timeout} s")
         time.sleep(0.01)
     storage.ensure_table()  # finds it: the code path of every later start
 
@@ -133,7 +136,7 @@ def pointing_at(url: str, table: str, create: bool = True) -> Iterator[None]:
 
     names = (
         "DYNAMODB_ENDPOINT_URL", "HERALD_TABLE_NAME", "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+        "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "HERALD_READ_BACK_REFUSED_WRITES",
     )  # fmt: skip
     saved = {name: os.environ.get(name) for name in names}
     os.environ.update(
@@ -141,6 +144,8 @@ def pointing_at(url: str, table: str, create: bool = True) -> Iterator[None]:
         HERALD_TABLE_NAME=table,
         AWS_ACCESS_KEY_ID="dynalite",
         AWS_SECRET_ACCESS_KEY="dynalite",
+        # dynalite ignores ReturnValuesOnConditionCheckFailure.
+        HERALD_READ_BACK_REFUSED_WRITES="1",
     )
     os.environ.pop("AWS_SESSION_TOKEN", None)
     storage.reset()

@@ -27,7 +27,8 @@ for _name in ("DYNAMODB_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOIN
 from moto import mock_aws  # noqa: E402
 from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
 
-from chalicelib import admin, sids, storage  # noqa: E402
+from chalicelib import admin, auth, storage  # noqa: E402
+from chalicelib import clock as herald_clock  # noqa: E402
 from devtools import dynalite, server  # noqa: E402
 
 # Modules whose tests also run on dynalite, a second DynamoDB: a separate server that
@@ -47,6 +48,27 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("aws", backends, indirect=True)
 
 
+@pytest.fixture(autouse=True)
+def fresh_credential_cache():
+    """Each test starts with auth's per-container cache empty, as a new container would."""
+    auth.forget()
+    yield
+    auth.forget()
+
+
+@pytest.fixture
+def cache_expires(monkeypatch):
+    """Call it to move auth's cache clock past its bound, as if CACHE_SECONDS went by."""
+    offset = {"s": 0.0}
+    real = auth._monotonic
+    monkeypatch.setattr(auth, "_monotonic", lambda: real() + offset["s"])
+
+    def expire() -> None:
+        offset["s"] += auth.CACHE_SECONDS + 0.001
+
+    return expire
+
+
 @pytest.fixture
 def aws(request):
     """DynamoDB for one test: moto, fresh each time, or (when parametrized) dynalite."""
@@ -56,7 +78,7 @@ def aws(request):
             request.getfixturevalue("dynalite_table"),
         )
         with dynalite.pointing_at(url, table, create=False):
-            assert storage._client().meta.endpoint_url == url
+            assert storage.client.client().meta.endpoint_url == url
             yield
         return
     with mock_aws():
@@ -184,19 +206,19 @@ def other_api(chalice_client, other_account):
 
 @contextlib.contextmanager
 def live_herald():
-    """A live Herald: moto's server as DynamoDB and `chalice local`, both on free 127.0.0.1
-    ports, with a fresh account. Yields (url, account); stops everything it started and
-    restores the environment."""
+    """A live Herald built as `make run` builds it: the embedded AWS (moto's server with
+    atomic DynamoDB requests) and the app served over HTTP by a child process, both on free
+    127.0.0.1 ports, with a fresh account. Yields (url, account); stops everything it
+    started and restores the environment."""
     saved = dict(os.environ)
     try:
-        with server.embedded_dynamodb() as endpoint:
+        with server.embedded_aws() as endpoint:
             env = server.server_environment(endpoint, embedded=True)
-            env["DYNAMODB_ENDPOINT_URL"] = endpoint
             os.environ.update(env)
             storage.reset()
             storage.ensure_table()
             account = admin.create_account()
-            with server.chalice_local(server.free_port(), env, quiet=True) as url:
+            with server.serve_herald(env, quiet=True) as url:
                 yield url, account
     finally:
         os.environ.clear()
@@ -257,8 +279,8 @@ def ms(text: str) -> int:
 def clock(monkeypatch):
     """Set the creation time of the next message: clock('2024-01-02T10:00:00')."""
     moment = {"ms": None}
-    real = sids.now_ms
-    monkeypatch.setattr(sids, "now_ms", lambda: moment["ms"] or real())
+    real = herald_clock.now_ms
+    monkeypatch.setattr(herald_clock, "now_ms", lambda: moment["ms"] or real())
 
     def set_time(text: str) -> None:
         moment["ms"] = ms(text)

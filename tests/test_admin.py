@@ -17,7 +17,7 @@ def test_create_account_prints_credentials_once_and_stores_only_a_hash(aws, caps
     assert code == 0
     created = json.loads(out)
     assert set(created) == {"account_sid", "auth_token"}
-    stored = storage.get_account(created["account_sid"])
+    stored = storage.accounts.get_account(created["account_sid"])
     assert created["auth_token"] not in json.dumps(stored)
     assert stored["token_hash"] == auth.hash_secret(created["auth_token"])
 
@@ -39,10 +39,10 @@ def test_create_and_revoke_key(aws, capsys):
     code, out, _ = run(capsys, "create-key", account["account_sid"])
     key = json.loads(out)
     assert code == 0 and key["sid"].startswith("SK") and len(key["secret"]) == 32
-    assert storage.get_api_key(account["account_sid"], key["sid"])["revoked"] is False
+    assert storage.accounts.get_api_key(account["account_sid"], key["sid"])["revoked"] is False
     code, out, _ = run(capsys, "revoke-key", account["account_sid"], key["sid"])
     assert code == 0 and json.loads(out) == {"sid": key["sid"], "revoked": True}
-    assert storage.get_api_key(account["account_sid"], key["sid"])["revoked"] is True
+    assert storage.accounts.get_api_key(account["account_sid"], key["sid"])["revoked"] is True
 
 
 def test_key_for_a_missing_account_is_refused(aws, capsys):

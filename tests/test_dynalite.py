@@ -23,7 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from chalicelib import admin, sids, storage
+from chalicelib import admin, clock, storage
+from chalicelib.storage import messages as stored
 from devtools import dynalite
 from tests.conftest import (
     basic,
@@ -62,7 +63,7 @@ def calls():
     def record(http_response, parsed, model, **_):
         seen.append((model.name, parsed))
 
-    events = storage._client().meta.events
+    events = storage.client.client().meta.events
     events.register("after-call.dynamodb", record)
     yield seen
     events.unregister("after-call.dynamodb", record)
@@ -72,10 +73,10 @@ def calls():
 
 
 def test_the_table_is_herald_s_own_definition(aws):
-    table = storage._client().describe_table(TableName=storage._table())["Table"]
+    table = storage.client.client().describe_table(TableName=storage.client.table())["Table"]
     assert table["TableStatus"] == "ACTIVE"
     assert {index["IndexName"] for index in table["GlobalSecondaryIndexes"]} == set(
-        storage.LIST_INDEXES
+        storage.schema.LIST_INDEXES
     )
 
 
@@ -128,31 +129,25 @@ def test_refused_conditional_writes_change_nothing(api):
     assert api.update(queued["sid"], Status="canceled").status_code >= 400
     assert body(api.fetch(queued["sid"]))["status"] == "queued"
     sending = make(api)
-    storage.update_message(
-        api.account_sid, sending["sid"][2:], sending["sid"], {"status": "sending"}
-    )
+    stored.update_message(api.account_sid, sending["sid"], {"status": "sending"})
     assert api.delete(sending["sid"]).status_code >= 400
     assert body(api.fetch(sending["sid"]))["status"] == "sending"
 
 
 def test_a_sid_collision_never_overwrites(api):
     created = make(api)
-    item = storage.get_message(api.account_sid, created["sid"][2:])
+    item = stored.get_message(api.account_sid, created["sid"])
     with pytest.raises(storage.Exists):
-        storage.put_new_message({**item, "body": "overwritten"})
+        stored.put_new_message({**item, "body": "overwritten"}, 0)
     assert body(api.fetch(created["sid"]))["body"] == "hello"
 
 
 def test_update_requires_the_exact_sid(api):
     created = make(api)
     with pytest.raises(storage.Missing):
-        storage.update_message(
-            api.account_sid, created["sid"][2:], "MM" + created["sid"][2:], {"body": ""}
-        )
+        stored.update_message(api.account_sid, "MM" + created["sid"][2:], {"body": ""})
     with pytest.raises(storage.Missing):
-        storage.delete_message(
-            api.account_sid, created["sid"][2:], "MM" + created["sid"][2:], "sending"
-        )
+        stored.delete_message(api.account_sid, "MM" + created["sid"][2:], ["sending"])
 
 
 def race(count: int, attempt) -> list[str]:
@@ -180,9 +175,9 @@ def test_of_concurrent_cancels_exactly_one_wins(api):
     created = scheduled(api)
     outcomes = race(
         8,
-        lambda: storage.update_message(
-            api.account_sid, created["sid"][2:], created["sid"],
-            {"status": "canceled", "updated_ms": sids.now_ms()}, require_status="scheduled",
+        lambda: stored.update_message(
+            api.account_sid, created["sid"],
+            {"status": "canceled", "updated_ms": clock.now_ms()}, statuses=["scheduled"],
         ),
     )  # fmt: skip
     assert len(outcomes) == 8 and outcomes.count("won") == 1
@@ -191,9 +186,9 @@ def test_of_concurrent_cancels_exactly_one_wins(api):
 
 def test_of_concurrent_creates_under_one_sid_exactly_one_is_stored(api):
     created = make(api)
-    item = storage.get_message(api.account_sid, created["sid"][2:])
+    item = stored.get_message(api.account_sid, created["sid"])
     api.delete(created["sid"])
-    outcomes = race(8, lambda: storage.put_new_message({**item, "body": "racer"}))
+    outcomes = race(8, lambda: stored.put_new_message({**item, "body": "racer"}, 0))
     assert sorted(outcomes) == ["Exists"] * 7 + ["won"]
 
 
@@ -321,7 +316,9 @@ def test_ensure_table_creates_the_table_then_stops_at_update_time_to_live(aws, m
             storage.ensure_table()
         assert refused.value.operation_name == "UpdateTimeToLive"
         assert refused.value.response["Error"]["Code"] == "UnknownOperationException"
-        described = storage._client().describe_table(TableName=storage._table())["Table"]
+        described = storage.client.client().describe_table(TableName=storage.client.table())[
+            "Table"
+        ]
         assert described["TableStatus"] == "ACTIVE"
         assert storage.ensure_table() is False  # and a second call finds it
     finally:
@@ -342,11 +339,12 @@ def test_an_idempotent_create_needs_transactions_and_answers_503(api):
     assert sids_of(listing(api)) == []
 
 
-def test_an_account_and_its_keys_work_on_dynalite(api):
+def test_an_account_and_its_keys_work_on_dynalite(api, cache_expires):
     key = admin.create_key(api.account_sid)
     own = api.request("GET", api.base + "/Messages.json", auth=basic(key["sid"], key["secret"]))
     assert own.status_code == 200
     admin.revoke_key(api.account_sid, key["sid"])
+    cache_expires()  # a revocation reaches every container within auth.CACHE_SECONDS
     revoked = api.request("GET", api.base + "/Messages.json", auth=basic(key["sid"], key["secret"]))
     assert error_of(revoked) == (401, 20003)
     with pytest.raises(ValueError):

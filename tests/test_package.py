@@ -326,6 +326,7 @@ def test_tf_table_is_the_one_storage_queries(tf):
         index["IndexName"]: (
             {k["KeyType"]: k["AttributeName"] for k in index["KeySchema"]},
             index["Projection"]["ProjectionType"],
+            index["Projection"].get("NonKeyAttributes"),
         )
         for index in expected["GlobalSecondaryIndexes"]
     }
@@ -333,10 +334,11 @@ def test_tf_table_is_the_one_storage_queries(tf):
         index["name"]: (
             {"HASH": index["hash_key"], "RANGE": index["range_key"]},
             index["projection_type"],
+            index.get("non_key_attributes"),
         )
         for index in table["global_secondary_index"]
     } == indexes
-    assert set(indexes) == set(storage.LIST_INDEXES)
+    assert set(indexes) == set(storage.schema.LIST_INDEXES)
 
 
 def test_tf_table_is_protected(tf):

@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib import errors, messages, sids, storage
+from chalicelib import clock, errors, messages, sids, storage
+from chalicelib.storage import messages as stored
 
 FROM = "+15005550006"
 TO = "+14155550100"
@@ -101,7 +102,7 @@ def listed_sids(account_sid: str) -> set[str]:
 
 
 def assert_gone(account_sid: str, message: messages.Message):
-    assert storage.get_message(account_sid, message.key) is None
+    assert stored.get_message(account_sid, message.sid) is None
     with pytest.raises(errors.TwilioError) as raised:
         messages.fetch(account_sid, message.sid)
     assert raised.value.code == 20404
@@ -214,7 +215,10 @@ def test_concurrent_creates_never_share_a_sid_and_all_are_stored_and_listed(acco
     listed = [m["sid"] for m in page["messages"]]
     assert sorted(listed) == sorted(made)
     # Newest first, in the order of the keys the index sorts on.
-    keys = {m.sid: m.list_key for m in created}
+    keys = {
+        m.sid: storage.schema.list_key(storage.schema.order_ms(m.to_fields()), m.sid)
+        for m in created
+    }
     assert [keys[sid] for sid in listed] == sorted(keys.values(), reverse=True)
     # Every message holds what its own create sent, not another thread's.
     bodies = {m["sid"]: m["body"] for m in page["messages"]}
@@ -225,10 +229,10 @@ def test_concurrent_creates_never_share_a_sid_and_all_are_stored_and_listed(acco
 def test_a_forced_sid_collision_never_overwrites(account_sid, monkeypatch):
     """Sids carry 80 random bits, so a collision takes a forced one: the conditional put
     keeps the first message, and every other create is refused rather than replacing it."""
-    sid = sids.message_sid(sids.now_ms())
+    sid = sids.message_sid(clock.now_ms())
     monkeypatch.setattr(sids, "message_sid", lambda *_a, **_k: sid)
     items = [
-        messages._new_message(account_sid, params(Body=f"body {n}")).to_item()
+        messages.new_message(account_sid, params(Body=f"body {n}")).to_fields()
         for n in range(THREADS)
     ]
     assert {item["sid"] for item in items} == {sid}
@@ -239,7 +243,7 @@ def test_a_forced_sid_collision_never_overwrites(account_sid, monkeypatch):
     def attempt(item):
         def run():
             try:
-                storage.put_new_message(item)
+                stored.put_new_message(item, 0)
             except storage.Exists:
                 with lock:
                     refused.append(item["body"])
@@ -252,4 +256,4 @@ def test_a_forced_sid_collision_never_overwrites(account_sid, monkeypatch):
 
     run_together([attempt(item) for item in items])
     assert len(wins) == 1 and len(refused) == THREADS - 1
-    assert storage.get_message(account_sid, sid[2:])["body"] == wins[0]
+    assert stored.get_message(account_sid, sid)["body"] == wins[0]

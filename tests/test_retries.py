@@ -1,14 +1,13 @@
 """Retry-safe create (Idempotency-Key) and DynamoDB faults: throttling, outages, no partial
 writes, bounded client retries."""
 
-import hashlib
 import json
 import threading
 
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from chalicelib import messages, storage
+from chalicelib import clock, messages, sids, storage
 from tests.conftest import body
 
 FROM = "+15005550006"
@@ -63,9 +62,9 @@ def test_keys_are_scoped_to_the_account(api, other_api):
 
 def test_an_expired_key_makes_a_new_message(api, monkeypatch):
     first = body(create_with(api, "k"))["sid"]
-    real = messages.sids.now_ms
+    real = clock.now_ms
     day_later = messages.IDEMPOTENCY_TTL_SECONDS * 1000 + 5_000
-    monkeypatch.setattr(messages.sids, "now_ms", lambda: real() + day_later)
+    monkeypatch.setattr(clock, "now_ms", lambda: real() + day_later)
     second = body(create_with(api, "k"))["sid"]
     assert second != first
 
@@ -122,7 +121,7 @@ def inject(operation: str, code: str, status: int = 400, times: int = 100):
         payload = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}"}).encode()
         return AWSResponse(request.url, status, {"x-amzn-ErrorType": code}, _Raw(payload))
 
-    storage._client().meta.events.register_first(f"before-send.dynamodb.{operation}", respond)
+    storage.client.client().meta.events.register_first(f"before-send.dynamodb.{operation}", respond)
     return attempts
 
 
@@ -152,12 +151,12 @@ def test_a_throttled_idempotent_create_leaves_no_partial_write(api):
     response = create_with(api, "k")
     assert response.status_code == 429 and attempts["n"] == 3
     assert listed(api) == []
-    record_key = storage.IDEMPOTENCY_SK_PREFIX + hashlib.sha256(b"k").hexdigest()
-    assert storage.get_message(api.account_sid, record_key) is None
+    record_key = storage.schema.idempotency_key(api.account_sid, "k")
+    assert storage.client.get(record_key) is None
     # the client's retry then goes through as a first create, not a replay
     retried = create_with(api, "k")
     assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
-    assert storage.get_message(api.account_sid, record_key) is not None
+    assert storage.client.get(record_key) is not None
 
 
 def test_a_transient_fault_is_retried_and_succeeds(api):
@@ -178,17 +177,15 @@ def test_a_dynamodb_outage_answers_503_not_a_traceback(api):
 
 
 def test_client_retries_are_bounded_and_standard():
-    retries = storage._client.__wrapped__().meta.config.retries
+    retries = storage.client.client.__wrapped__().meta.config.retries
     assert retries == {"mode": "standard", "total_max_attempts": 3}
 
 
 def test_a_sid_collision_takes_a_new_sid_and_keeps_the_first_message(api, monkeypatch):
     first = body(api.create(**PARAMS))["sid"]
-    real = messages.sids.message_sid
+    real = sids.message_sid
     issued = iter([first])
-    monkeypatch.setattr(
-        messages.sids, "message_sid", lambda *a, **k: next(issued, None) or real(*a, **k)
-    )
+    monkeypatch.setattr(sids, "message_sid", lambda *a, **k: next(issued, None) or real(*a, **k))
     second = api.create(**{**PARAMS, "Body": "second"})
     assert second.status_code == 201
     assert body(second)["sid"] != first

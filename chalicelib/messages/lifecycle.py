@@ -1,0 +1,84 @@
+"""Fetch, update (redact, cancel) and delete a message, and its status transitions.
+
+Every change of status is one conditional write allowed by status.TRANSITIONS: `transition`
+is the only way a status changes, for the API's cancel and for delivery alike.
+"""
+
+from chalicelib import clock, errors, forms, sids, storage
+from chalicelib.messages.model import Message, message_path
+from chalicelib.messages.params import UPDATE_PARAMS
+from chalicelib.messages.status import UNDELETABLE, Status, allowed_from
+from chalicelib.storage import messages as stored_messages
+
+
+def not_found(account_sid: str, sid: str) -> errors.TwilioError:
+    return errors.not_found(message_path(account_sid, sid))
+
+
+def _checked_sid(account_sid: str, sid: str) -> str:
+    if sids.message_key(sid) is None:
+        raise not_found(account_sid, sid)
+    return sid
+
+
+def fetch(account_sid: str, sid: str) -> Message:
+    fields = stored_messages.get_message(account_sid, _checked_sid(account_sid, sid))
+    if fields is None:
+        raise not_found(account_sid, sid)
+    return Message.from_fields(fields)
+
+
+def transition(
+    account_sid: str,
+    sid: str,
+    target: Status,
+    changes: dict | None = None,
+    **conditions,
+) -> Message:
+    """Move a message to `target` in one conditional write, from a status the transitions
+    table allows; raises storage.Missing or storage.WrongState (with what the item holds)."""
+    fields = {"status": target.value, "updated_ms": clock.now_ms(), **(changes or {})}
+    stored = stored_messages.update_message(
+        account_sid, sid, fields, statuses=allowed_from(target), **conditions
+    )
+    return Message.from_fields(stored)
+
+
+def update(account_sid: str, sid: str, params: forms.Params) -> Message:
+    forms.reject_unknown(params, UPDATE_PARAMS)
+    _checked_sid(account_sid, sid)
+    body = forms.single(params, "Body")
+    status = forms.single(params, "Status")
+    if body:
+        raise errors.bad_parameter("Body can only be set to an empty string, which redacts it")
+    if status is not None and status != Status.CANCELED:
+        raise errors.bad_parameter("Status can only be set to canceled")
+    if body is None and status is None:
+        return fetch(account_sid, sid)
+    changes = {"body": ""} if body is not None else {}
+    try:
+        if status is not None:
+            return transition(account_sid, sid, Status.CANCELED, changes)
+        changes["updated_ms"] = clock.now_ms()
+        return Message.from_fields(stored_messages.update_message(account_sid, sid, changes))
+    except storage.Missing:
+        raise not_found(account_sid, sid) from None
+    except storage.WrongState as state:
+        raise errors.TwilioError(
+            30409,
+            f"Message {sid} is {state.item.get('status')}: only a scheduled message can be"
+            " canceled.",
+        ) from None
+
+
+def delete(account_sid: str, sid: str) -> None:
+    try:
+        stored_messages.delete_message(
+            account_sid, _checked_sid(account_sid, sid), [s.value for s in UNDELETABLE]
+        )
+    except storage.Missing:
+        raise not_found(account_sid, sid) from None
+    except storage.WrongState:
+        raise errors.TwilioError(
+            20009, "Cannot delete message because delivery has not been completed.", 409
+        ) from None

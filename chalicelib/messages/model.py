@@ -1,0 +1,98 @@
+"""The Message: what Herald stores of one, and Twilio's Message JSON."""
+
+from dataclasses import asdict, dataclass, field, fields
+
+from chalicelib import dates
+from chalicelib.messages.status import Direction, Status
+
+API_VERSION = "2010-04-01"
+ACCOUNT_PATH = f"/{API_VERSION}/Accounts/{{account_sid}}"
+
+
+def account_path(account_sid: str) -> str:
+    return ACCOUNT_PATH.format(account_sid=account_sid)
+
+
+def message_path(account_sid: str, sid: str) -> str:
+    return f"{account_path(account_sid)}/Messages/{sid}.json"
+
+
+@dataclass
+class Message:
+    """A stored message: the fields of Twilio's Message JSON, plus what delivery needs."""
+
+    account_sid: str
+    sid: str
+    to: str
+    from_: str | None
+    body: str
+    status: str
+    created_ms: int
+    updated_ms: int
+    sent_ms: int | None = None
+    messaging_service_sid: str | None = None
+    num_segments: int = 1
+    media_urls: list[str] = field(default_factory=list)
+    direction: str = Direction.OUTBOUND_API.value
+    price: str | None = None
+    price_unit: str = "USD"
+    error_code: int | None = None
+    error_message: str | None = None
+    send_at_ms: int | None = None
+    # Every other create parameter, kept for delivery (StatusCallback, ValidityPeriod, …).
+    options: dict = field(default_factory=dict)
+
+    def to_fields(self) -> dict:
+        """The stored fields (storage adds keys and index attributes); None is absent."""
+        stored = asdict(self)
+        stored["from"] = stored.pop("from_")
+        stored["media_urls"] = self.media_urls or None
+        stored["options"] = self.options or None
+        return {k: v for k, v in stored.items() if v is not None}
+
+    @classmethod
+    def from_fields(cls, stored: dict) -> "Message":
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in stored.items() if k in names}
+        values["from_"] = stored.get("from")
+        values.setdefault("body", "")
+        values["media_urls"] = stored.get("media_urls") or []
+        values["options"] = stored.get("options") or {}
+        return cls(**values)
+
+    @property
+    def is_final(self) -> bool:
+        from chalicelib.messages.status import FINAL
+
+        return Status(self.status) in FINAL
+
+    def uri(self) -> str:
+        return message_path(self.account_sid, self.sid)
+
+    def to_json(self) -> dict:
+        base = self.uri()[: -len(".json")]
+        return {
+            "account_sid": self.account_sid,
+            "api_version": API_VERSION,
+            "body": self.body,
+            "date_created": dates.rfc2822(self.created_ms),
+            "date_sent": dates.rfc2822(self.sent_ms),
+            "date_updated": dates.rfc2822(self.updated_ms),
+            "direction": self.direction,
+            "error_code": self.error_code,
+            "error_message": self.error_message,
+            "from": self.from_,
+            "messaging_service_sid": self.messaging_service_sid,
+            "num_media": str(len(self.media_urls)),
+            "num_segments": str(self.num_segments),
+            "price": self.price,
+            "price_unit": self.price_unit,
+            "sid": self.sid,
+            "status": self.status,
+            "subresource_uris": {
+                "media": f"{base}/Media.json",
+                "feedback": f"{base}/Feedback.json",
+            },
+            "to": self.to,
+            "uri": self.uri(),
+        }

@@ -1,0 +1,39 @@
+"""Every DynamoDB call Herald makes, and the table design they rely on.
+
+    client.py    the client, `call`, and what DynamoDB's failures mean to Herald
+    marshal.py   typed attribute values to and from plain values
+    schema.py    the table's keys and indexes: the one place that knows them
+    accounts.py  accounts, API keys and list shard counts
+    messages.py  message items: create, get, update, delete
+    listing.py   list pages: index entries merged across shards, then their messages
+    tables.py    creating the table
+
+No Scan anywhere: every read is a GetItem, a BatchGetItem of keys a page already holds, or a
+Query whose Limit is what the page needs. Writes are conditional so that a race can never
+overwrite, resurrect or lose a message.
+"""
+
+from chalicelib.storage.client import (
+    Exists,
+    Missing,
+    Throttled,
+    Unavailable,
+    WrongState,
+    reset,
+)
+from chalicelib.storage.schema import ACTIONS, ADMIN_ACTIONS, TTL_ATTRIBUTE, table_definition
+from chalicelib.storage.tables import ensure_table
+
+__all__ = [
+    "ACTIONS",
+    "ADMIN_ACTIONS",
+    "TTL_ATTRIBUTE",
+    "Exists",
+    "Missing",
+    "Throttled",
+    "Unavailable",
+    "WrongState",
+    "ensure_table",
+    "reset",
+    "table_definition",
+]

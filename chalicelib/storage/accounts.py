@@ -1,0 +1,125 @@
+"""Accounts and their API keys: credentials stored as digests, and the list shard count.
+
+These items are read on a cache miss of chalicelib.auth only (once per credential, Lambda
+container and cache period), so sharing the account's partition key costs nothing at scale.
+"""
+
+from chalicelib.storage import client, marshal, schema
+
+
+def put_account(
+    account_sid: str, token_hash: str, created_ms: int, token_ciphertext: str | None = None
+) -> None:
+    """Create an account, or replace its credentials; its other settings are kept."""
+    values = {":hash": token_hash, ":created": created_ms, ":shards": schema.DEFAULT_LIST_SHARDS}
+    assignments = [
+        "token_hash = :hash",
+        "created_ms = if_not_exists(created_ms, :created)",
+        "list_shards = if_not_exists(list_shards, :shards)",
+    ]
+    removals = []
+    if token_ciphertext is None:
+        removals.append("token_ciphertext")
+    else:
+        values[":cipher"] = token_ciphertext
+        assignments.append("token_ciphertext = :cipher")
+    expression = "SET " + ", ".join(assignments)
+    if removals:
+        expression += " REMOVE " + ", ".join(removals)
+    client.call(
+        "update_item",
+        Key=schema.account_key(account_sid),
+        UpdateExpression=expression,
+        ExpressionAttributeValues=marshal.to_attrs(values),
+    )
+
+
+def get_account(account_sid: str) -> dict | None:
+    return client.get(schema.account_key(account_sid))
+
+
+def set_list_shards(account_sid: str, shards: int, effective_ms: int, now_ms: int) -> dict:
+    """Raise the account's list shard count to `shards`; the new account item.
+
+    Lists read every shard up to the new count at once; writers keep placing new messages in
+    the old count until `effective_ms`, by which time every cached copy of the account has
+    seen the new count (chalicelib.auth's cache bound). So no list ever misses a message, and
+    existing messages stay where they are: they are in shards the lists still read.
+    Lowering the count is refused (Missing is raised for a missing account, ValueError for a
+    lower count), because messages in the dropped shards would vanish from lists.
+    """
+    from botocore.exceptions import ClientError
+
+    account = get_account(account_sid)
+    if account is None:
+        raise client.Missing(account_sid)
+    current = account.get("list_shards", schema.DEFAULT_LIST_SHARDS)
+    if shards < current:
+        raise ValueError(f"the list shard count can only be raised (it is {current})")
+    writing = shards_for_writing(account, now_ms)
+    try:
+        response = client.call(
+            "update_item",
+            Key=schema.account_key(account_sid),
+            UpdateExpression="SET list_shards = :n, list_shards_previous = :w,"
+            " list_shards_from_ms = :at",
+            # Lost-update guard: the count this change was computed from is still there.
+            ConditionExpression=(
+                "list_shards = :current"
+                if "list_shards" in account
+                else "attribute_exists(pk) AND attribute_not_exists(list_shards)"
+            ),
+            ExpressionAttributeValues=marshal.to_attrs(
+                {":n": shards, ":w": writing, ":at": effective_ms}
+                | ({":current": current} if "list_shards" in account else {})
+            ),
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as error:
+        if client.is_condition_failure(error):
+            raise ValueError("the account changed meanwhile; try again") from error
+        raise
+    return marshal.from_attrs(response["Attributes"])
+
+
+def shards_for_reading(account: dict) -> int:
+    return account.get("list_shards", schema.DEFAULT_LIST_SHARDS)
+
+
+def shards_for_writing(account: dict, now_ms: int) -> int:
+    if now_ms < account.get("list_shards_from_ms", 0):
+        return account.get("list_shards_previous", schema.DEFAULT_LIST_SHARDS)
+    return shards_for_reading(account)
+
+
+def put_api_key(account_sid: str, key_sid: str, secret_hash: str, created_ms: int) -> None:
+    item = {
+        **{k: marshal.value(v) for k, v in schema.api_key_key(account_sid, key_sid).items()},
+        "secret_hash": secret_hash,
+        "created_ms": created_ms,
+        "revoked": False,
+    }
+    client.call(
+        "put_item", Item=marshal.to_attrs(item), ConditionExpression="attribute_not_exists(pk)"
+    )
+
+
+def revoke_api_key(account_sid: str, key_sid: str) -> None:
+    from botocore.exceptions import ClientError
+
+    try:
+        client.call(
+            "update_item",
+            Key=schema.api_key_key(account_sid, key_sid),
+            UpdateExpression="SET revoked = :t",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":t": {"BOOL": True}},
+        )
+    except ClientError as error:
+        if client.is_condition_failure(error):
+            raise client.Missing(key_sid) from error
+        raise
+
+
+def get_api_key(account_sid: str, key_sid: str) -> dict | None:
+    return client.get(schema.api_key_key(account_sid, key_sid))

@@ -1,0 +1,130 @@
+"""The DynamoDB client and what its failures mean to Herald.
+
+Every DynamoDB request goes through `call`, which names the table, maps the errors callers
+cannot act on to Throttled (429 for the API) or Unavailable (503), and passes condition
+failures through for the caller to interpret.
+"""
+
+import functools
+from dataclasses import dataclass
+
+from chalicelib import config
+from chalicelib.storage import marshal
+
+# Client errors that callers handle themselves rather than as an outage.
+_PASSED_THROUGH = {"ConditionalCheckFailedException", "TransactionCanceledException"}
+RETRYABLE_THROTTLES = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+}
+
+
+class Missing(Exception):
+    """The item is not there (or belongs to another account: the same thing)."""
+
+
+@dataclass
+class WrongState(Exception):
+    """The item is there but a condition on its state failed; `item` is what it holds."""
+
+    item: dict
+
+
+class Exists(Exception):
+    """A create found an item already under that key."""
+
+
+class Throttled(Exception):
+    """DynamoDB kept refusing for capacity after the client's own retries."""
+
+
+class Unavailable(Exception):
+    """DynamoDB failed in a way the caller can only retry later."""
+
+
+@functools.cache
+def client():
+    # Imported here, not at module load: a Lambda cold start pays only when a request
+    # actually needs DynamoDB.
+    import boto3
+    from botocore.config import Config
+
+    settings = config.load()
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=settings.endpoint_url,
+        region_name=settings.region,
+        config=Config(
+            retries={"mode": "standard", "total_max_attempts": 3},
+            connect_timeout=2,
+            read_timeout=5,
+            # A list page reads its shards in parallel (storage.listing).
+            max_pool_connections=64,
+        ),
+    )
+
+
+@functools.cache
+def table() -> str:
+    return config.load().table_name
+
+
+@functools.cache
+def _reads_back() -> bool:
+    return config.load().read_back_refused_writes
+
+
+def reset() -> None:
+    """Forget the client and settings (tests switch endpoints between runs)."""
+    client.cache_clear()
+    table.cache_clear()
+    _reads_back.cache_clear()
+
+
+def call(operation: str, **kwargs) -> dict:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if "TransactItems" not in kwargs and "RequestItems" not in kwargs:
+        kwargs["TableName"] = table()
+    try:
+        return getattr(client(), operation)(**kwargs)
+    except ClientError as error:
+        code = error_code(error)
+        if code in _PASSED_THROUGH:
+            raise
+        if code in RETRYABLE_THROTTLES:
+            raise Throttled(code) from error
+        raise Unavailable(code) from error
+    except BotoCoreError as error:
+        raise Unavailable(type(error).__name__) from error
+
+
+def error_code(error: Exception) -> str:
+    response = getattr(error, "response", None) or {}
+    return response.get("Error", {}).get("Code", "")
+
+
+def is_condition_failure(error: Exception) -> bool:
+    return error_code(error) == "ConditionalCheckFailedException"
+
+
+def refused_item(error: Exception, key: dict) -> dict | None:
+    """The item a refused conditional write saw; None when there was none.
+
+    DynamoDB returns it with the error (ReturnValuesOnConditionCheckFailure), so a refusal
+    costs no extra call, and a missing item and another account's cost the same. A server
+    that ignores the parameter (dynalite; HERALD_READ_BACK_REFUSED_WRITES=1) is asked with
+    one consistent read instead; that read only chooses the error code, the write was
+    already refused atomically.
+    """
+    item = (getattr(error, "response", None) or {}).get("Item")
+    if item:
+        return marshal.from_attrs(item)
+    return get(key) if _reads_back() else None
+
+
+def get(key: dict, consistent: bool = True) -> dict | None:
+    response = call("get_item", Key=key, ConsistentRead=consistent)
+    item = response.get("Item")
+    return marshal.from_attrs(item) if item else None

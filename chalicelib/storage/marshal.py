@@ -1,0 +1,46 @@
+"""DynamoDB's typed attribute values, to and from plain Python values.
+
+Herald stores strings, integers, booleans, binary, lists and maps only; None means "absent"
+(an item never holds a NULL written by Herald).
+"""
+
+
+def attr(value) -> dict:
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bytes):
+        return {"B": value}
+    if isinstance(value, list | tuple):
+        return {"L": [attr(v) for v in value]}
+    if isinstance(value, dict):
+        return {"M": {k: attr(v) for k, v in value.items()}}
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def value(typed: dict):
+    ((kind, raw),) = typed.items()
+    if kind in ("S", "BOOL", "B"):
+        return raw
+    if kind == "N":
+        return int(raw)
+    if kind == "NULL":
+        return None
+    if kind == "L":
+        return [value(v) for v in raw]
+    if kind == "M":
+        return {k: value(v) for k, v in raw.items()}
+    raise TypeError(f"unexpected attribute type {kind}")
+
+
+def to_attrs(item: dict) -> dict:
+    return {k: attr(v) for k, v in item.items() if v is not None}
+
+
+def from_attrs(attrs: dict) -> dict:
+    return {k: value(v) for k, v in attrs.items()}

@@ -1,0 +1,214 @@
+"""Message items: create (plain or with an idempotency record), get, update and delete.
+
+Every call is one round trip on the message's own partition, whose key holds the caller's
+AccountSid (so another account's Sid is simply missing). Writes carry their checks as
+condition expressions: that the message exists, and the statuses a change is allowed from
+(chalicelib.messages.status decides which).
+A refused write answers with the item it saw, so "missing" and "wrong state" are told apart
+without a read-then-write.
+"""
+
+import random
+import time
+from collections.abc import Collection
+
+from chalicelib.storage import client, marshal, schema
+from chalicelib.storage.client import Exists, Missing, Unavailable, WrongState
+
+# How long a create waits for a concurrent create with the same Idempotency-Key to commit
+# before answering 503. DynamoDB cancels a transaction that touches an item another
+# transaction is writing (TransactionConflict); that one commits within milliseconds.
+IDEMPOTENCY_WAIT_SECONDS = 3.0
+
+
+def put_new_message(fields: dict, shard: int) -> None:
+    """Store a new message; never overwrites (a Sid collision raises Exists)."""
+    from botocore.exceptions import ClientError
+
+    item = schema.message_item(fields, shard)
+    try:
+        client.call(
+            "put_item",
+            Item=marshal.to_attrs(item),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except ClientError as error:
+        if client.is_condition_failure(error):
+            raise Exists(fields["sid"]) from error
+        raise
+
+
+def put_new_message_once(fields: dict, shard: int, record: dict, now_s: int) -> dict | None:
+    """Store a new message with its idempotency record, atomically, in one transaction.
+
+    `record` holds `key` (the Idempotency-Key), `request_digest` and `expires_at`. When a
+    live record already holds that key, nothing is written and that record is returned (with
+    `message_sid` and a copy of the first message as `message`), so a retried create finds
+    the first one's message however many retries race each other. A retry that meets another
+    one still in flight waits for it, up to IDEMPOTENCY_WAIT_SECONDS.
+    """
+    from botocore.exceptions import ClientError
+
+    account_sid = fields["account_sid"]
+    record_key = schema.idempotency_key(account_sid, record["key"])
+    record_item = {
+        **{k: marshal.value(v) for k, v in record_key.items()},
+        "account_sid": account_sid,
+        "request_digest": record["request_digest"],
+        schema.TTL_ATTRIBUTE: record[schema.TTL_ATTRIBUTE],
+        "message_sid": fields["sid"],
+        "message": fields,
+    }
+    request = {
+        "TransactItems": [
+            {
+                "Put": {
+                    "TableName": client.table(),
+                    "Item": marshal.to_attrs(record_item),
+                    "ConditionExpression": "attribute_not_exists(pk) OR #exp < :now",
+                    "ExpressionAttributeNames": {"#exp": schema.TTL_ATTRIBUTE},
+                    "ExpressionAttributeValues": {":now": {"N": str(now_s)}},
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": client.table(),
+                    "Item": marshal.to_attrs(schema.message_item(fields, shard)),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+    }
+    deadline = time.monotonic() + IDEMPOTENCY_WAIT_SECONDS
+    pause = 0.01
+    while True:
+        try:
+            client.call("transact_write_items", **request)
+            return None
+        except ClientError as error:
+            reasons = error.response.get("CancellationReasons") or []
+            first, second = [*reasons, {}, {}][:2]
+            if first.get("Code") == "ConditionalCheckFailed":
+                existing = marshal.from_attrs(first["Item"]) if first.get("Item") else None
+                existing = existing or client.get(record_key)
+                if existing is not None:
+                    return existing
+            elif second.get("Code") == "ConditionalCheckFailed":
+                raise Exists(fields["sid"]) from error
+        # A concurrent create holds the record (TransactionConflict): it commits or fails
+        # in a moment, and then this one replays it or writes.
+        if time.monotonic() + pause > deadline:
+            break
+        time.sleep(pause * (0.5 + random.random()))
+        pause = min(pause * 2, 0.25)
+    existing = client.get(record_key)
+    if existing is None:
+        raise Unavailable("TransactionConflict")
+    return existing
+
+
+def get_message(account_sid: str, sid: str) -> dict | None:
+    """The message's fields, or None when there is none (or it is another account's)."""
+    item = client.get(schema.message_key(account_sid, sid))
+    return schema.fields_of(item) if item is not None else None
+
+
+def update_message(
+    account_sid: str,
+    sid: str,
+    changes: dict,
+    *,
+    statuses: Collection[str] | None = None,
+    remove: Collection[str] = (),
+    condition: str | None = None,
+    values: dict | None = None,
+) -> dict:
+    """Apply `changes` (and REMOVE `remove`) to a message in one conditional write; its
+    new fields.
+
+    The write happens only while the message exists, has one of `statuses` (when given)
+    and meets `condition` (an extra expression over `values`).
+    Raises Missing when there is no such message and WrongState (with what it holds) when a
+    condition refused it. Storage keeps the list key in step: setting `sent_ms` moves the
+    message in the lists.
+    """
+    from botocore.exceptions import ClientError
+
+    changes = dict(changes)
+    if "sent_ms" in changes:
+        changes[schema.LIST_SORT_KEY] = schema.list_key(changes["sent_ms"], sid)
+    names: dict[str, str] = {}
+    attr_values: dict[str, dict] = {}
+    assignments = []
+    for index, (field, value) in enumerate(changes.items()):
+        names[f"#f{index}"] = field
+        attr_values[f":v{index}"] = marshal.attr(value)
+        assignments.append(f"#f{index} = :v{index}")
+    expression = "SET " + ", ".join(assignments) if assignments else ""
+    if remove:
+        for index, field in enumerate(remove):
+            names[f"#r{index}"] = field
+        expression += " REMOVE " + ", ".join(f"#r{index}" for index in range(len(remove)))
+    conditions = ["attribute_exists(pk)"]
+    if statuses is not None:
+        names["#status"] = "status"
+        placeholders = []
+        for index, status in enumerate(sorted(statuses)):
+            attr_values[f":s{index}"] = {"S": status}
+            placeholders.append(f":s{index}")
+        conditions.append(f"#status IN ({', '.join(placeholders)})")
+    if condition:
+        conditions.append(f"({condition})")
+        attr_values.update(marshal.to_attrs(values or {}))
+    try:
+        response = client.call(
+            "update_item",
+            Key=schema.message_key(account_sid, sid),
+            UpdateExpression=expression.strip(),
+            ConditionExpression=" AND ".join(conditions),
+            **({"ExpressionAttributeNames": names} if names else {}),
+            **({"ExpressionAttributeValues": attr_values} if attr_values else {}),
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as error:
+        if not client.is_condition_failure(error):
+            raise
+        raise _refused(error, account_sid, sid) from error
+    return schema.fields_of(marshal.from_attrs(response["Attributes"]))
+
+
+def delete_message(account_sid: str, sid: str, refuse_statuses: Collection[str]) -> dict:
+    """Delete a message unless it is in one of `refuse_statuses`; the fields it held."""
+    from botocore.exceptions import ClientError
+
+    values = {}
+    for index, status in enumerate(sorted(refuse_statuses)):
+        values[f":r{index}"] = {"S": status}
+    condition = "attribute_exists(pk)"
+    if values:
+        condition += f" AND NOT #status IN ({', '.join(values)})"
+    try:
+        response = client.call(
+            "delete_item",
+            Key=schema.message_key(account_sid, sid),
+            ConditionExpression=condition,
+            **({"ExpressionAttributeNames": {"#status": "status"}} if values else {}),
+            **({"ExpressionAttributeValues": values} if values else {}),
+            ReturnValues="ALL_OLD",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as error:
+        if not client.is_condition_failure(error):
+            raise
+        raise _refused(error, account_sid, sid) from error
+    return schema.fields_of(marshal.from_attrs(response.get("Attributes", {})))
+
+
+def _refused(error: Exception, account_sid: str, sid: str) -> Exception:
+    """Missing or WrongState for a refused write, from the item the refusal saw."""
+    old = client.refused_item(error, schema.message_key(account_sid, sid))
+    if old is None:
+        return Missing(sid)
+    return WrongState(schema.fields_of(old))
