@@ -42,10 +42,17 @@ BACKENDS = {
 }
 
 
+# Modules whose tests also run on an account whose lists are spread over several shards.
+SHARDED = {"tests.test_list": (1, 8)}
+
+
 def pytest_generate_tests(metafunc):
     backends = BACKENDS.get(metafunc.module.__name__)
     if backends and "aws" in metafunc.fixturenames:
         metafunc.parametrize("aws", backends, indirect=True)
+    shards = SHARDED.get(metafunc.module.__name__)
+    if shards and "list_shards" in metafunc.fixturenames:
+        metafunc.parametrize("list_shards", shards, ids=[f"{n}-shards" for n in shards])
 
 
 @pytest.fixture(autouse=True)
@@ -134,8 +141,26 @@ def atomic_moto(aws, monkeypatch):
 
 
 @pytest.fixture
-def account(aws):
-    return admin.create_account()
+def list_shards() -> int:
+    """The list shard count of the `account` fixture (1 unless a module asks for more)."""
+    return 1
+
+
+def spread_lists(account_sid: str, shards: int) -> None:
+    """Give an account `shards` list shards, in effect at once (admin waits for the
+    credential cache bound; a test's own process has nothing cached to wait for)."""
+    from chalicelib.storage import accounts
+
+    accounts.set_list_shards(account_sid, shards, effective_ms=0, now_ms=herald_clock.now_ms())
+    auth.forget()
+
+
+@pytest.fixture
+def account(aws, list_shards):
+    created = admin.create_account()
+    if list_shards != 1:
+        spread_lists(created["account_sid"], list_shards)
+    return created
 
 
 @pytest.fixture

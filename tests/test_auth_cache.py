@@ -1,0 +1,107 @@
+"""The per-container credential cache: what it saves, and the bound it promises.
+
+A revoked API key or a replaced AuthToken stops working within auth.CACHE_SECONDS; a
+credential created a moment ago works at once; wrong passwords cannot turn the cache off.
+"""
+
+import pytest
+
+from chalicelib import admin, auth, storage
+from tests.conftest import basic, error_of
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The GetItems storage makes for credentials, by sort key."""
+    seen: list[str] = []
+    real = storage.client.get
+
+    def recording(key, consistent=True):
+        seen.append(key["sk"]["S"])
+        return real(key, consistent)
+
+    monkeypatch.setattr(storage.client, "get", recording)
+    return seen
+
+
+def credential_reads(seen: list[str]) -> list[str]:
+    return [sk for sk in seen if sk == "account" or sk.startswith("key#")]
+
+
+def test_a_warm_container_reads_credentials_once_per_period(api, reads, cache_expires):
+    for _ in range(5):
+        assert api.list().status_code == 200
+    assert credential_reads(reads) == ["account"]
+    cache_expires()
+    assert api.list().status_code == 200
+    assert credential_reads(reads) == ["account", "account"]
+
+
+def test_an_api_key_reads_its_key_and_its_account_once(api, reads):
+    key = admin.create_key(api.account_sid)
+    reads.clear()  # the admin command's own look at the account
+    header = basic(key["sid"], key["secret"])
+    for _ in range(3):
+        assert api.request("GET", api.base + "/Messages.json", auth=header).status_code == 200
+    assert sorted(credential_reads(reads)) == ["account", f"key#{key['sid']}"]
+
+
+def test_a_revoked_key_stops_working_within_the_bound(api, cache_expires):
+    key = admin.create_key(api.account_sid)
+    header = basic(key["sid"], key["secret"])
+    assert api.request("GET", api.base + "/Messages.json", auth=header).status_code == 200
+    admin.revoke_key(api.account_sid, key["sid"])
+    # Still cached in this container: the documented bound, not an immediate effect.
+    assert api.request("GET", api.base + "/Messages.json", auth=header).status_code == 200
+    cache_expires()
+    revoked = api.request("GET", api.base + "/Messages.json", auth=header)
+    assert error_of(revoked) == (401, 20003)
+
+
+def test_a_replaced_token_works_after_one_reread_and_the_old_one_ends_with_it(api, monkeypatch):
+    old_header = api.auth
+    assert api.list().status_code == 200
+    new_token = "f" * 32
+    admin.create_account(api.account_sid, new_token)
+    # The new token does not match the cached digest: one re-read finds it...
+    clock = {"s": 0.0}
+    real = auth._monotonic
+    monkeypatch.setattr(auth, "_monotonic", lambda: real() + clock["s"])
+    clock["s"] += auth.REFRESH_SECONDS
+    new_header = basic(api.account_sid, new_token)
+    assert api.request("GET", api.base + "/Messages.json", auth=new_header).status_code == 200
+    # ...and the old one is refused as soon as the re-read replaced the cached digest.
+    assert error_of(api.request("GET", api.base + "/Messages.json", auth=old_header)) == (
+        401,
+        20003,
+    )
+
+
+def test_wrong_passwords_reread_at_most_once_per_refresh_period(api, reads):
+    assert api.list().status_code == 200
+    wrong = basic(api.account_sid, "0" * 32)
+    for _ in range(20):
+        assert error_of(api.request("GET", api.base + "/Messages.json", auth=wrong)) == (
+            401,
+            20003,
+        )
+    # The first request read the account; twenty wrong ones within a second re-read it
+    # at most once more (only if a second had passed since the first read).
+    assert len(credential_reads(reads)) <= 2
+
+
+def test_an_unknown_account_is_not_read_on_every_request(aws, reads, chalice_client):
+    ghost = "AC" + "1" * 32
+    path = f"/2010-04-01/Accounts/{ghost}/Messages.json"
+    for _ in range(10):
+        response = chalice_client.http.get(path, headers={"Authorization": basic(ghost, "x")})
+        assert response.status_code == 401
+    assert len(credential_reads(reads)) <= 2
+
+
+def test_the_cache_is_bounded(api, monkeypatch):
+    monkeypatch.setattr(auth, "CACHE_ENTRIES", 3)
+    for n in range(10):
+        ghost = f"AC{n:032x}"
+        auth.account(ghost)
+    assert len(auth._cache) <= 3
