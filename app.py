@@ -6,6 +6,7 @@ import gc
 from chalice import Chalice, Response
 
 from chalicelib import auth, errors, forms, messages, storage
+from chalicelib.delivery import callbacks, dispatch, receipts, scheduler, sources, worker
 
 app = Chalice(app_name="herald")
 
@@ -164,6 +165,39 @@ for _depth in range(1, UNKNOWN_PATH_DEPTHS + 1):
         _unknown_path
     )
 app.route("/", methods=EVERY_METHOD, content_types=ANY_CONTENT_TYPE, name="unknown0")(_unknown_path)
+
+# --- delivery: the functions behind the queues (chalicelib/delivery) ---------------------
+
+
+@app.on_dynamodb_record(
+    stream_arn=sources.TABLE_STREAM_ARN,
+    batch_size=sources.STREAM_BATCH,
+    starting_position="TRIM_HORIZON",
+    name="dispatcher",
+)
+def dispatcher(event):
+    return dispatch.handle(event.to_dict())
+
+
+@app.on_sqs_message(queue=sources.SEND_QUEUE, batch_size=sources.QUEUE_BATCH, name="sender")
+def sender(event):
+    return worker.handle(event.to_dict())
+
+
+@app.on_sqs_message(queue=sources.RECEIPT_QUEUE, batch_size=sources.QUEUE_BATCH, name="receipts")
+def receipt_handler(event):
+    return receipts.handle(event.to_dict())
+
+
+@app.on_sqs_message(queue=sources.CALLBACK_QUEUE, batch_size=sources.QUEUE_BATCH, name="callbacks")
+def callback_sender(event):
+    return callbacks.handle(event.to_dict())
+
+
+@app.schedule(sources.SCHEDULE, name="scheduler")
+def scheduled_sends(event):
+    return {"dispatched": scheduler.sweep()}
+
 
 # Everything imported so far lives as long as the Lambda container: moving it out of the
 # collector's reach spares each later collection from walking it again (a measured 5-10%

@@ -17,7 +17,7 @@ import sys
 
 from botocore.exceptions import ClientError
 
-from chalicelib import auth, clock, sids, storage
+from chalicelib import auth, clock, keys, sids, storage
 from chalicelib.storage import accounts, schema
 
 AUTH_TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -30,7 +30,9 @@ def create_account(account_sid: str | None = None, auth_token: str | None = None
         raise ValueError("an AccountSid is AC followed by 32 lowercase hex digits")
     if not AUTH_TOKEN.match(auth_token):
         raise ValueError("an AuthToken is 32 lowercase hex digits")
-    accounts.put_account(account_sid, auth.hash_secret(auth_token), clock.now_ms())
+    # The digest authenticates; the ciphertext lets only the signing functions sign.
+    ciphertext = keys.encrypt_token(account_sid, auth_token)
+    accounts.put_account(account_sid, auth.hash_secret(auth_token), clock.now_ms(), ciphertext)
     return {"account_sid": account_sid, "auth_token": auth_token}
 
 

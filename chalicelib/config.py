@@ -35,3 +35,48 @@ def load() -> Settings:
         page_token_secret=env.get("HERALD_PAGE_TOKEN_SECRET", _DEV_TOKEN_SECRET).encode(),
         read_back_refused_writes=env.get("HERALD_READ_BACK_REFUSED_WRITES") == "1",
     )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How messages go out: the carrier, the queues between the steps, and their bounds."""
+
+    carrier: str
+    send_queue_url: str | None
+    callback_queue_url: str | None
+    receipt_queue_url: str | None
+    # The KMS key that encrypts each account's AuthToken for signing (HERALD_KMS_KEY_ID).
+    kms_key_id: str | None
+    # Local stages call callback and webhook URLs on loopback and private addresses;
+    # deployed stages never do (the Lambda runtime API listens on 127.0.0.1).
+    allow_private_urls: bool
+    # A worker's claim on a message lasts this long; it outlives the function's timeout, so
+    # a claim that has expired belongs to a worker that is gone.
+    lease_seconds: int
+    # Carrier throttling is retried through the queue this many times, then the message fails.
+    max_send_attempts: int
+    retry_base_seconds: int
+    # The sandbox carrier's pause before each receipt (seconds, via the queue's DelaySeconds).
+    sandbox_delay_seconds: int
+
+
+CARRIERS = ("sandbox", "end-user-messaging")
+
+
+def delivery() -> Delivery:
+    env = os.environ
+    carrier = env.get("HERALD_CARRIER", "sandbox")
+    if carrier not in CARRIERS:
+        raise ValueError(f"HERALD_CARRIER is one of {', '.join(CARRIERS)}, not {carrier!r}")
+    return Delivery(
+        carrier=carrier,
+        send_queue_url=env.get("HERALD_SEND_QUEUE_URL") or None,
+        callback_queue_url=env.get("HERALD_CALLBACK_QUEUE_URL") or None,
+        receipt_queue_url=env.get("HERALD_RECEIPT_QUEUE_URL") or None,
+        kms_key_id=env.get("HERALD_KMS_KEY_ID") or None,
+        allow_private_urls=env.get("HERALD_ALLOW_PRIVATE_URLS") == "1",
+        lease_seconds=int(env.get("HERALD_LEASE_SECONDS", "60")),
+        max_send_attempts=int(env.get("HERALD_MAX_SEND_ATTEMPTS", "6")),
+        retry_base_seconds=int(env.get("HERALD_RETRY_BASE_SECONDS", "2")),
+        sandbox_delay_seconds=int(env.get("HERALD_SANDBOX_DELAY_SECONDS", "1")),
+    )

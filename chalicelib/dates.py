@@ -51,3 +51,9 @@ def day_of(text: str) -> tuple[int, int]:
 
 def seconds(n: int) -> timedelta:
     return timedelta(seconds=n)
+
+
+def dlr_done_date(ms: int | None) -> str:
+    """A carrier's delivery-report time as Twilio passes it on: YYMMDDhhmm, GMT."""
+    moment = datetime.fromtimestamp((ms or 0) / 1000, tz=UTC)
+    return moment.strftime("%y%m%d%H%M")

@@ -32,6 +32,7 @@ from tests.conftest import (
     error_of,
     listing,
     make,
+    make_sent,
     ms,
     newest_first,
     scheduled,
@@ -75,9 +76,10 @@ def calls():
 def test_the_table_is_herald_s_own_definition(aws):
     table = storage.client.client().describe_table(TableName=storage.client.table())["Table"]
     assert table["TableStatus"] == "ACTIVE"
-    assert {index["IndexName"] for index in table["GlobalSecondaryIndexes"]} == set(
-        storage.schema.LIST_INDEXES
-    )
+    assert {index["IndexName"] for index in table["GlobalSecondaryIndexes"]} == {
+        *storage.schema.LIST_INDEXES,
+        storage.schema.INDEX_DUE,
+    }
 
 
 # --- beyond test_create, test_list and test_resource (which run here too) -----------------
@@ -235,7 +237,7 @@ def test_date_sent_with_filters_and_scheduled_messages_between(api, clock):
     sent = []
     for minute in range(6):
         clock(f"2024-01-02T10:0{minute}:00")
-        sent.append(make(api)["sid"])
+        sent.append(make_sent(api)["sid"])
         clock(f"2024-01-02T10:0{minute}:30")
         send_at = datetime.fromtimestamp(ms("2024-01-02T12:00:00") / 1000, tz=UTC)
         make(api, ScheduleType="fixed", SendAt=send_at.strftime("%Y-%m-%dT%H:%M:%SZ"))

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from chalicelib import admin, auth, storage
-from tests.conftest import basic, body, make, scheduled
+from tests.conftest import basic, body, make, make_sent, scheduled
 
 FROM = "+15005550006"
 TO = "+14155550100"
@@ -314,9 +314,9 @@ def test_lists_never_include_another_accounts_messages(world):
     # numbers of its own; and it has more messages than this one.
     theirs_to_other = {world.foreign["sid"]}
     for _ in range(3):
-        make(other_api)
-        theirs_to_other.add(make(other_api, To=OTHER_TO, From=OTHER_FROM)["sid"])
-    mine = {world.own["sid"], make(api)["sid"]}
+        make_sent(other_api)
+        theirs_to_other.add(make_sent(other_api, To=OTHER_TO, From=OTHER_FROM)["sid"])
+    mine = {world.own["sid"], make_sent(api)["sid"]}
     today = datetime.now(UTC).strftime("%Y-%m-%d")
     yesterday = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%d")
 

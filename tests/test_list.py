@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from tests.conftest import body, error_of, listing, make, ms, newest_first, sids_of
+from tests.conftest import body, error_of, listing, make, make_sent, ms, newest_first, sids_of
 
 FROM = "+15005550006"
 OTHER_FROM = "+15005550007"
@@ -81,7 +81,7 @@ def test_exact_multiple_of_page_size_has_no_empty_last_page(api, clock):
 def test_page_uris_are_relative_and_keep_every_filter(api, clock):
     for second in range(3):
         clock(f"2024-01-02T10:00:0{second}")
-        create(api)
+        make_sent(api)
     page = listing(api, To=TO, From=FROM, **{"DateSent>": "2024-01-01", "DateSent<": "2024-01-03"},
                    PageSize=1)  # fmt: skip
     for name in ("first_page_uri", "next_page_uri", "uri"):
@@ -161,13 +161,16 @@ def test_date_filters_page_across_pages(api, three_days):
     )
 
 
-def test_scheduled_messages_are_listed_but_never_match_date_sent(api, clock):
+def test_unsent_messages_are_listed_but_never_match_date_sent(api, clock):
     clock("2024-01-02T10:00:00")
-    sent = create(api)
+    sent = make_sent(api)["sid"]
     clock("2024-01-02T10:00:01")
     send_at = datetime.fromtimestamp((ms("2024-01-02T12:00:00")) / 1000, tz=UTC)
     waiting = create(api, ScheduleType="fixed", SendAt=send_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    assert sids_of(listing(api)) == [waiting, sent]
+    clock("2024-01-02T10:00:02")
+    queued = create(api)
+    # Unsent messages list by when they were made; they have no date_sent to match.
+    assert sids_of(listing(api)) == [queued, waiting, sent]
     assert sids_of(listing(api, DateSent="2024-01-02")) == [sent]
 
 

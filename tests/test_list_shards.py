@@ -134,7 +134,7 @@ def test_a_status_change_touches_no_index_attribute_and_sending_moves_the_messag
     messages.transition(api.account_sid, older, Status.SENDING)
     (_, request), *_ = [c for c in calls if c[0] == "update_item"]
     assert not set(request["ExpressionAttributeNames"].values()) & index_attributes
-    assert set(request["ExpressionAttributeNames"].values()) == {"status", "updated_ms"}
+    assert set(request["ExpressionAttributeNames"].values()) == {"status", "updated_ms", "history"}
 
     clock("2024-01-02T10:00:09")
     sent_at = clock_ms = ms("2024-01-02T10:00:09")

@@ -169,7 +169,7 @@ def test_the_error_check_finds_each_kind_of_problem():
 def test_create_with_body(api):
     message = created(api, From=FROM, Body="Hello \N{THUMBS UP SIGN}")
     assert message["status"] == "queued" and message["from"] == FROM
-    assert message["date_sent"] is not None and message["messaging_service_sid"] is None
+    assert message["date_sent"] is None and message["messaging_service_sid"] is None
 
 
 def test_create_with_media(api):

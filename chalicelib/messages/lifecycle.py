@@ -36,10 +36,15 @@ def transition(
     **conditions,
 ) -> Message:
     """Move a message to `target` in one conditional write, from a status the transitions
-    table allows; raises storage.Missing or storage.WrongState (with what the item holds)."""
-    fields = {"status": target.value, "updated_ms": clock.now_ms(), **(changes or {})}
+    table allows, recording it in the message's history; raises storage.Missing or
+    storage.WrongState (with what the item holds)."""
+    now = clock.now_ms()
+    fields = {"status": target.value, "updated_ms": now, **(changes or {})}
+    entry = {"status": target.value, "at_ms": now}
+    if fields.get("error_code") is not None:
+        entry["error_code"] = fields["error_code"]
     stored = stored_messages.update_message(
-        account_sid, sid, fields, statuses=allowed_from(target), **conditions
+        account_sid, sid, fields, statuses=allowed_from(target), history=entry, **conditions
     )
     return Message.from_fields(stored)
 

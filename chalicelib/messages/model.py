@@ -41,6 +41,13 @@ class Message:
     send_at_ms: int | None = None
     # Every other create parameter, kept for delivery (StatusCallback, ValidityPeriod, …).
     options: dict = field(default_factory=dict)
+    # Each status it has had: {"status", "at_ms", and "error_code" where one was set}.
+    history: list[dict] = field(default_factory=list)
+    # Delivery's own bookkeeping: the worker's claim and the carrier's id for the message.
+    claim: str | None = None
+    lease_until_ms: int | None = None
+    attempts: int = 0
+    carrier_id: str | None = None
 
     def to_fields(self) -> dict:
         """The stored fields (storage adds keys and index attributes); None is absent."""
@@ -48,6 +55,8 @@ class Message:
         stored["from"] = stored.pop("from_")
         stored["media_urls"] = self.media_urls or None
         stored["options"] = self.options or None
+        stored["history"] = self.history or None
+        stored["attempts"] = self.attempts or None
         return {k: v for k, v in stored.items() if v is not None}
 
     @classmethod
@@ -58,6 +67,8 @@ class Message:
         values.setdefault("body", "")
         values["media_urls"] = stored.get("media_urls") or []
         values["options"] = stored.get("options") or {}
+        values["history"] = stored.get("history") or []
+        values["attempts"] = stored.get("attempts") or 0
         return cls(**values)
 
     @property

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlparse
 
-from chalicelib import addresses, clock, dates, errors, forms, sids
+from chalicelib import addresses, carriers, clock, dates, errors, forms, sids
 from chalicelib.messages.model import Message
 from chalicelib.messages.status import Status
 from chalicelib.segments import count_segments
@@ -37,6 +37,9 @@ def new_message(account_sid: str, params: forms.Params) -> Message:
     now = clock.now_ms()
     to = _recipient(params)
     from_, service_sid = _sender(params)
+    refusal = carriers.current().refuse_at_create(to, from_)
+    if refusal is not None:
+        raise errors.TwilioError(refusal.code, refusal.message)
     body, media_urls, content_sid = _content(params, service_sid)
     options = _options(params)
     send_at_ms = _schedule(params, now)
@@ -58,13 +61,14 @@ def new_message(account_sid: str, params: forms.Params) -> Message:
         status=status.value,
         created_ms=now,
         updated_ms=now,
-        # Accepted for sending now, unless it waits for its SendAt.
-        sent_ms=None if send_at_ms is not None else now,
+        # date_sent is when the carrier takes it (chalicelib.delivery.worker).
+        sent_ms=None,
         messaging_service_sid=service_sid,
         num_segments=count_segments(body),
         media_urls=media_urls,
         send_at_ms=send_at_ms,
         options=options,
+        history=[{"status": status.value, "at_ms": now}],
     )
 
 

@@ -123,6 +123,7 @@ def update_message(
     remove: Collection[str] = (),
     condition: str | None = None,
     values: dict | None = None,
+    history: dict | None = None,
 ) -> dict:
     """Apply `changes` (and REMOVE `remove`) to a message in one conditional write; its
     new fields.
@@ -130,14 +131,19 @@ def update_message(
     The write happens only while the message exists, has one of `statuses` (when given)
     and meets `condition` (an extra expression over `values`).
     Raises Missing when there is no such message and WrongState (with what it holds) when a
-    condition refused it. Storage keeps the list key in step: setting `sent_ms` moves the
-    message in the lists.
+    condition refused it. `history` is appended to the message's status history. Storage
+    keeps the index keys in step: setting `sent_ms` moves the message in the lists, and
+    leaving `scheduled` takes it out of the scheduler's index.
     """
     from botocore.exceptions import ClientError
 
     changes = dict(changes)
+    remove = list(remove)
     if "sent_ms" in changes:
         changes[schema.LIST_SORT_KEY] = schema.list_key(changes["sent_ms"], sid)
+    leaving_schedule = statuses is None or "scheduled" in statuses
+    if changes.get("status", "scheduled") != "scheduled" and leaving_schedule:
+        remove.extend(schema.DUE_ATTRIBUTES)
     names: dict[str, str] = {}
     attr_values: dict[str, dict] = {}
     assignments = []
@@ -145,6 +151,11 @@ def update_message(
         names[f"#f{index}"] = field
         attr_values[f":v{index}"] = marshal.attr(value)
         assignments.append(f"#f{index} = :v{index}")
+    if history is not None:
+        names["#history"] = "history"
+        attr_values[":history"] = marshal.attr([history])
+        attr_values[":none"] = {"L": []}
+        assignments.append("#history = list_append(if_not_exists(#history, :none), :history)")
     expression = "SET " + ", ".join(assignments) if assignments else ""
     if remove:
         for index, field in enumerate(remove):
@@ -212,3 +223,19 @@ def _refused(error: Exception, account_sid: str, sid: str) -> Exception:
     if old is None:
         return Missing(sid)
     return WrongState(schema.fields_of(old))
+
+
+def due_messages(partition: str, until_ms: int, limit: int) -> list[tuple[str, str]]:
+    """(AccountSid, Sid) of up to `limit` scheduled messages of one due partition whose
+    SendAt is at or before `until_ms`, earliest first."""
+    response = client.call(
+        "query",
+        IndexName=schema.INDEX_DUE,
+        KeyConditionExpression="due_pk = :p AND due_at <= :until",
+        ExpressionAttributeValues={
+            ":p": {"S": partition},
+            ":until": {"S": f"{until_ms:012x}" + "f" * 32},
+        },
+        Limit=limit,
+    )
+    return [schema.split_message_pk(item["pk"]["S"]) for item in response.get("Items", [])]

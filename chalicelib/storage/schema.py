@@ -55,6 +55,14 @@ LIST_PROJECTED = ["sent_ms"]
 DEFAULT_LIST_SHARDS = 1
 MAX_LIST_SHARDS = 256
 
+# Scheduled messages wait in a sparse index sorted by SendAt, which the scheduler reads
+# every minute: `due_pk` = "due#<n>" over DUE_SHARDS partitions (a scheduled message costs
+# one index put and one delete; 32 partitions take 16,000 schedulings a second), `due_at` =
+# 12 hex digits of SendAt's millisecond + the Sid's hex. Keys only.
+INDEX_DUE = "due"
+DUE_SHARDS = 32
+DUE_ATTRIBUTES = ("due_pk", "due_at")
+
 # IAM actions the function needs on the table. TransactWriteItems has no action of its own
 # (IAM checks a PutItem for each item in it); BatchGetItem reads a list page's messages.
 ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchGetItem")
@@ -140,7 +148,26 @@ def message_item(fields: dict, shard: int) -> dict:
     if from_:
         item["from_key"] = _sharded(f"{account_sid}|{from_}", shard)
         item["to_from_key"] = f"{account_sid}|{to}|{from_}"
+    if fields.get("status") == "scheduled":
+        item.update(due_attributes(fields["sid"], fields["send_at_ms"]))
     return item
+
+
+def due_attributes(sid: str, send_at_ms: int) -> dict:
+    return {
+        "due_pk": f"due#{shard_of(sid, DUE_SHARDS)}",
+        "due_at": f"{send_at_ms:012x}{sid[2:]}",
+    }
+
+
+def due_partitions() -> list[str]:
+    return [f"due#{n}" for n in range(DUE_SHARDS)]
+
+
+def split_message_pk(pk: str) -> tuple[str, str]:
+    """(AccountSid, Sid) of a message item's partition key."""
+    account_sid, _, sid = pk.partition("#")
+    return account_sid, sid
 
 
 def fields_of(item: dict) -> dict:
@@ -148,12 +175,31 @@ def fields_of(item: dict) -> dict:
     return {k: v for k, v in item.items() if k not in _LAYOUT_ATTRIBUTES}
 
 
-_LAYOUT_ATTRIBUTES = {"pk", "sk", LIST_SORT_KEY, *LIST_INDEXES.values()}
+_LAYOUT_ATTRIBUTES = {"pk", "sk", LIST_SORT_KEY, *LIST_INDEXES.values(), *DUE_ATTRIBUTES}
 
 
 def table_definition(table_name: str) -> dict:
     """The CreateTable request: the one description of keys and indexes the code relies on."""
-    attributes = {"pk", "sk", LIST_SORT_KEY, *LIST_INDEXES.values()}
+    attributes = {"pk", "sk", LIST_SORT_KEY, *LIST_INDEXES.values(), *DUE_ATTRIBUTES}
+    list_indexes = [
+        {
+            "IndexName": index,
+            "KeySchema": [
+                {"AttributeName": hash_key, "KeyType": "HASH"},
+                {"AttributeName": LIST_SORT_KEY, "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": LIST_PROJECTED},
+        }
+        for index, hash_key in LIST_INDEXES.items()
+    ]
+    due_index = {
+        "IndexName": INDEX_DUE,
+        "KeySchema": [
+            {"AttributeName": "due_pk", "KeyType": "HASH"},
+            {"AttributeName": "due_at", "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "KEYS_ONLY"},
+    }
     return {
         "TableName": table_name,
         "BillingMode": "PAY_PER_REQUEST",
@@ -164,15 +210,8 @@ def table_definition(table_name: str) -> dict:
             {"AttributeName": "pk", "KeyType": "HASH"},
             {"AttributeName": "sk", "KeyType": "RANGE"},
         ],
-        "GlobalSecondaryIndexes": [
-            {
-                "IndexName": index,
-                "KeySchema": [
-                    {"AttributeName": hash_key, "KeyType": "HASH"},
-                    {"AttributeName": LIST_SORT_KEY, "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": LIST_PROJECTED},
-            }
-            for index, hash_key in LIST_INDEXES.items()
-        ],
+        "GlobalSecondaryIndexes": [*list_indexes, due_index],
+        # Delivery starts from the table's own change stream (chalicelib.delivery.dispatch):
+        # a message that is stored is a message that will be handed over.
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     }

@@ -1,0 +1,58 @@
+"""What a carrier is to Herald: a hand-off that answers at once, and receipts that come later.
+
+The worker calls `send` once per claim. Its answer says what became of the hand-off:
+
+    Accepted   the carrier took the message (it is `sent`; receipts will follow)
+    Throttled  the carrier refused for rate or quota: nothing was handed over, try later
+    Refused    the carrier will never take this message: it `failed`, with a Twilio code
+    TimedOut   nobody knows whether the carrier took it: it `failed` (30410) and is never
+               handed over again, so that it cannot be sent twice
+
+Receipts (delivered, undelivered, …) arrive later as End User Messaging events, from AWS or
+from the sandbox, through one path: chalicelib.delivery.receipts.
+"""
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Accepted:
+    carrier_id: str
+
+
+@dataclass(frozen=True)
+class Throttled:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Refused:
+    error_code: int
+    error_message: str
+
+
+@dataclass(frozen=True)
+class TimedOut:
+    reason: str
+
+
+Outcome = Accepted | Throttled | Refused | TimedOut
+
+
+@dataclass(frozen=True)
+class CreateRefusal:
+    """A create the carrier answers synchronously with a Twilio error (test numbers)."""
+
+    code: int
+    message: str
+
+
+class Carrier(Protocol):
+    name: str
+
+    def refuse_at_create(self, to: str, from_: str | None) -> CreateRefusal | None:
+        """A Twilio error the create itself must answer with, or None."""
+
+    def send(self, message) -> Outcome:
+        """Hand `message` (a chalicelib.messages.Message) over, once."""

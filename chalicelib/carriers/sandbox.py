@@ -1,0 +1,112 @@
+"""The sandbox carrier: deterministic outcomes by destination number, for `make run`, tests
+and staging stages, with receipts that take the same path as End User Messaging's.
+
+What a number does (docs/carriers.md has the table for users):
+- Twilio's test numbers answer the create itself with Twilio's codes (To +15005550001 21211,
+  …2 21612, …3 21408, …4 21610, …9 21614; From +15005550001 21212).
+- After the hand-off, by destination: OUTCOMES below; any other number is delivered.
+- AWS's simulator numbers (+14254147755 delivered, +14254147167 fails later) behave as End
+  User Messaging documents them, so a sandbox stage and one on AWS's simulator agree.
+
+Each receipt is queued on the receipt queue DelaySeconds apart (HERALD_SANDBOX_DELAY_SECONDS
+per step, 0 in tests), as the End User Messaging event AWS would send. HERALD_SANDBOX_THROTTLE
+= N makes the first N hand-offs of every message answer "throttled".
+"""
+
+import os
+import secrets
+from dataclasses import dataclass
+
+from chalicelib import clock, config
+from chalicelib.carriers import events
+from chalicelib.carriers.base import (
+    Accepted,
+    CreateRefusal,
+    Outcome,
+    Refused,
+    Throttled,
+    TimedOut,
+)
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """What happens after the hand-off: the events that follow, or a synchronous answer."""
+
+    description: str
+    events: tuple[str, ...] = ("TEXT_SUCCESSFUL", "TEXT_DELIVERED")
+    answer: str = "accept"  # accept | throttle | refuse | timeout
+    error_code: int | None = None
+
+
+DELIVERED = Behaviour("delivered")
+OUTCOMES: dict[str, Behaviour] = {
+    "+15005550010": Behaviour("sent, never confirmed", ("TEXT_SUCCESSFUL",)),
+    "+15005550011": Behaviour("undelivered 30003", ("TEXT_SUCCESSFUL", "TEXT_UNREACHABLE")),
+    "+15005550012": Behaviour("undelivered 30005", ("TEXT_SUCCESSFUL", "TEXT_INVALID")),
+    "+15005550013": Behaviour("undelivered 30006", ("TEXT_SUCCESSFUL", "TEXT_CARRIER_UNREACHABLE")),
+    "+15005550014": Behaviour("undelivered 30007", ("TEXT_SUCCESSFUL", "TEXT_SPAM")),
+    "+15005550015": Behaviour("failed 30008", (), "refuse", 30008),
+    "+15005550016": Behaviour("throttled every time, then failed 30001", (), "throttle"),
+    "+15005550017": Behaviour("hand-off times out: failed 30410", (), "timeout"),
+    # AWS End User Messaging's US simulator destinations.
+    "+14254147755": DELIVERED,
+    # AWS documents a later failure event; which type is not documented (unverified).
+    "+14254147167": Behaviour("undelivered 30003", ("TEXT_SUCCESSFUL", "TEXT_UNREACHABLE")),
+}
+
+CREATE_REFUSALS_TO = {
+    "+15005550001": CreateRefusal(21211, "The 'To' number +15005550001 is not valid."),
+    "+15005550002": CreateRefusal(21612, "The 'To' phone number is not currently reachable."),
+    "+15005550003": CreateRefusal(
+        21408, "Permission to send an SMS has not been enabled for the 'To' number's region."
+    ),
+    "+15005550004": CreateRefusal(21610, "Attempt to send to unsubscribed recipient"),
+    "+15005550009": CreateRefusal(21614, "'To' number is not a valid mobile number"),
+}
+CREATE_REFUSALS_FROM = {
+    "+15005550001": CreateRefusal(
+        21212, "The 'From' number +15005550001 is not a valid phone number or shortcode."
+    ),
+}
+
+
+class Sandbox:
+    name = "sandbox"
+
+    def refuse_at_create(self, to: str, from_: str | None) -> CreateRefusal | None:
+        return CREATE_REFUSALS_TO.get(to) or CREATE_REFUSALS_FROM.get(from_ or "")
+
+    def send(self, message) -> Outcome:
+        behaviour = OUTCOMES.get(message.to, DELIVERED)
+        throttles = int(os.environ.get("HERALD_SANDBOX_THROTTLE", "0") or 0)
+        # `attempts` counts this claim too: the first `throttles` claims are refused.
+        if behaviour.answer == "throttle" or message.attempts <= throttles:
+            return Throttled("sandbox: throttled")
+        if behaviour.answer == "refuse":
+            return Refused(behaviour.error_code, events.ERROR_MESSAGES[behaviour.error_code])
+        if behaviour.answer == "timeout":
+            return TimedOut("sandbox: no answer")
+        carrier_id = "sandbox-" + secrets.token_hex(16)
+        _receipts(message, carrier_id, behaviour.events)
+        return Accepted(carrier_id)
+
+
+def _receipts(message, carrier_id: str, event_types: tuple[str, ...]) -> None:
+    from chalicelib.delivery import queue
+
+    settings = config.delivery()
+    now = clock.now_ms()
+    for step, event_type in enumerate(event_types, start=1):
+        delay = settings.sandbox_delay_seconds * step
+        body = events.event(
+            event_type,
+            message.account_sid,
+            message.sid,
+            carrier_id,
+            now + delay * 1000,
+            message.to,
+            message.from_,
+            price=0.0079 * message.num_segments if event_type == "TEXT_DELIVERED" else None,
+        )
+        queue.send(settings.receipt_queue_url, body, delay_seconds=delay)

@@ -1,0 +1,33 @@
+"""The table's change stream, read as message changes (the dispatcher's input).
+
+A DynamoDB Streams record (NEW_AND_OLD_IMAGES) of a message item becomes a Change with the
+message's fields before and after; records of other items (accounts, idempotency records,
+callback attempts) are not changes of a message and read as None.
+"""
+
+from dataclasses import dataclass
+
+from chalicelib.storage import marshal, schema
+
+
+@dataclass(frozen=True)
+class Change:
+    account_sid: str
+    sid: str
+    old: dict | None
+    new: dict | None
+
+
+def message_change(record: dict) -> Change | None:
+    data = record.get("dynamodb") or {}
+    keys = data.get("Keys") or {}
+    if keys.get("sk", {}).get("S") != schema.MESSAGE_SK:
+        return None
+    account_sid, sid = schema.split_message_pk(keys.get("pk", {}).get("S", ""))
+    if not (account_sid and sid):
+        return None
+
+    def fields(image):
+        return schema.fields_of(marshal.from_attrs(image)) if image else None
+
+    return Change(account_sid, sid, fields(data.get("OldImage")), fields(data.get("NewImage")))

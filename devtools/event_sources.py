@@ -1,0 +1,148 @@
+"""Lambda's event sources, played locally: the table's stream and the delivery queues read
+from the embedded AWS server and fed to the app's own handlers as Lambda would feed them.
+
+`chalice local` serves HTTP routes only; nothing there ever reads a queue. These sources
+call the same handler objects Lambda calls (`app.dispatcher`, `app.sender`, …) with events of
+the same shape, and honour the same contracts: a batch whose handler raises is handed over
+again whole (a queue's jobs after their visibility timeout; a stream's records at once, as
+Lambda retries a shard), and `batchItemFailures` hands over just the failed jobs. `make run`
+polls them from background threads (devtools/local_workers.py); tests drain them step by step.
+"""
+
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+log = logging.getLogger("herald.local")
+
+
+@dataclass
+class Context:
+    """What handlers may read of Lambda's context object."""
+
+    function_name: str
+    aws_request_id: str = "local"
+    memory_limit_in_mb: int = 512
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@dataclass
+class QueueSource:
+    """An SQS queue feeding a handler, in batches of up to `batch_size` jobs."""
+
+    sqs: object
+    queue_url: str
+    handler: object
+    name: str
+    batch_size: int = 10
+    wait_seconds: int = 0
+    region: str = "us-east-1"
+
+    def poll(self) -> int:
+        """Receive one batch, hand it over, delete what succeeded; how many jobs came."""
+        received = self.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=self.batch_size,
+            WaitTimeSeconds=self.wait_seconds,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not received:
+            return 0
+        arn = f"arn:aws:sqs:{self.region}:000000000000:{self.queue_url.rsplit('/', 1)[-1]}"
+        records = [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": m.get("MessageAttributes", {}),
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": arn,
+                "awsRegion": self.region,
+            }
+            for m in received
+        ]
+        result = self.handler({"Records": records}, Context(self.name))
+        failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+        done = [r for r in records if r["messageId"] not in failed]
+        for start in range(0, len(done), 10):
+            self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(n), "ReceiptHandle": r["receiptHandle"]}
+                    for n, r in enumerate(done[start : start + 10])
+                ],
+            )
+        return len(records)
+
+
+@dataclass
+class StreamSource:
+    """A DynamoDB table's stream feeding a handler, from its first record (TRIM_HORIZON)."""
+
+    streams: object
+    stream_arn: str
+    handler: object
+    name: str
+    batch_size: int = 100
+    region: str = "us-east-1"
+    _iterators: dict = field(default_factory=dict)
+
+    def poll(self) -> int:
+        handled = 0
+        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
+        for shard in shards["Shards"]:
+            shard_id = shard["ShardId"]
+            if shard_id not in self._iterators:
+                self._iterators[shard_id] = self.streams.get_shard_iterator(
+                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            answer = self.streams.get_records(
+                ShardIterator=self._iterators[shard_id], Limit=self.batch_size
+            )
+            records = [self._as_lambda(r) for r in answer.get("Records", [])]
+            if records:
+                # A handler that raises leaves the iterator where it was: the same records
+                # come again on the next poll, as Lambda retries a shard's batch.
+                result = self.handler({"Records": records}, Context(self.name))
+                failures = (result or {}).get("batchItemFailures", [])
+                if failures:
+                    first = failures[0]["itemIdentifier"]
+                    self._iterators[shard_id] = self.streams.get_shard_iterator(
+                        StreamArn=self.stream_arn,
+                        ShardId=shard_id,
+                        ShardIteratorType="AT_SEQUENCE_NUMBER",
+                        SequenceNumber=first,
+                    )["ShardIterator"]
+                    handled += len(records)
+                    continue
+                handled += len(records)
+            if answer.get("NextShardIterator"):
+                self._iterators[shard_id] = answer["NextShardIterator"]
+        return handled
+
+    def _as_lambda(self, record: dict) -> dict:
+        record = dict(record)
+        data = dict(record["dynamodb"])
+        created = data.get("ApproximateCreationDateTime")
+        with contextlib.suppress(AttributeError):
+            data["ApproximateCreationDateTime"] = created.timestamp()
+        record["dynamodb"] = data
+        record["eventSourceARN"] = self.stream_arn
+        record.setdefault("awsRegion", self.region)
+        return record
+
+
+def drain(sources, rounds: int = 200) -> int:
+    """Poll every source until a whole round finds nothing; how many items were handled."""
+    total = 0
+    for _ in range(rounds):
+        found = sum(source.poll() for source in sources)
+        total += found
+        if not found:
+            return total
+    raise RuntimeError(f"the event sources were still busy after {rounds} rounds")

@@ -1,0 +1,146 @@
+"""The delivery pipeline under test: the app's real handlers, fed by the table's stream and
+the delivery queues of an embedded AWS server (moto, atomic), with a callback receiver on
+127.0.0.1 and a handle on the sandbox carrier's hand-offs.
+
+A test drives it step by step: `drain()` plays Lambda's event sources until nothing is left
+to do, so every status a test then reads is the final one for what it has done so far.
+"""
+
+import contextlib
+import threading
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl
+
+from chalicelib import auth, keys, storage
+from chalicelib.carriers.sandbox import Sandbox
+from chalicelib.delivery import queue
+from devtools import event_sources, local_aws
+
+PIPELINE_ENV = {
+    "HERALD_SANDBOX_DELAY_SECONDS": "0",
+    "HERALD_ALLOW_PRIVATE_URLS": "1",
+    "HERALD_RETRY_BASE_SECONDS": "0",
+    "HERALD_TABLE_NAME": "herald-pipeline",
+}
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict
+    form: dict
+
+
+@dataclass
+class Receiver:
+    """An HTTP server on 127.0.0.1 that records every request and answers `answers` in turn
+    (then 200): a status code, or ("slow", seconds), or ("redirect", url)."""
+
+    server: ThreadingHTTPServer
+    requests: list = field(default_factory=list)
+    answers: list = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+
+@contextlib.contextmanager
+def receiver():
+    state: dict = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            text = self.rfile.read(length).decode()
+            found = state["receiver"]
+            found.requests.append(
+                Request("POST", self.path, dict(self.headers), dict(parse_qsl(text, True)))
+            )
+            answer = found.answers.pop(0) if found.answers else 200
+            if isinstance(answer, tuple) and answer[0] == "slow":
+                threading.Event().wait(answer[1])
+                answer = 200
+            if isinstance(answer, tuple) and answer[0] == "redirect":
+                self.send_response(302)
+                self.send_header("Location", answer[1])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(answer)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    state["receiver"] = Receiver(server)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state["receiver"]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+class Pipeline:
+    def __init__(self, endpoint: str, env: dict, app_module):
+        self.endpoint = endpoint
+        self.env = env
+        self.app = app_module
+        self.sources = local_aws.event_sources(
+            app_module, endpoint, env, PIPELINE_ENV["HERALD_TABLE_NAME"]
+        )
+        self.handoffs: Counter = Counter()
+
+    def source(self, name: str):
+        return next(s for s in self.sources if s.name == name)
+
+    def drain(self) -> int:
+        return event_sources.drain(self.sources)
+
+
+def reset_modules() -> None:
+    storage.reset()
+    queue.reset()
+    keys.reset()
+    auth.forget()
+
+
+@contextlib.contextmanager
+def pipeline_on(endpoint: str, monkeypatch):
+    """A fresh pipeline on the embedded server at `endpoint` (its state reset first)."""
+    urllib.request.urlopen(urllib.request.Request(endpoint + "/moto-api/reset", method="POST"))
+    for name, value in {
+        **PIPELINE_ENV,
+        "DYNAMODB_ENDPOINT_URL": endpoint,
+        "AWS_ENDPOINT_URL": endpoint,
+    }.items():
+        monkeypatch.setenv(name, value)
+    reset_modules()
+    storage.ensure_table()
+    env = local_aws.provision(endpoint, visibility_seconds=1)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    import app as app_module
+
+    line = Pipeline(endpoint, env, app_module)
+    real_send = Sandbox.send
+
+    def counted(self, message):
+        line.handoffs[message.sid] += 1
+        return real_send(self, message)
+
+    monkeypatch.setattr(Sandbox, "send", counted)
+    try:
+        yield line
+    finally:
+        reset_modules()
