@@ -1,23 +1,49 @@
 """`make run`: Herald on http://127.0.0.1:$PORT with nothing to configure.
 
-Starts an embedded DynamoDB (moto's server on 127.0.0.1) unless DYNAMODB_ENDPOINT_URL or
-AWS_ENDPOINT_URL_DYNAMODB names another one, creates the table when it is missing, creates
-a development account (HERALD_ACCOUNT_SID / HERALD_AUTH_TOKEN fix its credentials), prints
-them with a ready curl line, and serves the API with `chalice local` until Ctrl-C.
+Starts an embedded AWS (moto's server with atomic DynamoDB requests: devtools/services.py)
+unless DYNAMODB_ENDPOINT_URL or AWS_ENDPOINT_URL_DYNAMODB names another DynamoDB, creates
+the table when it is missing, creates a development account (HERALD_ACCOUNT_SID /
+HERALD_AUTH_TOKEN fix its credentials), and serves the API from a child process on a
+socket this process keeps open (devtools/supervisor.py): a change to the app's files
+restarts the child without refusing a request, other files change nothing. Prints the
+credentials with a ready curl line; Ctrl-C or SIGTERM stops everything it started.
 """
 
 import contextlib
 import os
+import re
 import signal
 import sys
+from pathlib import Path
 
-from devtools import server
+from devtools import server, supervisor
+
+# The shapes chalicelib/admin.py accepts: checked here so that a typo stops `make run` with
+# one line before anything starts.
+ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}\Z")
+AUTH_TOKEN = re.compile(r"[0-9a-f]{32}\Z")
+
+
+def usage_error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def _port() -> int:
+    text = os.environ.get("PORT", "8000")
+    if not text.isdigit() or int(text) > 65535:
+        usage_error(f"PORT must be a port number (0 picks a free one), not {text!r}")
+    return int(text)
 
 
 def _credentials() -> tuple[str | None, str | None]:
     sid, token = os.environ.get("HERALD_ACCOUNT_SID"), os.environ.get("HERALD_AUTH_TOKEN")
     if bool(sid) != bool(token):
-        sys.exit("error: set both HERALD_ACCOUNT_SID and HERALD_AUTH_TOKEN, or neither")
+        usage_error("set both HERALD_ACCOUNT_SID and HERALD_AUTH_TOKEN, or neither")
+    if sid and not ACCOUNT_SID.match(sid):
+        usage_error("HERALD_ACCOUNT_SID must be AC followed by 32 lowercase hex digits")
+    if token and not AUTH_TOKEN.match(token):
+        usage_error("HERALD_AUTH_TOKEN must be 32 lowercase hex digits")
     return sid, token
 
 
@@ -47,16 +73,23 @@ Ctrl-C stops everything.
 """
 
 
-def main() -> int:
-    port = int(os.environ.get("PORT", "8000"))
-    sid, token = _credentials()
+def _stop_on_sigterm() -> None:
     # Let `kill` stop us as cleanly as Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    def interrupt(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def main() -> int:
+    port = _port()
+    sid, token = _credentials()
+    _stop_on_sigterm()
     with contextlib.ExitStack() as stack:
         endpoint = server.configured_endpoint()
         embedded = endpoint is None
         if embedded:
-            endpoint = stack.enter_context(server.embedded_dynamodb())
+            endpoint = stack.enter_context(server.embedded_aws())
         env = server.server_environment(endpoint, embedded)
         os.environ.update(env)
 
@@ -66,9 +99,19 @@ def main() -> int:
         storage.ensure_table()
         account = admin.create_account(sid, token)
         try:
-            url = stack.enter_context(server.chalice_local(port, env, autoreload=True))
-            print(banner(url, endpoint, embedded, account), flush=True)
-            signal.pause()
+            # The project is the current directory, as for `chalice local`.
+            serving = supervisor.serving(env, port, watch=True, project_dir=Path.cwd())
+            herald = stack.enter_context(serving)
+        except OSError as error:
+            print(f"error: cannot listen on 127.0.0.1:{port}: {error.strerror}", file=sys.stderr)
+            return 1
+        except supervisor.ChildFailed as failure:
+            print(f"error: the app failed to load:\n{failure}", file=sys.stderr)
+            return 1
+        print(banner(herald.url, endpoint, embedded, account), flush=True)
+        try:
+            while True:
+                signal.pause()
         except KeyboardInterrupt:
             print("\nstopping Herald", flush=True)
     return 0

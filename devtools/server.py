@@ -1,12 +1,14 @@
-"""Local servers for `make run` and the end-to-end tests: an embedded DynamoDB (moto's
-server) and `chalice local`, each bound to 127.0.0.1 and stopped by whoever started it."""
+"""Helpers for the local servers of `make run`, the end-to-end tests and the benchmark:
+free ports, the environment a server gets, waiting for a process to answer and stopping
+it. The servers themselves: devtools/services.py (embedded AWS), devtools/supervisor.py
+and devtools/http_child.py (Herald over HTTP), devtools/dynalite.py (a second DynamoDB).
+Everything binds 127.0.0.1 and is stopped by whoever started it."""
 
 import contextlib
 import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -36,22 +38,16 @@ def configured_endpoint() -> str | None:
     return None
 
 
-@contextlib.contextmanager
-def embedded_dynamodb():
-    """moto's DynamoDB on a free loopback port, in this process; yields its URL."""
-    import logging
+def embedded_aws():
+    """moto's server for every AWS service, each DynamoDB request atomic, on a free
+    127.0.0.1 port in this process (devtools/services.py); yields its URL."""
+    from devtools import services
 
-    from moto.server import ThreadedMotoServer
+    return services.embedded_aws()
 
-    # One werkzeug line per DynamoDB call would bury chalice local's request log.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+
+# The name the callers knew when the embedded server was DynamoDB only.
+embedded_dynamodb = embedded_aws
 
 
 def wait_until_answering(
@@ -81,23 +77,20 @@ def wait_until_answering(
 
 
 @contextlib.contextmanager
+def serve_herald(env: dict, port: int = 0, watch: bool = False, quiet: bool = False):
+    """Herald over HTTP as `make run` serves it (devtools/supervisor.py: the app in a child
+    process, on a socket kept open by this one; `watch` restarts it when the app's files
+    change) on 127.0.0.1:port (0: a free one) with `env`; yields its base URL, then stops
+    everything it started."""
+    from devtools import supervisor
+
+    with supervisor.serving(env, port, watch=watch, quiet=quiet) as herald:
+        yield herald.url
+
+
 def chalice_local(port: int, env: dict, autoreload: bool = False, quiet: bool = False):
-    """`chalice local` on 127.0.0.1:port with `env`; yields its base URL, then stops it."""
-    command = [
-        str(Path(sys.executable).parent / "chalice"), "local",
-        "--host", "127.0.0.1", "--port", str(port), "--stage", "local",
-        "--autoreload" if autoreload else "--no-autoreload",
-    ]  # fmt: skip
-    output = subprocess.DEVNULL if quiet else None
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=output, stderr=output, start_new_session=True
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_answering(url + "/", process, "chalice local")
-        yield url
-    finally:
-        stop(process)
+    """The former `chalice local` wrapper, now `serve_herald`."""
+    return serve_herald(env, port, watch=autoreload, quiet=quiet)
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -1,0 +1,348 @@
+"""The HTTP side of `make run` and the live-server tests: one process that loads the Chalice
+app with its `local` stage, as `chalice local` does, and serves it on a listening socket it
+inherits from the supervisor (devtools/supervisor.py), which keeps that socket open across
+restarts so that no connection is ever refused.
+
+    python -m devtools.http_child --listen-fd N --ready-fd M [--stage local]
+
+It writes `ready <pid>` on the ready pipe once it accepts connections and has started the
+local workers (devtools/local_workers.py), or `failed` and a short error when the app does
+not load. It serves until SIGTERM or until its stdin (a pipe from the supervisor) closes;
+then it stops accepting, finishes the requests in flight, stops the workers and exits.
+
+Every answer is Twilio's error JSON or the app's own: any method reaches the app (whose
+routes answer the methods they do not serve with Twilio's 405), a path no route declares
+gets 404 / 20404 as on API Gateway, and http.server's own errors (bad request line, HTTP
+version, oversized line) are JSON instead of its HTML page.
+"""
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import re
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from socketserver import ThreadingMixIn
+
+from chalice.local import ChaliceRequestHandler, LocalGateway, LocalGatewayException
+
+from devtools import local_workers
+
+MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
+# An HTTP method is a token (RFC 9110 5.6.2); anything else is a malformed request.
+METHOD = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+# API Gateway refuses a payload over 10 MB before the function runs.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+# Twilio codes for the statuses the server answers without the app.
+TWILIO_CODES = {404: 20404, 405: 20004, 429: 20429}
+# When set, every answer names the process that served it (the restart tests use it).
+DEBUG_PID = os.environ.get("HERALD_DEBUG_CHILD_PID") == "1"
+# How long a stopping server waits for the requests in flight, and for a connection it
+# would close to stay idle first.
+DRAIN_SECONDS = 30.0
+IDLE_GRACE = 1.0
+
+
+def twilio_error(status: int, message: str) -> bytes:
+    code = TWILIO_CODES.get(status, 20500 if status >= 500 else 20001)
+    more_info = MORE_INFO.format(code=code)
+    body = {"code": code, "message": message, "more_info": more_info, "status": status}
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+class BodyError(Exception):
+    """A request body that cannot be read: (HTTP status, message)."""
+
+
+class TwilioGateway(LocalGateway):
+    def _has_user_defined_options_method(self, lambda_event) -> bool:
+        # API Gateway answers OPTIONS itself only on a route with CORS: Herald's routes
+        # have none, so OPTIONS reaches the function as any other method does.
+        views = self._app_object.routes[lambda_event["requestContext"]["resourcePath"]]
+        return "OPTIONS" in views or not any(view.cors for view in views.values())
+
+
+class TwilioRequestHandler(ChaliceRequestHandler):
+    """chalice local's handler, with every method routed and every error in Twilio's JSON."""
+
+    server: "InheritedSocketServer"
+    # http.server assumes HTTP/0.9 until the request line says otherwise, and answers 0.9
+    # with a bare body: junk that is no request line at all still gets a status line.
+    default_request_version = "HTTP/1.0"
+
+    def __init__(self, request, client_address, server, app_object, config):
+        self.local_gateway = TwilioGateway(app_object, config)
+        BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+    def __getattr__(self, name):
+        # http.server looks up do_<METHOD> and answers 501 in HTML when there is none.
+        if name.startswith("do_"):
+            return self._generic_handle
+        raise AttributeError(name)
+
+    def handle_one_request(self):
+        # Between two requests a keep-alive connection is idle, and a stopping server
+        # closes it; a new connection's first request is always served.
+        if not self.server.next_request(self.connection):
+            self.close_connection = True
+            return
+        super().handle_one_request()
+
+    def parse_request(self):
+        self.server.request_started(self.connection)
+        return super().parse_request()
+
+    def _generic_handle(self):
+        if not METHOD.match(self.command):
+            self.send_error(400, f"Bad request method {self.command!r}")
+            return
+        try:
+            body = self._read_body()
+        except BodyError as error:
+            self.send_error(*error.args)
+            return
+        try:
+            response = self.local_gateway.handle_request(
+                method=self.command, path=self.path, headers=dict(self.headers), body=body
+            )
+        except LocalGatewayException:
+            # No route matches (app.py's catch-alls stop at nine segments): the deploy
+            # templates answer API Gateway's "Missing Authentication Token" this way.
+            message = f"The requested resource {self.path.split('?')[0]} was not found"
+            self._send_http_response(404, {}, twilio_error(404, message))
+            return
+        except Exception:
+            self.log_error("%s", traceback.format_exc())
+            self._send_http_response(500, {}, twilio_error(500, "Internal Server Error"))
+            return
+        headers = {**response["headers"], **response["multiValueHeaders"]}
+        response = self._handle_binary(response)
+        self._send_http_response(response["statusCode"], headers, response["body"])
+
+    # chalice binds its own _generic_handle to these names; every method comes here.
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
+    def _read_body(self) -> bytes | None:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        length = self.headers.get("Content-Length")
+        if length is None:
+            return None
+        if not length.strip().isdigit():
+            raise BodyError(400, f"Invalid Content-Length {length!r}")
+        if int(length) > MAX_BODY_BYTES:
+            raise BodyError(413, f"Request body is larger than {MAX_BODY_BYTES} bytes")
+        return self.rfile.read(int(length)) or None
+
+    def _read_chunked(self) -> bytes:
+        chunks, total = [], 0
+        while True:
+            try:
+                size = int(self.rfile.readline(65537).split(b";")[0].strip(), 16)
+            except ValueError:
+                raise BodyError(400, "Malformed chunked request body") from None
+            if size == 0:
+                break
+            total += size
+            if total > MAX_BODY_BYTES:
+                raise BodyError(413, f"Request body is larger than {MAX_BODY_BYTES} bytes")
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+        while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+            pass  # trailer fields
+        return b"".join(chunks)
+
+    def _send_http_response_with_body(self, code, headers, body):
+        if self.command != "HEAD":
+            return super()._send_http_response_with_body(code, headers, body)
+        # A HEAD answer carries the headers a GET would, and never a body.
+        body = body if isinstance(body, bytes) else body.encode()
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
+        self._send_headers(headers)
+
+    def send_error(self, code, message=None, explain=None):
+        """http.server's own errors (bad request line, version, line too long) as JSON."""
+        message = message or self.responses.get(code, ("Error",))[0]
+        self.log_error("code %d, message %s", code, message)
+        body = twilio_error(code, message)
+        self.send_response(code)
+        self.send_header("Connection", "close")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def end_headers(self):
+        if DEBUG_PID:
+            self.send_header("X-Herald-Child-Pid", str(os.getpid()))
+        if self.server.stopping and not self.close_connection:
+            self.send_header("Connection", "close")  # this process is about to exit
+        super().end_headers()
+        self.server.request_served(self.connection)
+
+
+class InheritedSocketServer(ThreadingMixIn, HTTPServer):
+    """A threaded HTTP server on an already listening socket, which it never binds or
+    closes for the other processes sharing it; it can stop gracefully (`drain`)."""
+
+    daemon_threads = True
+
+    def __init__(self, listener: socket.socket, _address, handler):
+        super().__init__(listener.getsockname(), handler, bind_and_activate=False)
+        self.socket.close()
+        self.socket = listener
+        self.stopping = False
+        self._lock = threading.Condition()
+        # Each open connection: ("new" (no request yet) | "busy" | "served" | "idle", since).
+        self._connections: dict[socket.socket, tuple[str, float]] = {}
+
+    def get_request(self):
+        conn, address = self.socket.accept()
+        conn.setblocking(True)  # the listener is non-blocking: see supervisor.listen
+        return conn, address
+
+    def process_request(self, request, client_address):
+        self._set(request, "new")
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        super().shutdown_request(request)
+        with self._lock:
+            self._connections.pop(request, None)
+            self._lock.notify_all()
+
+    def _set(self, conn, state: str) -> None:
+        with self._lock:
+            self._connections[conn] = (state, time.monotonic())
+
+    def next_request(self, conn) -> bool:
+        """False when a keep-alive connection should close instead of reading on."""
+        with self._lock:
+            if self._connections.get(conn, ("new",))[0] == "new":
+                return True
+            if self.stopping:
+                return False
+            self._connections[conn] = ("idle", time.monotonic())
+            return True
+
+    def request_started(self, conn) -> None:
+        self._set(conn, "busy")
+
+    def request_served(self, conn) -> None:
+        self._set(conn, "served")
+
+    def drain(self, timeout: float = DRAIN_SECONDS) -> None:
+        """Call after shutdown(): wait for every connection to end. A request in flight
+        finishes, answered with `Connection: close`, so an active keep-alive client moves
+        to the new process on its next request; a connection that stays idle (or sends
+        nothing) for IDLE_GRACE seconds is closed, when a client reusing it is unlikely."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            self.stopping = True
+            while self._connections and time.monotonic() < deadline:
+                now = time.monotonic()
+                for conn, (state, since) in self._connections.items():
+                    if state in ("new", "idle") and now - since > IDLE_GRACE:
+                        with contextlib.suppress(OSError):
+                            conn.shutdown(socket.SHUT_RD)  # its readline gets EOF
+                self._lock.wait(0.1)
+
+
+def load_app(project_dir: str, stage: str):
+    """The app and its stage config, built as `chalice local --stage STAGE` builds them
+    (the stage's environment_variables applied to os.environ first)."""
+    from chalice import local
+    from chalice.cli.factory import CLIFactory
+    from chalice.deploy.validate import validate_routes
+
+    os.environ["AWS_CHALICE_CLI_MODE"] = "true"
+    config = CLIFactory(project_dir, environ=os.environ).create_config_obj(stage)
+    app = config.chalice_app
+    validate_routes(app.routes)
+    # What chalice.local.create_local_server does: a request per thread gets its own
+    # app.current_request.
+    local.CustomLocalChalice.__bases__ = (local.LocalChalice, app.__class__)
+    app.__class__ = local.CustomLocalChalice
+    return app, config
+
+
+def short_error(error: BaseException, project_dir: str) -> str:
+    """Where in the project loading failed, and why, in a few lines (no traceback)."""
+    while not isinstance(error, SyntaxError) and (error.__cause__ or error.__context__):
+        error = error.__cause__ or error.__context__
+    if isinstance(error, SyntaxError) and error.filename:
+        where = f"{os.path.relpath(error.filename, project_dir)}:{error.lineno}"
+        return f"  {where}\n  SyntaxError: {error.msg}"
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if frame.filename.startswith(project_dir) and "/.venv" not in frame.filename
+    ]
+    why = "".join(traceback.format_exception_only(error)).strip()
+    if not frames:
+        return f"  {why}"
+    return f"  {os.path.relpath(frames[-1].filename, project_dir)}:{frames[-1].lineno}\n  {why}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--listen-fd", type=int, required=True)
+    parser.add_argument("--ready-fd", type=int, required=True)
+    parser.add_argument("--stage", default="local")
+    args = parser.parse_args(argv)
+    # Ctrl-C reaches the whole process group: the supervisor decides when this one stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # The supervisor holds our stdin open: EOF means it is gone (even if it was killed).
+    threading.Thread(target=lambda: (sys.stdin.buffer.read(), stop.set()), daemon=True).start()
+    ready = os.fdopen(args.ready_fd, "w")
+    project_dir = str(Path.cwd())
+    listener = socket.socket(fileno=args.listen_fd)
+    listener.setblocking(False)
+    # chalice local logs the app's own logging to stdout, as Lambda would.
+    logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
+    logging.getLogger("botocore.credentials").setLevel(logging.WARNING)  # once per process
+    try:
+        from chalice.local import LocalDevServer
+
+        app, config = load_app(project_dir, args.stage)
+        host, port = listener.getsockname()[:2]
+        dev_server = LocalDevServer(
+            app, config, host, port,
+            handler_cls=TwilioRequestHandler,
+            server_cls=lambda address, handler: InheritedSocketServer(listener, address, handler),
+        )  # fmt: skip
+    except Exception as error:
+        ready.write("failed\n" + short_error(error, project_dir) + "\n")
+        ready.close()
+        return 3
+    server = dev_server.server
+    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    serving.start()
+    workers = local_workers.start(app, stop)
+    ready.write(f"ready {os.getpid()}\n")
+    ready.close()
+    while not stop.wait(1.0):
+        pass
+    server.shutdown()  # no more accept(); the other processes sharing the socket go on
+    serving.join()
+    server.drain()
+    for worker in workers:
+        worker.join(timeout=DRAIN_SECONDS)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

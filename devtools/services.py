@@ -1,0 +1,250 @@
+"""The embedded AWS that `make run` and the live-server tests use: moto's server app (every
+service on one endpoint URL, as `moto_server` serves them) on a free 127.0.0.1 port, behind
+a WSGI middleware that restores the atomicity the real services promise.
+
+moto's own server applies requests on concurrent threads with no lock: a ConditionExpression
+is checked and the write applied in separate steps, a TransactWriteItems is applied one item
+at a time, and a cancelled transaction puts back a copy of the whole table taken when it
+began, erasing every write that landed meanwhile. Herald's idempotent create relies on
+exactly these promises, so under load moto answered 503s, made duplicates and lost messages.
+
+- DynamoDB (and DynamoDB Streams, whose records the writes append): every request runs under
+  one process-wide lock, so each is atomic with respect to every other, as in DynamoDB.
+- SQS, and SNS and S3 (whose requests can deliver into SQS queues): moto's SQS is not safe
+  either. ReceiveMessage tests a message's visibility and then marks it received, so two
+  receivers can both get it; DeleteMessage rebuilds the queue's list and assigns it back,
+  dropping a message a concurrent SendMessage appended. These requests run under a second
+  lock, which a long-polling ReceiveMessage gives up while it waits for messages (see
+  `_install_long_poll_release`), so a long poll blocks nobody.
+- Everything else (KMS, …) runs concurrently, as moto serves it.
+
+The locks are per process, not per server, because moto keeps its state in per-process
+globals that every embedded server in the process shares.
+"""
+
+import contextlib
+import io
+import logging
+import threading
+from collections.abc import Iterator
+
+DYNAMODB_TARGETS = ("DynamoDB_20120810.", "DynamoDBStreams_20120810.")
+SQS_TARGET = "AmazonSQS."
+# Signing names of the services whose requests read or write SQS queues.
+SQS_SIGNING_NAMES = frozenset({"sqs", "sns", "s3"})
+
+DYNAMODB_LOCK = threading.Lock()
+SQS_LOCK = threading.Lock()
+_holds_sqs_lock = threading.local()
+_holds_dynamodb_lock = threading.local()
+
+
+def signing_name(environ: dict) -> str | None:
+    """The service a SigV4 request was signed for (`Credential=AKID/date/region/sqs/...`)."""
+    authorization = environ.get("HTTP_AUTHORIZATION", "")
+    credential = authorization.partition("Credential=")[2].split(",")[0]
+    if not credential:  # a presigned URL carries its credential in the query string
+        query = environ.get("QUERY_STRING", "")
+        credential = query.partition("X-Amz-Credential=")[2].split("&")[0].replace("%2F", "/")
+    parts = credential.split("/")
+    return parts[3].lower() if len(parts) == 5 else None
+
+
+def lock_for(environ: dict) -> "threading.Lock | None":
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target.startswith(DYNAMODB_TARGETS):
+        return DYNAMODB_LOCK
+    if target.startswith(SQS_TARGET) or signing_name(environ) in SQS_SIGNING_NAMES:
+        return SQS_LOCK
+    return None
+
+
+class AtomicRequests:
+    """WSGI middleware: runs each request of a locked service whole under its lock.
+
+    The body is read before the lock is taken and the answer is sent after it is released,
+    so a slow client never holds the lock; inside it is only moto's own work.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        lock = lock_for(environ)
+        if lock is None:
+            return self.app(environ, start_response)
+        length, stream = int(environ.get("CONTENT_LENGTH") or 0), environ["wsgi.input"]
+        chunked = not length and environ.get("wsgi.input_terminated")
+        environ["wsgi.input"] = io.BytesIO(stream.read() if chunked else stream.read(length))
+        started = []
+
+        def capture(status, headers, exc_info=None):
+            started[:] = [status, headers, exc_info]
+            return lambda data: started.append(data)  # the legacy write() callable
+
+        with lock:
+            _holds_sqs_lock.value = lock is SQS_LOCK
+            _holds_dynamodb_lock.value = lock is DYNAMODB_LOCK
+            try:
+                answer = self.app(environ, capture)
+                try:
+                    body = b"".join([*started[3:], *answer])
+                finally:
+                    if hasattr(answer, "close"):
+                        answer.close()
+            finally:
+                _holds_sqs_lock.value = _holds_dynamodb_lock.value = False
+        start_response(*started[:3])
+        return [body]
+
+
+def _install_long_poll_release() -> None:
+    """Make moto's long-poll wait give up the SQS lock while it sleeps.
+
+    ReceiveMessage with a wait time loops: scan the queue, then `Queue.wait_for_messages(1)`
+    until a message comes or the time is up. Releasing the lock around that wait lets other
+    requests (the SendMessage it waits for, above all) run; every scan still runs under the
+    lock. Installed once; outside a locked request (in-process `mock_aws`) it is moto's own.
+    """
+    from moto.sqs.models import Queue
+
+    original = Queue.wait_for_messages
+    if getattr(original, "releases_sqs_lock", False):
+        return
+
+    def wait_for_messages(self, timeout):
+        if not getattr(_holds_sqs_lock, "value", False):
+            return original(self, timeout)
+        _holds_sqs_lock.value = False
+        SQS_LOCK.release()
+        try:
+            return original(self, timeout)
+        finally:
+            SQS_LOCK.acquire()
+            _holds_sqs_lock.value = True
+
+    wait_for_messages.releases_sqs_lock = True
+    Queue.wait_for_messages = wait_for_messages
+
+
+def _install_item_level_rollback() -> None:
+    """Make a TransactWriteItems under the DynamoDB lock save and restore only its items.
+
+    moto saves a deep copy of every table a transaction names before applying it, and puts
+    the copy back if the transaction is cancelled. That costs time in proportion to the
+    table (all accounts, all messages) and memory forever: moto's models record every
+    instance ever made, copies included. Under the lock nothing else writes meanwhile, so
+    saving the transaction's own items (and each table's stream length) is the same
+    rollback: the table copy becomes the table itself, and on any failure the saved items
+    are put back. Outside a locked request (in-process `mock_aws`) moto runs as it is.
+    """
+    import copy
+
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
+
+    original = models.DynamoDBBackend.transact_write_items
+    if getattr(original, "saves_items_only", False):
+        return
+
+    class TablesAsThemselves:
+        """`copy` for moto.dynamodb.models: a table 'copies' to itself in a transaction."""
+
+        def __getattr__(self, name):
+            return getattr(copy, name)
+
+        def deepcopy(self, value, memo=None):
+            if isinstance(value, Table) and getattr(_holds_dynamodb_lock, "value", False):
+                return value
+            return copy.deepcopy(value, memo)
+
+    def transact_write_items(self, transact_items):
+        if not getattr(_holds_dynamodb_lock, "value", False):
+            return original(self, transact_items)
+        saved = _touched_items(self, transact_items)
+        try:
+            return original(self, transact_items)
+        except BaseException:
+            for table, hash_key, range_key, item, stream_length in reversed(saved):
+                _put_back(table, hash_key, range_key, item, stream_length)
+            raise
+
+    transact_write_items.saves_items_only = True
+    models.copy = TablesAsThemselves()
+    models.DynamoDBBackend.transact_write_items = transact_write_items
+
+
+def _touched_items(backend, transact_items) -> list[tuple]:
+    """(table, hash key, range key, a copy of the item or None, stream length) for each
+    item the transaction names, as it is before the transaction."""
+    import copy
+
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    saved = []
+    for entry in transact_items:
+        for operation in entry.values():
+            table = backend.tables.get(operation.get("TableName"))
+            key = operation.get("Item") or operation.get("Key") or {}
+            if table is None or table.hash_key_attr not in key:
+                continue  # moto refuses it before writing anything
+            hash_key = DynamoType(key[table.hash_key_attr])
+            range_attr = table.range_key_attr
+            range_key = DynamoType(key[range_attr]) if range_attr in key else None
+            if table.has_range_key and range_key is None:
+                continue
+            item = table.get_item(hash_key, range_key)
+            stream = table.stream_shard
+            saved.append(
+                (table, hash_key, range_key, copy.deepcopy(item), stream and len(stream.items))
+            )
+    return saved
+
+
+def _put_back(table, hash_key, range_key, item, stream_length) -> None:
+    if range_key is not None:
+        if item is None:
+            table.items[hash_key].pop(range_key, None)
+        else:
+            table.items[hash_key][range_key] = item
+    elif item is None:
+        table.items.pop(hash_key, None)
+    else:
+        table.items[hash_key] = item
+    if stream_length is not None and table.stream_shard is not None:
+        del table.stream_shard.items[stream_length:]
+
+
+def moto_app(atomic: bool = True):
+    """moto's WSGI app for every service, wrapped in `AtomicRequests` unless `atomic` is off."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    app = DomainDispatcherApplication(create_backend_app)
+    if not atomic:
+        return app
+    _install_long_poll_release()
+    _install_item_level_rollback()
+    return AtomicRequests(app)
+
+
+@contextlib.contextmanager
+def embedded_aws(atomic: bool = True) -> Iterator[str]:
+    """moto's server for every AWS service on a free 127.0.0.1 port, in this process, one
+    thread per request; yields its endpoint URL and stops it on exit. `atomic=False` serves
+    moto exactly as `moto_server` does (the tests use it to show what the locks change)."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    # One werkzeug line per AWS call would bury the HTTP server's request log.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server(
+        "127.0.0.1", 0, moto_app(atomic), threaded=True, request_handler=MotoRequestHandler
+    )
+    thread = threading.Thread(target=server.serve_forever, name="embedded-aws", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
