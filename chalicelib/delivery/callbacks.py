@@ -19,7 +19,11 @@ from chalicelib.storage import events
 log = logging.getLogger("herald.delivery")
 DEFAULT_RETRIES = 1
 USER_AGENT = "TwilioProxy/1.1"
-RETRYABLE_ERRORS = {"refused", "timeout", "reset", "dns"}
+# Failures that may pass (chalicelib.outbound's error names); a 5xx answer is retried too.
+RETRYABLE_ERRORS = {
+    "refused", "unreachable", "connect timeout", "timeout", "reset", "no response",
+    "incomplete", "dns", "network",
+}  # fmt: skip
 
 
 def handle(event: dict) -> dict:
@@ -72,7 +76,8 @@ def deliver(job: Job) -> None:
         return
     retryable = answer.error in RETRYABLE_ERRORS or (answer.status or 0) >= 500
     if retryable and job.receive_count <= retries:
-        raise RetryLater(min(5 * 2 ** (job.receive_count - 1), 300), answer.error or "5xx")
+        base = config.delivery().retry_base_seconds
+        raise RetryLater(min(base * 2 ** (job.receive_count - 1), 300), answer.error or "5xx")
     log.info("status callback for %s gave up: %s %s", sid, answer.status, answer.error)
 
 

@@ -15,9 +15,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
 from chalicelib import auth, keys, storage
+from chalicelib.carriers.base import Accepted
 from chalicelib.carriers.sandbox import Sandbox
 from chalicelib.delivery import queue
 from devtools import event_sources, local_aws
+from tests.conftest import body
 
 PIPELINE_ENV = {
     "HERALD_SANDBOX_DELAY_SECONDS": "0",
@@ -99,7 +101,9 @@ class Pipeline:
         self.sources = local_aws.event_sources(
             app_module, endpoint, env, PIPELINE_ENV["HERALD_TABLE_NAME"]
         )
+        # Per Sid: hand-offs the carrier took (Accepted), and every call to the carrier.
         self.handoffs: Counter = Counter()
+        self.calls: Counter = Counter()
 
     def source(self, name: str):
         return next(s for s in self.sources if s.name == name)
@@ -136,11 +140,28 @@ def pipeline_on(endpoint: str, monkeypatch):
     real_send = Sandbox.send
 
     def counted(self, message):
-        line.handoffs[message.sid] += 1
-        return real_send(self, message)
+        line.calls[message.sid] += 1
+        outcome = real_send(self, message)
+        if isinstance(outcome, Accepted):
+            line.handoffs[message.sid] += 1
+        return outcome
 
     monkeypatch.setattr(Sandbox, "send", counted)
     try:
         yield line
     finally:
         reset_modules()
+
+
+TO = "+14155550100"
+FROM = "+15005550006"
+
+
+def create(api, **params) -> dict:
+    response = api.create(**{"To": TO, "From": FROM, "Body": "hello", **params})
+    assert response.status_code == 201, response.body
+    return body(response)
+
+
+def fetched(api, sid) -> dict:
+    return body(api.fetch(sid))

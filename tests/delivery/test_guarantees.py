@@ -1,0 +1,235 @@
+"""Never lost, never sent twice: the worker and the dispatcher killed between each step,
+duplicated and racing jobs, duplicate and out-of-order receipts, a throttling carrier.
+
+A kill is a BaseException raised at the chosen point: it escapes the handler as a dying
+process would, so the event source hands the whole batch over again (a queue's jobs after
+their visibility timeout, 1 s here; a stream's records at once). "Later" is the clock moved
+past the claim's lease and a real wait past the visibility timeout.
+"""
+
+import threading
+import time
+
+import pytest
+
+from chalicelib import clock, config, messages
+from chalicelib.carriers import events
+from chalicelib.carriers.sandbox import Sandbox
+from chalicelib.delivery import batch, dispatch, queue, receipts, worker
+from chalicelib.storage import messages as stored_messages
+from tests.delivery.pipeline import create, fetched
+
+
+class Killed(BaseException):
+    """The process dies here."""
+
+
+@pytest.fixture
+def later(monkeypatch):
+    """Call it to let the time pass after which a dead worker's claim and job come back."""
+    offset = {"ms": 0}
+    real = clock.now_ms
+    monkeypatch.setattr(clock, "now_ms", lambda: real() + offset["ms"])
+
+    def advance() -> None:
+        offset["ms"] += (config.delivery().lease_seconds + 1) * 1000
+        time.sleep(1.2)  # the jobs' visibility timeout on the test queues
+
+    return advance
+
+
+def kill_once(monkeypatch, target, name, when="before"):
+    """Make target.name die once: before doing its work, or after it."""
+    real = getattr(target, name)
+    state = {"killed": False}
+
+    def dying(*args, **kwargs):
+        if state["killed"]:
+            return real(*args, **kwargs)
+        state["killed"] = True
+        if when == "before":
+            raise Killed(name)
+        result = real(*args, **kwargs)
+        raise Killed(name)
+        return result
+
+    monkeypatch.setattr(target, name, dying)
+
+
+def drain_until_killed(line):
+    with pytest.raises(Killed):
+        line.drain()
+
+
+def test_killed_after_receiving_before_claiming(line, api, monkeypatch, later):
+    kill_once(monkeypatch, worker.stored_messages, "get_message")
+    sid = create(api)["sid"]
+    drain_until_killed(line)
+    assert fetched(api, sid)["status"] == "queued"
+    later()
+    line.drain()
+    assert fetched(api, sid)["status"] == "delivered" and line.handoffs[sid] == 1
+
+
+def test_killed_after_claiming_before_the_hand_off(line, api, monkeypatch, later):
+    kill_once(monkeypatch, Sandbox, "send")
+    sid = create(api)["sid"]
+    drain_until_killed(line)
+    assert fetched(api, sid)["status"] == "sending"
+    later()
+    line.drain()
+    # Nobody knows the claim's outcome: failed, and never handed over.
+    message = fetched(api, sid)
+    assert (message["status"], message["error_code"]) == ("failed", 30008)
+    assert line.calls[sid] == 0
+
+
+def test_killed_after_the_hand_off_before_recording_it(line, api, monkeypatch, later):
+    kill_once(monkeypatch, Sandbox, "send", when="after")
+    sid = create(api)["sid"]
+    drain_until_killed(line)
+    # The carrier's receipts come in seconds, well within the dead worker's lease...
+    line.drain()
+    later()
+    line.drain()
+    # ...and tell what the worker could not: handed over once, delivered.
+    assert fetched(api, sid)["status"] == "delivered"
+    assert line.handoffs[sid] == 1 and line.calls[sid] == 1
+
+
+def test_killed_after_the_hand_off_with_no_receipt_ever(line, api, monkeypatch, later):
+    monkeypatch.setattr("chalicelib.carriers.sandbox._receipts", lambda *_args: None)
+    kill_once(monkeypatch, Sandbox, "send", when="after")
+    sid = create(api)["sid"]
+    drain_until_killed(line)
+    later()
+    line.drain()
+    message = fetched(api, sid)
+    assert (message["status"], message["error_code"]) == ("failed", 30008)
+    assert line.calls[sid] == 1  # handed over once, and never again
+
+
+def test_killed_after_recording_before_the_job_is_acknowledged(line, api, monkeypatch, later):
+    sender = line.source("sender")
+    kill_once(monkeypatch, sender, "handler", when="after")
+    sid = create(api)["sid"]
+    drain_until_killed(line)
+    later()
+    line.drain()
+    assert fetched(api, sid)["status"] == "delivered" and line.handoffs[sid] == 1
+
+
+def test_the_dispatcher_killed_before_queueing_loses_nothing(line, api, monkeypatch):
+    kill_once(monkeypatch, dispatch.queue, "send_many")
+    sid = create(api)["sid"]
+    drain_until_killed(line)
+    line.drain()  # the stream hands the same records over again at once
+    assert fetched(api, sid)["status"] == "delivered" and line.handoffs[sid] == 1
+
+
+def test_duplicate_send_jobs_hand_over_once(line, api):
+    sid = create(api)["sid"]
+    job = {"kind": "send", "account_sid": api.account_sid, "sid": sid}
+    for _ in range(3):
+        queue.send(line.env["HERALD_SEND_QUEUE_URL"], job)
+    line.drain()
+    assert fetched(api, sid)["status"] == "delivered" and line.handoffs[sid] == 1
+
+
+def test_two_workers_racing_hand_over_once(line, api, monkeypatch):
+    monkeypatch.setattr("chalicelib.delivery.dispatch.queue.send_many", lambda *_a: None)
+    sids = [create(api)["sid"] for _ in range(5)]
+    line.drain()  # the dispatcher queues nothing: the racers below are the only workers
+    start = threading.Barrier(8)
+    failures = []
+
+    def race(sid):
+        start.wait()
+        try:
+            worker.send_one(batch.Job({"account_sid": api.account_sid, "sid": sid}, "m", "r", 1))
+        except batch.RetryLater:
+            pass  # found it claimed by the other racer
+        except Exception as error:  # reported below
+            failures.append(error)
+
+    for sid in sids:
+        start.reset()
+        threads = [threading.Thread(target=race, args=(sid,)) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert not failures
+    line.drain()
+    for sid in sids:
+        assert line.calls[sid] == 1, sid
+        assert fetched(api, sid)["status"] == "delivered"
+
+
+def test_duplicate_and_late_receipts_change_nothing(line, api):
+    sid = create(api)["sid"]
+    line.drain()
+    assert fetched(api, sid)["status"] == "delivered"
+    before = fetched(api, sid)
+    for event_type in ("TEXT_DELIVERED", "TEXT_SUCCESSFUL", "TEXT_UNREACHABLE", "TEXT_QUEUED"):
+        event = events.event(event_type, api.account_sid, sid, "x", clock.now_ms(), "+1", None)
+        assert receipts.apply(events.parse(event)) is False
+    assert fetched(api, sid) == before
+
+
+def test_a_receipt_that_overtakes_the_worker_wins_and_sets_date_sent(line, api, monkeypatch):
+    # The carrier's "delivered" lands while the worker has not yet recorded "sent".
+    sid = create(api)["sid"]
+    real_send = Sandbox.send
+
+    def overtaken(self, message):
+        event = events.event(
+            "TEXT_DELIVERED", message.account_sid, message.sid, "c1", clock.now_ms(), "+1", None
+        )
+        assert receipts.apply(events.parse(event))
+        return real_send(self, message)
+
+    monkeypatch.setattr(Sandbox, "send", overtaken)
+    line.drain()
+    message = fetched(api, sid)
+    assert message["status"] == "delivered" and message["date_sent"] is not None
+    history = [h["status"] for h in messages.fetch(api.account_sid, sid).history]
+    assert history == ["queued", "sending", "delivered"]
+
+
+def test_a_throttling_carrier_is_retried_with_backoff_then_takes_it(line, api, monkeypatch):
+    monkeypatch.setenv("HERALD_SANDBOX_THROTTLE", "2")
+    sid = create(api)["sid"]
+    line.drain()
+    message = messages.fetch(api.account_sid, sid)
+    assert message.status == "delivered" and message.attempts == 3
+    assert line.calls[sid] == 3 and line.handoffs[sid] == 1
+
+
+def test_a_carrier_that_always_throttles_fails_the_message_after_bounded_attempts(line, api):
+    sid = create(api, To="+15005550016")["sid"]
+    line.drain()
+    message = messages.fetch(api.account_sid, sid)
+    assert (message.status, message.error_code) == ("failed", 30001)
+    assert line.calls[sid] == config.delivery().max_send_attempts
+    assert line.handoffs[sid] == 0
+
+
+def test_an_expired_validity_period_fails_before_the_hand_off(line, api, monkeypatch):
+    sid = create(api, ValidityPeriod="5")["sid"]
+    real = clock.now_ms
+    monkeypatch.setattr(clock, "now_ms", lambda: real() + 6_000)
+    line.drain()
+    message = fetched(api, sid)
+    assert (message["status"], message["error_code"]) == ("failed", 30001)
+    assert line.calls[sid] == 0
+
+
+def test_a_deleted_waiting_message_is_withdrawn_not_sent(line, api, monkeypatch):
+    monkeypatch.setattr("chalicelib.delivery.dispatch.queue.send_many", lambda *_a: None)
+    sid = create(api)["sid"]
+    line.drain()
+    assert api.delete(sid).status_code == 204
+    job = {"kind": "send", "account_sid": api.account_sid, "sid": sid}
+    worker.send_one(batch.Job(job, "m", "r", 1))
+    assert line.calls[sid] == 0 and stored_messages.get_message(api.account_sid, sid) is None

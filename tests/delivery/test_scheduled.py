@@ -1,0 +1,100 @@
+"""Scheduled sends on a moved clock: handed over at SendAt, exactly once, and a cancel that
+races the dispatch either wins (nothing is sent) or loses cleanly with 30409 (it is sent)."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chalicelib import clock, errors, messages
+from chalicelib.delivery import scheduler
+from tests.delivery.pipeline import create, fetched
+
+
+@pytest.fixture
+def moved(monkeypatch):
+    """Call it with seconds to move Herald's clock forward."""
+    offset = {"ms": 0}
+    real = clock.now_ms
+    monkeypatch.setattr(clock, "now_ms", lambda: real() + offset["ms"])
+
+    def move(seconds: float) -> None:
+        offset["ms"] += int(seconds * 1000)
+
+    return move
+
+
+def scheduled(api, minutes: int = 10, **extra) -> dict:
+    send_at = datetime.now(UTC) + timedelta(minutes=minutes)
+    return create(api, ScheduleType="fixed", SendAt=send_at.strftime("%Y-%m-%dT%H:%M:%SZ"), **extra)
+
+
+def test_a_scheduled_message_waits_for_its_send_at_then_goes_once(line, api, moved):
+    sid = scheduled(api)["sid"]
+    line.drain()
+    assert scheduler.sweep() == 0 and fetched(api, sid)["status"] == "scheduled"
+    moved(9 * 60)
+    assert scheduler.sweep() == 0
+    moved(61)
+    assert scheduler.sweep() == 1
+    assert scheduler.sweep() == 0  # a second (or overlapping) sweep finds nothing to do
+    line.drain()
+    message = fetched(api, sid)
+    assert message["status"] == "delivered" and line.handoffs[sid] == 1
+    history = [h["status"] for h in messages.fetch(api.account_sid, sid).history]
+    assert history[:3] == ["scheduled", "queued", "sending"]
+
+
+def test_a_scheduled_message_with_a_messaging_service_becomes_accepted(line, api, moved):
+    service = "MG" + "a" * 32
+    sid = scheduled(api, MessagingServiceSid=service)["sid"]
+    moved(11 * 60)
+    assert scheduler.sweep() == 1
+    assert messages.fetch(api.account_sid, sid).history[1]["status"] == "accepted"
+    line.drain()
+    assert fetched(api, sid)["status"] == "delivered"
+
+
+def test_a_canceled_message_is_never_dispatched(line, api, moved):
+    sid = scheduled(api)["sid"]
+    assert api.update(sid, Status="canceled").status_code == 200
+    moved(11 * 60)
+    assert scheduler.sweep() == 0
+    line.drain()
+    assert fetched(api, sid)["status"] == "canceled" and line.calls[sid] == 0
+
+
+def test_cancel_racing_the_dispatch_wins_or_loses_cleanly_never_both(line, api, moved):
+    sids = [scheduled(api, Body=f"m{n}")["sid"] for n in range(12)]
+    moved(11 * 60)
+    outcomes = {}
+
+    def cancel(sid):
+        try:
+            messages.update(api.account_sid, sid, {"Status": ["canceled"]})
+            outcomes[sid, "cancel"] = "won"
+        except errors.TwilioError as error:
+            outcomes[sid, "cancel"] = error.code
+
+    def dispatch(sid):
+        outcomes[sid, "dispatch"] = scheduler._dispatch(api.account_sid, sid)
+
+    for sid in sids:
+        start = threading.Barrier(2)
+        threads = [
+            threading.Thread(target=lambda f=f, s=sid, b=start: (b.wait(), f(s)))
+            for f in (cancel, dispatch)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    line.drain()
+    for sid in sids:
+        canceled, dispatched = outcomes[sid, "cancel"], outcomes[sid, "dispatch"]
+        final = fetched(api, sid)["status"]
+        if canceled == "won":
+            assert dispatched is False and final == "canceled" and line.calls[sid] == 0
+        else:
+            assert canceled == 30409 and dispatched is True
+            assert final == "delivered" and line.handoffs[sid] == 1
