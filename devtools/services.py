@@ -10,6 +10,8 @@ exactly these promises, so under load moto answered 503s, made duplicates and lo
 
 - DynamoDB (and DynamoDB Streams, whose records the writes append): every request runs under
   one process-wide lock, so each is atomic with respect to every other, as in DynamoDB.
+  Under it a transaction saves and restores only its own items (`_install_item_level_rollback`):
+  moto's whole-table copy took time in proportion to the table, and was never freed.
 - SQS, and SNS and S3 (whose requests can deliver into SQS queues): moto's SQS is not safe
   either. ReceiveMessage tests a message's visibility and then marks it received, so two
   receivers can both get it; DeleteMessage rebuilds the queue's list and assigns it back,
@@ -17,6 +19,11 @@ exactly these promises, so under load moto answered 503s, made duplicates and lo
   lock, which a long-polling ReceiveMessage gives up while it waits for messages (see
   `_install_long_poll_release`), so a long poll blocks nobody.
 - Everything else (KMS, …) runs concurrently, as moto serves it.
+
+Left as moto has them: a FIFO long poll that waited can deliver from a message group another
+receiver took meanwhile (moto notes the groups in flight once, before it polls); an SNS
+HTTP(S) subscription is delivered inside Publish, under the SQS lock, so an endpoint that
+calls this server's SQS, SNS or S3 before it answers waits until one side times out.
 
 The locks are per process, not per server, because moto keeps its state in per-process
 globals that every embedded server in the process shares.
@@ -161,7 +168,14 @@ def _install_item_level_rollback() -> None:
     def transact_write_items(self, transact_items):
         if not getattr(_holds_dynamodb_lock, "value", False):
             return original(self, transact_items)
-        saved = _touched_items(self, transact_items)
+        try:
+            saved = _touched_items(self, transact_items)
+        except Exception:  # a shape this does not know: moto copies the tables itself
+            _holds_dynamodb_lock.value = False
+            try:
+                return original(self, transact_items)
+            finally:
+                _holds_dynamodb_lock.value = True
         try:
             return original(self, transact_items)
         except BaseException:

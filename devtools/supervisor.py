@@ -104,7 +104,7 @@ class Child:
         rest = self._ready.read().decode().rstrip() if ready else f"  not ready in {timeout:.0f} s"
         self._ready.close()
         self.stop(timeout=5)
-        raise ChildFailed(rest or f"  it exited with status {self.process.poll()}")
+        raise ChildFailed(rest or f"  it exited with status {self.process.returncode}")
 
     def alive(self) -> bool:
         return self.process.poll() is None
