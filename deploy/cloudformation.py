@@ -1,46 +1,107 @@
-"""The template `chalice package --merge-template` merges into Chalice's SAM template.
+"""Turn `chalice package` output (a SAM template) into Herald's stack.
 
-Chalice's template has the function (`APIHandler`), its log group (`ApiHandlerLogGroup`)
-and the API (`RestAPI`); this one adds the table, the function's role and policy and the
-page-token secret, and points the function at them by reference. The merge is a deep merge
-of dictionaries, so the keys below that name Chalice's resources only add or replace the
-properties they list.
+Chalice's template has the functions (`APIHandler`, `Dispatcher`, `Sender`, `Receipts`,
+`Callbacks`, `Scheduler`), their event sources written from app.py's decorators, and the API
+(`RestAPI`). The event sources name placeholder queues and a placeholder stream
+(chalicelib.delivery.sources); this module points them at the resources it adds: the table
+and its stream, the queues and their dead-letter queues, the AuthToken key, one role, policy
+and log group per function, and the page-token secret.
 """
 
+import copy
+import json
+
+from chalice.utils import to_cfn_resource_name
+
 from chalicelib import storage
+from chalicelib.delivery import sources
 from deploy import shared
 
 TABLE = "MessagesTable"
-ROLE = "FunctionRole"
-POLICY = "FunctionPolicy"
 SECRET = "PageTokenSecret"
-# Chalice's own logical IDs.
-FUNCTION = "APIHandler"
-LOG_GROUP = "ApiHandlerLogGroup"
+KEY = "TokenKey"
 API = "RestAPI"
+# Chalice's logical ID of the API function (the others are to_cfn_resource_name(name)).
+API_FUNCTION = "APIHandler"
+SQS_ARN_PREFIX = "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:"
 
 
-def merge_template(stage: str) -> dict:
-    return {
-        "Description": f"Herald, a Twilio-compatible Messages API (stage {stage})",
-        "Parameters": _parameters(stage),
-        "Resources": {
-            TABLE: _table(),
-            ROLE: _role(),
-            POLICY: _policy(),
-            SECRET: _secret(),
-            FUNCTION: _function_overrides(),
-            LOG_GROUP: _log_group_overrides(),
-            API: _api_overrides(),
-        },
-        "Outputs": {
-            "TableName": {"Value": {"Ref": TABLE}},
-            "TableArn": {"Value": {"Fn::GetAtt": [TABLE, "Arn"]}},
-        },
+def function_id(name: str) -> str:
+    return API_FUNCTION if name == shared.API_FUNCTION else to_cfn_resource_name(name)
+
+
+def role_id(name: str) -> str:
+    return function_id(name) + "Role"
+
+
+def policy_id(name: str) -> str:
+    return function_id(name) + "Policy"
+
+
+def log_group_id(name: str) -> str:
+    return function_id(name) + "LogGroup"
+
+
+def queue_id(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_")) + "Queue"
+
+
+def function_name(name: str) -> dict:
+    """`<stack>` for the API, `<stack>-<name>` for the others (as Chalice and the Terraform
+    output name them), known before the function exists so its log group can be too."""
+    suffix = "" if name == shared.API_FUNCTION else f"-{name}"
+    return {"Fn::Sub": "${AWS::StackName}" + suffix}
+
+
+def convert(chalice_template: dict, stage: str, settings: dict) -> dict:
+    template = copy.deepcopy(chalice_template)
+    template["Description"] = f"Herald, a Twilio-compatible Messages API (stage {stage})"
+    template["Parameters"] = parameters(stage)
+    resources = template["Resources"]
+    _check_functions(resources)
+    resources[TABLE] = _table()
+    resources[SECRET] = _secret()
+    resources[KEY] = _key()
+    for work in shared.QUEUES:
+        dead_letter = shared.dead_letter(work.name)
+        resources[queue_id(dead_letter)] = _queue(shared.DEAD_LETTER_RETENTION_SECONDS)
+        resources[queue_id(work.name)] = _queue(
+            shared.WORK_RETENTION_SECONDS,
+            visibility=shared.visibility_timeout(work, settings),
+            redrive={
+                "deadLetterTargetArn": {"Fn::GetAtt": [queue_id(dead_letter), "Arn"]},
+                "maxReceiveCount": work.max_receive_count,
+            },
+        )
+    resources[queue_id(shared.STREAM_FAILURES)] = _queue(shared.DEAD_LETTER_RETENTION_SECONDS)
+    for name, function in shared.FUNCTIONS.items():
+        resources[role_id(name)] = _role(function)
+        resources[policy_id(name)] = _policy(name)
+        resources[log_group_id(name)] = _log_group(name, settings[name].log_retention_days)
+        _adjust_function(resources[function_id(name)], function)
+    api = resources[API]["Properties"]["DefinitionBody"]
+    api[shared.GATEWAY_RESPONSES_KEY] = shared.gateway_responses()
+    template["Outputs"].update(_outputs())
+    return template
+
+
+def _check_functions(resources: dict) -> None:
+    """Every function Chalice wrote has a role here, and every role its function: a new
+    decorator in app.py without its grants in deploy/shared.py stops the packaging."""
+    written = {
+        logical
+        for logical, resource in resources.items()
+        if resource["Type"] == "AWS::Serverless::Function"
     }
+    expected = {function_id(name) for name in shared.FUNCTIONS}
+    if written != expected:
+        raise RuntimeError(
+            f"Chalice wrote functions {sorted(written)}; deploy/shared.py describes "
+            f"{sorted(expected)}"
+        )
 
 
-def _parameters(stage: str) -> dict:
+def parameters(stage: str) -> dict:
     return {
         "TableName": {
             "Type": "String",
@@ -53,6 +114,11 @@ def _parameters(stage: str) -> dict:
 
 def _table() -> dict:
     definition = shared.table_definition()
+    # CreateTable's StreamSpecification; CloudFormation has no StreamEnabled: a view type
+    # means a stream.
+    stream = definition.pop("StreamSpecification")
+    if stream["StreamEnabled"]:
+        definition["StreamSpecification"] = {"StreamViewType": stream["StreamViewType"]}
     return {
         "Type": "AWS::DynamoDB::Table",
         # The table outlives the stack and any replacement: messages are the users' data.
@@ -73,11 +139,42 @@ def _table() -> dict:
     }
 
 
-def _role() -> dict:
+def _queue(retention: int, visibility: int | None = None, redrive: dict | None = None) -> dict:
+    properties = {
+        "SqsManagedSseEnabled": True,
+        "MessageRetentionPeriod": retention,
+    }
+    if visibility is not None:
+        properties["VisibilityTimeout"] = visibility
+    if redrive is not None:
+        properties["RedrivePolicy"] = redrive
+    return {"Type": "AWS::SQS::Queue", "Properties": properties}
+
+
+def _key() -> dict:
+    root = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+    decrypting_role = {"Fn::GetAtt": [role_id(shared.DECRYPTING_FUNCTION), "Arn"]}
+    return {
+        "Type": "AWS::KMS::Key",
+        # Deleting the key would leave every stored AuthToken ciphertext unreadable: it
+        # stays with the table.
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "Description": shared.KEY_DESCRIPTION,
+            "EnableKeyRotation": True,
+            "PendingWindowInDays": shared.KEY_DELETION_WINDOW_DAYS,
+            "KeyPolicy": shared.key_policy(root, decrypting_role),
+        },
+    }
+
+
+def _role(function: shared.Function) -> dict:
     return {
         "Type": "AWS::IAM::Role",
         "Properties": {
-            "Description": "Herald's function: see FunctionPolicy for everything it may do",
+            "Description": f"Herald's {function.name} ({function.description}): see "
+            f"{policy_id(function.name)} for everything it may do",
             "AssumeRolePolicyDocument": {
                 "Version": "2012-10-17",
                 "Statement": [
@@ -92,19 +189,48 @@ def _role() -> dict:
     }
 
 
-def _policy() -> dict:
-    statements = shared.policy_statements(
-        table_arn={"Fn::GetAtt": [TABLE, "Arn"]},
-        index_arns={"Fn::Sub": "${" + TABLE + ".Arn}/index/*"},
-        # A log group's Arn attribute already ends in ":*", which covers its streams.
-        log_streams_arn={"Fn::GetAtt": [LOG_GROUP, "Arn"]},
-    )
+def _arn(function: str):
+    def arn(resource: shared.Resource):
+        if resource.kind == "table":
+            return {"Fn::GetAtt": [TABLE, "Arn"]}
+        if resource.kind == "indexes":
+            return {"Fn::Sub": "${" + TABLE + ".Arn}/index/*"}
+        if resource.kind == "index":
+            return {"Fn::Sub": "${" + TABLE + ".Arn}/index/" + resource.name}
+        if resource.kind == "stream":
+            return {"Fn::GetAtt": [TABLE, "StreamArn"]}
+        if resource.kind == "queue":
+            return {"Fn::GetAtt": [queue_id(resource.name), "Arn"]}
+        if resource.kind == "key":
+            return {"Fn::GetAtt": [KEY, "Arn"]}
+        if resource.kind == "logs":
+            # A log group's Arn attribute already ends in ":*", which covers its streams.
+            return {"Fn::GetAtt": [log_group_id(function), "Arn"]}
+        raise ValueError(resource)
+
+    return arn
+
+
+def _policy(name: str) -> dict:
     return {
         "Type": "AWS::IAM::Policy",
         "Properties": {
-            "PolicyName": "herald-function",
-            "Roles": [{"Ref": ROLE}],
-            "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+            "PolicyName": f"herald-{name}",
+            "Roles": [{"Ref": role_id(name)}],
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": shared.policy_statements(name, _arn(name)),
+            },
+        },
+    }
+
+
+def _log_group(name: str, retention_days: int) -> dict:
+    return {
+        "Type": "AWS::Logs::LogGroup",
+        "Properties": {
+            "LogGroupName": {"Fn::Sub": "/aws/lambda/" + function_name(name)["Fn::Sub"]},
+            "RetentionInDays": retention_days,
         },
     }
 
@@ -123,32 +249,89 @@ def _secret() -> dict:
     }
 
 
-def _function_overrides() -> dict:
-    return {
-        "Properties": {
-            # Replaces the placeholder `iam_role_arn` of .chalice/config.json.
-            "Role": {"Fn::GetAtt": [ROLE, "Arn"]},
-            "Environment": {
-                "Variables": {
-                    shared.TABLE_VARIABLE: {"Ref": TABLE},
-                    shared.SECRET_VARIABLE: {
-                        "Fn::Sub": "{{resolve:secretsmanager:${" + SECRET + "}:SecretString}}"
-                    },
+def _value(value: shared.Value):
+    if value.kind == "table_name":
+        return {"Ref": TABLE}
+    if value.kind == "page_token_secret":
+        return {"Fn::Sub": "{{resolve:secretsmanager:${" + SECRET + "}:SecretString}}"}
+    if value.kind == "queue_url":
+        return {"Ref": queue_id(value.name)}
+    if value.kind == "key_arn":
+        return {"Fn::GetAtt": [KEY, "Arn"]}
+    raise ValueError(value)
+
+
+def _adjust_function(resource: dict, function: shared.Function) -> None:
+    properties = resource["Properties"]
+    properties["FunctionName"] = function_name(function.name)
+    # Replaces the placeholder `iam_role_arn` of .chalice/config.json.
+    properties["Role"] = {"Fn::GetAtt": [role_id(function.name), "Arn"]}
+    variables = properties.setdefault("Environment", {}).setdefault("Variables", {})
+    variables.update({name: _value(value) for name, value in function.variables.items()})
+    # The log group and the permissions exist before the function: it never logs into a
+    # group Lambda would create without retention, and an event source mapping (which
+    # refers to the function) is created only once the role may read its source.
+    resource["DependsOn"] = [log_group_id(function.name), policy_id(function.name)]
+    for event in properties.get("Events", {}).values():
+        _point_event_source(event, function.name)
+
+
+def _point_event_source(event: dict, function: str) -> None:
+    """Point an event source Chalice wrote at the resource this template creates."""
+    kind, properties = event["Type"], event["Properties"]
+    if kind == "Schedule":
+        return  # SAM makes the EventBridge rule and its invoke permission
+    if kind == "DynamoDB" and properties["Stream"] == sources.TABLE_STREAM_ARN:
+        if function != shared.STREAM_CONSUMER:
+            raise RuntimeError(f"{function} reads the table's stream; deploy/shared.py says not")
+        mapping = shared.STREAM_MAPPING
+        properties.update(
+            Stream={"Fn::GetAtt": [TABLE, "StreamArn"]},
+            StartingPosition=mapping["starting_position"],
+            BatchSize=mapping["batch_size"],
+            BisectBatchOnFunctionError=mapping["bisect_batch_on_function_error"],
+            MaximumRecordAgeInSeconds=mapping["maximum_record_age_in_seconds"],
+            MaximumRetryAttempts=mapping["maximum_retry_attempts"],
+            FunctionResponseTypes=[shared.REPORT_BATCH_ITEM_FAILURES],
+            DestinationConfig={
+                "OnFailure": {
+                    "Destination": {"Fn::GetAtt": [queue_id(shared.STREAM_FAILURES), "Arn"]}
                 }
             },
-        }
+        )
+        return
+    if kind == "SQS":
+        work = _queue_named_by(properties["Queue"])
+        if work.consumer != function:
+            raise RuntimeError(f"{function} reads {work.name}; deploy/shared.py says not")
+        properties.update(
+            Queue={"Fn::GetAtt": [queue_id(work.name), "Arn"]},
+            FunctionResponseTypes=[shared.REPORT_BATCH_ITEM_FAILURES],
+        )
+        return
+    raise RuntimeError(f"{function}: no resource for Chalice's event source {json.dumps(event)}")
+
+
+def _queue_named_by(arn) -> shared.Queue:
+    for work in shared.QUEUES:
+        if arn == {"Fn::Sub": SQS_ARN_PREFIX + work.placeholder}:
+            return work
+    raise RuntimeError(f"an SQS event source on a queue deploy/shared.py does not know: {arn}")
+
+
+def _outputs() -> dict:
+    outputs = {
+        "TableName": {"Value": {"Ref": TABLE}},
+        "TableArn": {"Value": {"Fn::GetAtt": [TABLE, "Arn"]}},
+        "KmsKeyId": {
+            "Description": "HERALD_KMS_KEY_ID for the admin command (its user needs "
+            "kms:Encrypt on this key)",
+            "Value": {"Fn::GetAtt": [KEY, "Arn"]},
+        },
     }
-
-
-def _log_group_overrides() -> dict:
-    # Chalice 1.34 names the function `${ApiHandler}` here, a resource that does not exist
-    # (it is `APIHandler`); CloudFormation would refuse the template.
-    return {"Properties": {"LogGroupName": {"Fn::Sub": "/aws/lambda/${" + FUNCTION + "}"}}}
-
-
-def _api_overrides() -> dict:
-    return {
-        "Properties": {
-            "DefinitionBody": {shared.GATEWAY_RESPONSES_KEY: shared.gateway_responses()},
-        }
-    }
+    for name in shared.all_queue_names():
+        outputs[queue_id(name) + "Url"] = {"Value": {"Ref": queue_id(name)}}
+    for name in shared.FUNCTIONS:
+        if name != shared.API_FUNCTION:  # Chalice writes APIHandlerName and APIHandlerArn
+            outputs[function_id(name) + "Name"] = {"Value": {"Ref": function_id(name)}}
+    return outputs

@@ -32,8 +32,6 @@ ROOT = Path(__file__).resolve().parent.parent
 APP_FILES = ("app.py", "requirements.txt")
 APP_DIRS = ("chalicelib", "vendor")
 CONFIG = Path(".chalice") / "config.json"
-FUNCTION = "api_handler"
-MERGE_TEMPLATE = "herald-merge-template.json"
 # What every cold start imports from the bundle: Herald and Chalice's run-time module.
 # (phonenumbers is left as source: it is imported on first use, and its data is large.)
 BYTECODE_TOPS = ("app.py", "chalicelib", "chalice")
@@ -56,15 +54,31 @@ class Outputs:
         return self.cloudformation / "deployment.zip"
 
 
-def stage_config(stage: str) -> Config:
-    """Chalice's own view of the stage's settings, so lookups follow Chalice's rules."""
+def stage_config(stage: str, function: str = shared.API_FUNCTION) -> Config:
+    """Chalice's own view of one function's settings in the stage, so lookups follow
+    Chalice's rules; refuses a stage that gives any function a local-only variable."""
     config = json.loads((ROOT / CONFIG).read_text(encoding="utf-8"))
     if stage not in config.get("stages", {}) or stage == "local":
         raise SystemExit(f"error: no deployable stage {stage!r} in {CONFIG}")
-    settings = Config(chalice_stage=stage, function_name=FUNCTION, config_from_disk=config)
-    leaked = set(settings.environment_variables or {}) & set(shared.LOCAL_ONLY_VARIABLES)
-    if leaked:
-        raise SystemExit(f"error: stage {stage!r} sets local-only variables {sorted(leaked)}")
+    for name in shared.FUNCTIONS:
+        settings = Config(chalice_stage=stage, function_name=name, config_from_disk=config)
+        leaked = sorted(filter(shared.is_local_only, settings.environment_variables or {}))
+        if leaked:
+            raise SystemExit(f"error: stage {stage!r} sets local-only variables {leaked}")
+    return Config(chalice_stage=stage, function_name=function, config_from_disk=config)
+
+
+def function_settings(stage: str) -> dict[str, shared.FunctionSettings]:
+    """Timeout and log retention of every function in the stage."""
+    settings = {}
+    for name in shared.FUNCTIONS:
+        config = stage_config(stage, name)
+        if not config.log_retention_in_days:
+            raise SystemExit(f"error: stage {stage!r} sets no log_retention_in_days for {name}")
+        settings[name] = shared.FunctionSettings(
+            timeout=config.lambda_timeout,
+            log_retention_days=config.log_retention_in_days,
+        )
     return settings
 
 
@@ -76,11 +90,14 @@ def _stage_app(workdir: Path) -> None:
         if (ROOT / name).is_dir():
             shutil.copytree(ROOT / name, workdir / name, ignore=ignore)
     (workdir / CONFIG).parent.mkdir()
-    shutil.copy2(ROOT / CONFIG, workdir / CONFIG)
+    config = json.loads((ROOT / CONFIG).read_text(encoding="utf-8"))
+    (workdir / CONFIG).write_text(json.dumps(_without_log_retention(config), indent=2))
 
 
 def _without_log_retention(config: dict) -> dict:
-    """Chalice's Terraform writer cannot express a log group; terraform.py adds one."""
+    """The templates create every function's log group themselves, named before the
+    function exists (Chalice's Terraform writer cannot express one, and its SAM log group
+    is named after the function, so the function could not wait for it)."""
     if isinstance(config, dict):
         return {
             key: _without_log_retention(value)
@@ -154,19 +171,17 @@ def add_bytecode(zip_path: Path) -> None:
             bundle.writestr(entry, Path(pyc_path).read_bytes())
 
 
-def package_cloudformation(stage: str, workdir: Path, out: Path, env: dict) -> None:
-    template = workdir / MERGE_TEMPLATE
-    template.write_text(json.dumps(cloudformation.merge_template(stage), indent=2))
-    _chalice(["--stage", stage, "--merge-template", str(template), str(out)], workdir, env)
+def package_cloudformation(stage: str, workdir: Path, out: Path, env: dict, settings) -> None:
+    _chalice(["--stage", stage, str(out)], workdir, env)
+    generated = out / "sam.json"
+    converted = cloudformation.convert(json.loads(generated.read_text()), stage, settings)
+    generated.write_text(json.dumps(converted, indent=2) + "\n")
 
 
-def package_terraform(stage: str, workdir: Path, out: Path, env: dict, retention: int) -> None:
-    config_path = workdir / CONFIG
-    config = json.loads(config_path.read_text(encoding="utf-8"))
-    config_path.write_text(json.dumps(_without_log_retention(config), indent=2))
+def package_terraform(stage: str, workdir: Path, out: Path, env: dict, settings) -> None:
     _chalice(["--stage", stage, "--pkg-format", "terraform", str(out)], workdir, env)
     generated = out / "chalice.tf.json"
-    converted = terraform.convert(json.loads(generated.read_text()), stage, retention)
+    converted = terraform.convert(json.loads(generated.read_text()), stage, settings)
     generated.write_text(json.dumps(converted, indent=2) + "\n")
     (out / "versions.tf").write_text(terraform.VERSIONS_TF)
 
@@ -174,16 +189,16 @@ def package_terraform(stage: str, workdir: Path, out: Path, env: dict, retention
 def package(
     stage: str, out: Path, wheelhouse: Path | None = None, region: str = "us-east-1"
 ) -> Outputs:
-    settings = stage_config(stage)
+    settings = function_settings(stage)
     env = _environment(region, wheelhouse)
     with tempfile.TemporaryDirectory(prefix="herald-package-") as temp:
         workdir = Path(temp) / "app"
         workdir.mkdir()
         _stage_app(workdir)
         built = Outputs(Path(temp) / "cloudformation", Path(temp) / "terraform")
-        package_cloudformation(stage, workdir, built.cloudformation, env)
+        package_cloudformation(stage, workdir, built.cloudformation, env, settings)
         # The second run reuses the bundle the first one built (Chalice caches it).
-        package_terraform(stage, workdir, built.terraform, env, settings.log_retention_in_days)
+        package_terraform(stage, workdir, built.terraform, env, settings)
         add_bytecode(built.zip_path)
         shutil.copyfile(built.zip_path, built.terraform / "deployment.zip")
         return _publish(built, Outputs(out / "cloudformation", out / "terraform"))

@@ -1,18 +1,44 @@
 """What the CloudFormation and Terraform outputs both say, written once.
 
-The table's keys and indexes come from `storage.table_definition()` and the IAM actions from
-`storage.ACTIONS`, so the templates cannot drift from what the code queries.
+The table's keys and indexes come from `storage.table_definition()`, the API's IAM actions
+from `storage.ACTIONS` and the event sources' placeholder names from
+`chalicelib.delivery.sources`, so the templates cannot drift from what the code does.
+
+Everything a function may do, and every variable it gets, is described here once, in terms
+of a small vocabulary of resources (`Resource`, `Value`): each template writer only says how
+its own syntax names the table, a queue, the key or a log group.
 """
 
 import json
+from dataclasses import dataclass, field
 
 from chalicelib import errors, storage
+from chalicelib.delivery import sources
 
-# Environment variables the function reads (chalicelib/config.py).
+# Environment variables the functions read (chalicelib/config.py).
 TABLE_VARIABLE = "HERALD_TABLE_NAME"
 SECRET_VARIABLE = "HERALD_PAGE_TOKEN_SECRET"
-# Variables that point the code at a local DynamoDB: never in a deployed function.
-LOCAL_ONLY_VARIABLES = ("DYNAMODB_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL")
+SEND_QUEUE_VARIABLE = "HERALD_SEND_QUEUE_URL"
+CALLBACK_QUEUE_VARIABLE = "HERALD_CALLBACK_QUEUE_URL"
+RECEIPT_QUEUE_VARIABLE = "HERALD_RECEIPT_QUEUE_URL"
+KMS_KEY_VARIABLE = "HERALD_KMS_KEY_ID"
+CARRIER_VARIABLE = "HERALD_CARRIER"
+# Variables for local runs only: a local DynamoDB, SQS or KMS (any AWS_ENDPOINT_URL_*),
+# callbacks to loopback and private addresses, dynalite's read-back. Never deployed.
+LOCAL_ONLY_VARIABLES = (
+    "DYNAMODB_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_SQS",
+    "AWS_ENDPOINT_URL_KMS",
+    "HERALD_ALLOW_PRIVATE_URLS",
+    "HERALD_READ_BACK_REFUSED_WRITES",
+)
+
+
+def is_local_only(variable: str) -> bool:
+    return variable in LOCAL_ONLY_VARIABLES or variable.startswith("AWS_ENDPOINT_URL")
+
 
 SECRET_LENGTH = 64
 
@@ -28,31 +54,322 @@ def table_definition() -> dict:
     return definition
 
 
-def dynamodb_actions() -> list[str]:
-    return [f"dynamodb:{action}" for action in storage.ACTIONS]
+# --- what the templates create, in words both writers understand ---------------------------
 
 
-# The function writes to the log group the template creates, so it never needs
+@dataclass(frozen=True)
+class Resource:
+    """Something a grant covers. kind: table | indexes (all of the table's) | index (one,
+    by name) | stream (the table's) | queue (by name) | key | logs (the function's own
+    log group)."""
+
+    kind: str
+    name: str = ""
+
+
+TABLE = Resource("table")
+INDEXES = Resource("indexes")
+STREAM = Resource("stream")
+KEY = Resource("key")
+LOGS = Resource("logs")
+
+
+def index(name: str) -> Resource:
+    return Resource("index", name)
+
+
+def queue(name: str) -> Resource:
+    return Resource("queue", name)
+
+
+@dataclass(frozen=True)
+class Value:
+    """What a variable is set to, by reference. kind: table_name | page_token_secret |
+    queue_url (by queue name) | key_arn."""
+
+    kind: str
+    name: str = ""
+
+
+TABLE_NAME = Value("table_name")
+PAGE_TOKEN_SECRET = Value("page_token_secret")
+KEY_ARN = Value("key_arn")
+
+
+def queue_url(name: str) -> Value:
+    return Value("queue_url", name)
+
+
+@dataclass(frozen=True)
+class Grant:
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[Resource, ...]
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str  # Chalice's name: the decorator's `name=`, the key in .chalice/config.json
+    description: str
+    grants: tuple[Grant, ...]
+    variables: dict[str, Value] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Queue:
+    """A work queue between two steps: fed by one function, read by `consumer` through an
+    event source mapping, with a dead-letter queue for jobs received too often."""
+
+    name: str
+    placeholder: str  # the queue name app.py's decorator gives (chalicelib.delivery.sources)
+    consumer: str
+    max_receive_count: int
+    url_variable: str
+
+
+# Every receive counts towards maxReceiveCount: a job retried later (RetryLater) or handed
+# back by a batch failure is received again.
+QUEUES = (
+    # Carrier throttling is retried up to HERALD_MAX_SEND_ATTEMPTS (6) times and waiting
+    # out another worker's lease is a receive too: 20 leaves room for both.
+    Queue("send", sources.SEND_QUEUE, "sender", 20, SEND_QUEUE_VARIABLE),
+    Queue("receipts", sources.RECEIPT_QUEUE, "receipts", 10, RECEIPT_QUEUE_VARIABLE),
+    # A callback is retried as often as its URL's #rc= says, at most 5 times (Twilio's bound).
+    Queue("callbacks", sources.CALLBACK_QUEUE, "callbacks", 10, CALLBACK_QUEUE_VARIABLE),
+)
+QUEUES_BY_NAME = {q.name: q for q in QUEUES}
+# Where the stream mapping puts what it could not deliver to the dispatcher (OnFailure):
+# the shard and sequence numbers of the batch, not the records themselves.
+STREAM_FAILURES = "dispatcher_failures"
+
+
+def dead_letter(queue_name: str) -> str:
+    return f"{queue_name}_dead_letter"
+
+
+def all_queue_names() -> list[str]:
+    """Every queue the templates create: the work queues, their DLQs, the stream's DLQ."""
+    names = []
+    for work in QUEUES:
+        names += [work.name, dead_letter(work.name)]
+    return [*names, STREAM_FAILURES]
+
+
+# Lambda's advice for an SQS event source: a visibility timeout of at least six times the
+# function's timeout, so a batch Lambda retries after throttling is not handed out twice.
+VISIBILITY_PER_TIMEOUT = 6
+WORK_RETENTION_SECONDS = 4 * 86_400  # SQS's default, written out
+# A dead-letter queue keeps a job's original enqueue time, so it keeps jobs longer than the
+# queue it serves (SQS's maximum).
+DEAD_LETTER_RETENTION_SECONDS = 14 * 86_400
+
+# The stream mapping (dispatcher). A record the dispatcher does not get through is a message
+# nobody queues: it would wait in `queued` for ever. Failures are SQS being unavailable or
+# throttled, or a stage without a queue URL: each passes or is fixed, and nothing is lost if
+# the records are still there. So a failed batch is split (to isolate a record that fails
+# by itself) and retried until the record is as old as the stream keeps records (24 hours);
+# only then does it go to the dispatcher's DLQ. The price: a record that always fails holds
+# its shard for up to that long (the IteratorAge metric shows it).
+STREAM_MAPPING = {
+    "starting_position": "TRIM_HORIZON",
+    "batch_size": sources.STREAM_BATCH,
+    "bisect_batch_on_function_error": True,
+    "maximum_record_age_in_seconds": 86_400,
+    "maximum_retry_attempts": -1,
+}
+REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
+
+TABLE_STREAM_ACTIONS = (
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+)
+CONSUME_QUEUE_ACTIONS = (
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    # RetryLater: a job comes back after its own delay, not the whole visibility timeout.
+    "sqs:ChangeMessageVisibility",
+)
+SEND_ACTIONS = ("sqs:SendMessage",)  # SendMessageBatch is authorised as SendMessage
+
+
+def _dynamodb(*actions: str) -> tuple[str, ...]:
+    return tuple(f"dynamodb:{action}" for action in actions)
+
+
+FUNCTIONS = {
+    function.name: function
+    for function in (
+        Function(
+            "api_handler",
+            "the REST API",
+            (Grant("MessagesTable", _dynamodb(*storage.ACTIONS), (TABLE, INDEXES)),),
+            {TABLE_VARIABLE: TABLE_NAME, SECRET_VARIABLE: PAGE_TOKEN_SECRET},
+        ),
+        Function(
+            "dispatcher",
+            "the table's stream to the send and callback queues",
+            (
+                Grant("TableStream", TABLE_STREAM_ACTIONS, (STREAM,)),
+                Grant("QueueJobs", SEND_ACTIONS, (queue("send"), queue("callbacks"))),
+                Grant("StreamFailures", SEND_ACTIONS, (queue(STREAM_FAILURES),)),
+            ),
+            {
+                TABLE_VARIABLE: TABLE_NAME,
+                SEND_QUEUE_VARIABLE: queue_url("send"),
+                CALLBACK_QUEUE_VARIABLE: queue_url("callbacks"),
+            },
+        ),
+        Function(
+            "sender",
+            "claims a message and hands it to the carrier",
+            (
+                Grant("Messages", _dynamodb("GetItem", "UpdateItem"), (TABLE,)),
+                Grant("SendQueue", CONSUME_QUEUE_ACTIONS, (queue("send"),)),
+                # The sandbox carrier queues its receipts as AWS would send them.
+                Grant("QueueReceipts", SEND_ACTIONS, (queue("receipts"),)),
+            ),
+            {TABLE_VARIABLE: TABLE_NAME, RECEIPT_QUEUE_VARIABLE: queue_url("receipts")},
+        ),
+        Function(
+            "receipts",
+            "applies carrier receipts",
+            (
+                Grant("Messages", _dynamodb("GetItem", "UpdateItem"), (TABLE,)),
+                Grant("ReceiptQueue", CONSUME_QUEUE_ACTIONS, (queue("receipts"),)),
+            ),
+            {TABLE_VARIABLE: TABLE_NAME, RECEIPT_QUEUE_VARIABLE: queue_url("receipts")},
+        ),
+        Function(
+            "callbacks",
+            "posts signed status callbacks",
+            (
+                # GetItem: the account (its encrypted AuthToken); PutItem: each attempt.
+                Grant("AccountsAndAttempts", _dynamodb("GetItem", "PutItem"), (TABLE,)),
+                Grant("DecryptTokens", ("kms:Decrypt",), (KEY,)),
+                Grant("CallbackQueue", CONSUME_QUEUE_ACTIONS, (queue("callbacks"),)),
+            ),
+            {
+                TABLE_VARIABLE: TABLE_NAME,
+                CALLBACK_QUEUE_VARIABLE: queue_url("callbacks"),
+                KMS_KEY_VARIABLE: KEY_ARN,
+            },
+        ),
+        Function(
+            "scheduler",
+            "dispatches scheduled messages when due",
+            (
+                Grant("DueIndex", _dynamodb("Query"), (index(storage.schema.INDEX_DUE),)),
+                Grant("Messages", _dynamodb("GetItem", "UpdateItem"), (TABLE,)),
+            ),
+            {TABLE_VARIABLE: TABLE_NAME},
+        ),
+    )
+}
+API_FUNCTION = "api_handler"
+STREAM_CONSUMER = "dispatcher"
+SCHEDULED = "scheduler"
+
+# Each function writes to the log group the template creates for it, so none needs
 # logs:CreateLogGroup.
-LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
+LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 
 
-def policy_statements(table_arn, index_arns, log_streams_arn) -> list[dict]:
-    """The function's whole IAM policy; ARNs are given in each template's own syntax."""
+def policy_statements(function: str, arn) -> list[dict]:
+    """The function's whole IAM policy; `arn(resource)` names a Resource in the writer's
+    syntax (for LOGS: that function's own log group and its streams)."""
+    grants = [*FUNCTIONS[function].grants, Grant("FunctionLogs", LOG_ACTIONS, (LOGS,))]
     return [
         {
-            "Sid": "MessagesTable",
+            "Sid": grant.sid,
             "Effect": "Allow",
-            "Action": dynamodb_actions(),
-            "Resource": [table_arn, index_arns],
-        },
-        {
-            "Sid": "FunctionLogs",
-            "Effect": "Allow",
-            "Action": LOG_ACTIONS,
-            "Resource": [log_streams_arn],
-        },
+            "Action": list(grant.actions),
+            "Resource": [arn(resource) for resource in grant.resources],
+        }
+        for grant in grants
     ]
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    """What the templates need of a function's settings in the stage (Chalice writes the
+    rest into the function itself), as Chalice reads them from .chalice/config.json."""
+
+    timeout: int
+    log_retention_days: int
+
+
+def visibility_timeout(work: Queue, settings: dict[str, FunctionSettings]) -> int:
+    return VISIBILITY_PER_TIMEOUT * settings[work.consumer].timeout
+
+
+# --- the key for AuthTokens ----------------------------------------------------------------
+
+# chalicelib.keys binds each ciphertext to its account with this encryption context key.
+TOKEN_CONTEXT_KEY = "herald:account"
+_HAS_ACCOUNT_CONTEXT = {"Null": {f"kms:EncryptionContext:{TOKEN_CONTEXT_KEY}": "false"}}
+# AWS's default key policy statement for key administrators: everything but using the key.
+KEY_ADMIN_ACTIONS = (
+    "kms:Create*",
+    "kms:Describe*",
+    "kms:Enable*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Update*",
+    "kms:Revoke*",
+    "kms:Disable*",
+    "kms:Get*",
+    "kms:Delete*",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:RotateKeyOnDemand",
+)
+
+
+def key_policy(account_root: str, decrypting_role: str) -> dict:
+    """The AuthToken key's policy (ARNs in the writer's syntax).
+
+    The account administers the key through IAM; it may encrypt (the admin command, whose
+    user needs kms:Encrypt on the key in an IAM policy) but never decrypt. Only the
+    callbacks function's role decrypts, and only ciphertexts bound to an account.
+    """
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministersTheKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": account_root},
+                "Action": list(KEY_ADMIN_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                "Sid": "IamMayAllowEncryptingTokens",
+                "Effect": "Allow",
+                "Principal": {"AWS": account_root},
+                "Action": ["kms:Encrypt"],
+                "Resource": "*",
+                "Condition": _HAS_ACCOUNT_CONTEXT,
+            },
+            {
+                "Sid": "CallbacksDecryptTokens",
+                "Effect": "Allow",
+                "Principal": {"AWS": decrypting_role},
+                "Action": ["kms:Decrypt"],
+                "Resource": "*",
+                "Condition": _HAS_ACCOUNT_CONTEXT,
+            },
+        ],
+    }
+
+
+KEY_DESCRIPTION = "Herald: encrypts each account's AuthToken for signing callbacks"
+KEY_DELETION_WINDOW_DAYS = 30
+DECRYPTING_FUNCTION = "callbacks"
 
 
 # --- errors API Gateway answers itself ------------------------------------------------------

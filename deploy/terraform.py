@@ -1,15 +1,20 @@
 """Turn `chalice package --pkg-format terraform` output into a configuration for Terraform
->= 1.5 and the AWS provider 5 and 6, with the table, IAM and page-token secret added.
+>= 1.5 and the AWS provider 5 and 6, with the table and its stream, the queues, the AuthToken
+key, one role per function and the page-token secret added, and the event source mappings
+pointed at them.
 
 Chalice 1.34 pins Terraform < 1.4 and the AWS provider < 5, reads a deprecated `null` data
 source, puts the API stage on `aws_api_gateway_deployment.stage_name` (removed in provider
-6) and cannot write a log group; each function below fixes one of those or adds one piece.
+6), cannot write a log group, names the schedule's rule alike in every stage, and writes
+event source mappings for a stream and queues by placeholder name, without a dependency on
+them; each function below fixes one of those or adds one piece.
 """
 
 import copy
 import json
 
 from chalicelib import storage
+from chalicelib.delivery import sources
 from deploy import shared
 
 # Written as HCL beside chalice.tf.json: checkov's Terraform-JSON parser fails on the
@@ -32,16 +37,46 @@ terraform {
 }
 """
 
-FUNCTION = "aws_lambda_function.api_handler"
 TABLE = "aws_dynamodb_table.messages"
-ROLE = "aws_iam_role.api_handler"
-POLICY = "aws_iam_role_policy.api_handler"
-LOG_GROUP = "aws_cloudwatch_log_group.api_handler"
 SECRET = "random_password.page_token_secret"
+KEY = "aws_kms_key.tokens"
 STAGE = "aws_api_gateway_stage.rest_api"
+ACCOUNT = "data.aws_caller_identity.current"
+PARTITION = "data.aws_partition.current"
+SCHEDULE_RULE = "aws_cloudwatch_event_rule.scheduler-event"  # Chalice's address
 
 
-def convert(chalice_tf: dict, stage: str, log_retention_days: int) -> dict:
+def function(name: str) -> str:
+    return f"aws_lambda_function.{name}"
+
+
+def role(name: str) -> str:
+    return f"aws_iam_role.{name}"
+
+
+def policy(name: str) -> str:
+    return f"aws_iam_role_policy.{name}"
+
+
+def policy_document(name: str) -> str:
+    return f"data.aws_iam_policy_document.{name}"
+
+
+def log_group(name: str) -> str:
+    return f"aws_cloudwatch_log_group.{name}"
+
+
+def queue(name: str) -> str:
+    return f"aws_sqs_queue.{name}"
+
+
+def function_name(name: str) -> str:
+    """herald-<stage> for the API, herald-<stage>-<name> for the others (Chalice's names)."""
+    suffix = "" if name == shared.API_FUNCTION else f"-{name}"
+    return "${local.function_name}" + suffix
+
+
+def convert(chalice_tf: dict, stage: str, settings: dict) -> dict:
     config = {"//": "Written by `make package` from `chalice package --pkg-format terraform`."}
     config.update(copy.deepcopy(chalice_tf))
     # Both replaced: versions.tf holds the settings, and nothing reads Chalice's data sources.
@@ -57,13 +92,45 @@ def convert(chalice_tf: dict, stage: str, log_retention_days: int) -> dict:
     config["locals"]["chalice_api_swagger"] = _with_gateway_responses(
         config["locals"]["chalice_api_swagger"]
     )
-    config["data"] = {"aws_iam_policy_document": {"api_handler": _policy_document()}}
-    _adjust_chalice_resources(config["resource"])
-    _add(config["resource"], TABLE, _table())
-    _add(config["resource"], ROLE, _role())
-    _add(config["resource"], POLICY, _policy())
-    _add(config["resource"], LOG_GROUP, _log_group(log_retention_days))
-    _add(config["resource"], SECRET, {"length": shared.SECRET_LENGTH, "special": False})
+    config["data"] = {
+        "aws_caller_identity": {"current": {}},
+        "aws_partition": {"current": {}},
+        "aws_iam_policy_document": {name: _policy_document(name) for name in shared.FUNCTIONS},
+    }
+    resources = config["resource"]
+    _check_functions(resources)
+    _adjust_chalice_resources(resources)
+    _add(resources, TABLE, _table())
+    _add(resources, SECRET, {"length": shared.SECRET_LENGTH, "special": False})
+    _add(resources, KEY, _key())
+    for work in shared.QUEUES:
+        dead_letter = shared.dead_letter(work.name)
+        _add(
+            resources, queue(dead_letter), _queue(dead_letter, shared.DEAD_LETTER_RETENTION_SECONDS)
+        )
+        redrive = {
+            "deadLetterTargetArn": _ref(queue(dead_letter), "arn"),
+            "maxReceiveCount": work.max_receive_count,
+        }
+        _add(
+            resources,
+            queue(work.name),
+            _queue(
+                work.name,
+                shared.WORK_RETENTION_SECONDS,
+                visibility=shared.visibility_timeout(work, settings),
+                redrive=redrive,
+            ),
+        )
+    _add(
+        resources,
+        queue(shared.STREAM_FAILURES),
+        _queue(shared.STREAM_FAILURES, shared.DEAD_LETTER_RETENTION_SECONDS),
+    )
+    for name, described in shared.FUNCTIONS.items():
+        _add(resources, role(name), _role(described))
+        _add(resources, policy(name), _policy(name))
+        _add(resources, log_group(name), _log_group(name, settings[name].log_retention_days))
     config["output"] = _outputs(config["output"])
     return config
 
@@ -104,20 +171,28 @@ def _with_gateway_responses(swagger_text: str) -> str:
     return json.dumps(swagger)
 
 
+def _check_functions(resources: dict) -> None:
+    """Every function Chalice wrote has a role here, and every role its function."""
+    written = set(resources.get("aws_lambda_function", {}))
+    if written != set(shared.FUNCTIONS):
+        raise RuntimeError(
+            f"Chalice wrote functions {sorted(written)}; deploy/shared.py describes "
+            f"{sorted(shared.FUNCTIONS)}"
+        )
+
+
 def _adjust_chalice_resources(resources: dict) -> None:
-    function = resources["aws_lambda_function"]["api_handler"]
-    function["function_name"] = "${local.function_name}"
-    # Replaces the placeholder `iam_role_arn` of .chalice/config.json.
-    function["role"] = _ref(ROLE, "arn")
-    function["environment"] = {
-        "variables": {
-            shared.TABLE_VARIABLE: _ref(TABLE, "name"),
-            shared.SECRET_VARIABLE: _ref(SECRET, "result"),
-        }
-    }
-    # The log group and the permissions exist before the function first runs, so Lambda
-    # never creates a log group without retention and the first request can log.
-    function["depends_on"] = [LOG_GROUP, POLICY]
+    for name, described in shared.FUNCTIONS.items():
+        _adjust_function(resources["aws_lambda_function"][name], described)
+    for mapping in resources.get("aws_lambda_event_source_mapping", {}).values():
+        _point_event_source(mapping)
+
+    # Chalice names the rule `scheduler-event` whatever the app or stage: two stages in one
+    # account would share it.
+    rule_kind, rule_name = SCHEDULE_RULE.split(".")
+    rule = resources[rule_kind][rule_name]
+    rule["name"] = function_name(shared.SCHEDULED)
+    rule["description"] = "Herald: dispatch the scheduled messages that are due"
 
     api = resources["aws_api_gateway_rest_api"]["rest_api"]
     api["name"] = "herald-${var.stage}"
@@ -139,9 +214,81 @@ def _adjust_chalice_resources(resources: dict) -> None:
     )
 
 
+def _value(value: shared.Value) -> str:
+    if value.kind == "table_name":
+        return _ref(TABLE, "name")
+    if value.kind == "page_token_secret":
+        return _ref(SECRET, "result")
+    if value.kind == "queue_url":
+        return _ref(queue(value.name), "url")
+    if value.kind == "key_arn":
+        return _ref(KEY, "arn")
+    raise ValueError(value)
+
+
+def _adjust_function(resource: dict, described: shared.Function) -> None:
+    name = described.name
+    resource["function_name"] = function_name(name)
+    # Replaces the placeholder `iam_role_arn` of .chalice/config.json.
+    resource["role"] = _ref(role(name), "arn")
+    variables = resource.setdefault("environment", {}).setdefault("variables", {})
+    variables.update({key: _value(value) for key, value in described.variables.items()})
+    # The log group and the permissions exist before the function first runs, so Lambda
+    # never creates a log group without retention and the first request can log.
+    resource["depends_on"] = [log_group(name), policy(name)]
+
+
+def _consumer(mapping: dict) -> str:
+    prefix, suffix = "${aws_lambda_function.", ".arn}"
+    reference = mapping["function_name"]
+    if not (reference.startswith(prefix) and reference.endswith(suffix)):
+        raise RuntimeError(f"an event source mapping for an unknown function: {reference}")
+    return reference[len(prefix) : -len(suffix)]
+
+
+def _point_event_source(mapping: dict) -> None:
+    """Point an event source mapping Chalice wrote at the resource this module creates, and
+    make it wait for its role's permissions (Lambda checks them when it is created)."""
+    consumer = _consumer(mapping)
+    source = mapping["event_source_arn"]
+    if source == sources.TABLE_STREAM_ARN:
+        if consumer != shared.STREAM_CONSUMER:
+            raise RuntimeError(f"{consumer} reads the table's stream; deploy/shared.py says not")
+        settings = shared.STREAM_MAPPING
+        mapping.update(
+            event_source_arn=_ref(TABLE, "stream_arn"),
+            starting_position=settings["starting_position"],
+            batch_size=settings["batch_size"],
+            bisect_batch_on_function_error=settings["bisect_batch_on_function_error"],
+            maximum_record_age_in_seconds=settings["maximum_record_age_in_seconds"],
+            maximum_retry_attempts=settings["maximum_retry_attempts"],
+            function_response_types=[shared.REPORT_BATCH_ITEM_FAILURES],
+            destination_config={
+                "on_failure": {"destination_arn": _ref(queue(shared.STREAM_FAILURES), "arn")}
+            },
+        )
+    else:
+        work = _queue_named_by(source)
+        if work.consumer != consumer:
+            raise RuntimeError(f"{consumer} reads {work.name}; deploy/shared.py says not")
+        mapping.update(
+            event_source_arn=_ref(queue(work.name), "arn"),
+            function_response_types=[shared.REPORT_BATCH_ITEM_FAILURES],
+        )
+    mapping["depends_on"] = [policy(consumer)]
+
+
+def _queue_named_by(arn: str) -> shared.Queue:
+    for work in shared.QUEUES:
+        if arn.startswith("arn:") and ":sqs:" in arn and arn.endswith(":" + work.placeholder):
+            return work
+    raise RuntimeError(f"an event source deploy/shared.py does not know: {arn}")
+
+
 def _table() -> dict:
     definition = shared.table_definition()
     keys = {key["KeyType"]: key["AttributeName"] for key in definition["KeySchema"]}
+    stream = definition["StreamSpecification"]
     return {
         "name": "${local.table_name}",
         "billing_mode": definition["BillingMode"],
@@ -152,6 +299,8 @@ def _table() -> dict:
             for a in definition["AttributeDefinitions"]
         ],
         "global_secondary_index": [_index(index) for index in definition["GlobalSecondaryIndexes"]],
+        "stream_enabled": stream["StreamEnabled"],
+        "stream_view_type": stream["StreamViewType"],
         "point_in_time_recovery": {"enabled": True},
         # Enabled means the AWS-managed KMS key (alias/aws/dynamodb).
         "server_side_encryption": {"enabled": True},
@@ -164,18 +313,45 @@ def _table() -> dict:
 
 def _index(index: dict) -> dict:
     keys = {key["KeyType"]: key["AttributeName"] for key in index["KeySchema"]}
-    converted = {
-        "name": index["IndexName"],
-        "hash_key": keys["HASH"],
-        "range_key": keys["RANGE"],
-        "projection_type": index["Projection"]["ProjectionType"],
-    }
+    converted = {"name": index["IndexName"], "hash_key": keys["HASH"]}
+    if "RANGE" in keys:
+        converted["range_key"] = keys["RANGE"]
+    converted["projection_type"] = index["Projection"]["ProjectionType"]
     if "NonKeyAttributes" in index["Projection"]:
         converted["non_key_attributes"] = index["Projection"]["NonKeyAttributes"]
     return converted
 
 
-def _role() -> dict:
+def _queue(
+    name: str, retention: int, visibility: int | None = None, redrive: dict | None = None
+) -> dict:
+    body = {
+        "name": function_name(shared.API_FUNCTION) + "-" + name.replace("_", "-"),
+        "sqs_managed_sse_enabled": True,
+        "message_retention_seconds": retention,
+    }
+    if visibility is not None:
+        body["visibility_timeout_seconds"] = visibility
+    if redrive is not None:
+        # A JSON template: Terraform fills in the reference, the provider reads the JSON.
+        body["redrive_policy"] = json.dumps(redrive)
+    return body
+
+
+def _key() -> dict:
+    root = "arn:" + _ref(PARTITION, "partition") + ":iam::" + _ref(ACCOUNT, "account_id") + ":root"
+    decrypting_role = _ref(role(shared.DECRYPTING_FUNCTION), "arn")
+    return {
+        "description": shared.KEY_DESCRIPTION,
+        "enable_key_rotation": True,
+        "deletion_window_in_days": shared.KEY_DELETION_WINDOW_DAYS,
+        "policy": json.dumps(shared.key_policy(root, decrypting_role)),
+        # Destroying the key would leave every stored AuthToken ciphertext unreadable.
+        "lifecycle": {"prevent_destroy": True},
+    }
+
+
+def _role(described: shared.Function) -> dict:
     trust = {
         "Version": "2012-10-17",
         "Statement": [
@@ -187,18 +363,35 @@ def _role() -> dict:
         ],
     }
     return {
-        "name_prefix": "herald-${var.stage}-",
-        "description": "Herald's function: see the api_handler role policy for what it may do",
+        "name_prefix": f"herald-${{var.stage}}-{described.name}-",
+        "description": f"Herald's {described.name} ({described.description}): see its role "
+        "policy for everything it may do",
         "assume_role_policy": json.dumps(trust),
     }
 
 
-def _policy_document() -> dict:
-    statements = shared.policy_statements(
-        table_arn=_ref(TABLE, "arn"),
-        index_arns=_ref(TABLE, "arn") + "/index/*",
-        log_streams_arn=_ref(LOG_GROUP, "arn") + ":*",
-    )
+def _arn(name: str):
+    def arn(resource: shared.Resource) -> str:
+        if resource.kind == "table":
+            return _ref(TABLE, "arn")
+        if resource.kind == "indexes":
+            return _ref(TABLE, "arn") + "/index/*"
+        if resource.kind == "index":
+            return _ref(TABLE, "arn") + "/index/" + resource.name
+        if resource.kind == "stream":
+            return _ref(TABLE, "stream_arn")
+        if resource.kind == "queue":
+            return _ref(queue(resource.name), "arn")
+        if resource.kind == "key":
+            return _ref(KEY, "arn")
+        if resource.kind == "logs":
+            return _ref(log_group(name), "arn") + ":*"
+        raise ValueError(resource)
+
+    return arn
+
+
+def _policy_document(name: str) -> dict:
     return {
         "statement": [
             {
@@ -207,21 +400,21 @@ def _policy_document() -> dict:
                 "actions": statement["Action"],
                 "resources": statement["Resource"],
             }
-            for statement in statements
+            for statement in shared.policy_statements(name, _arn(name))
         ]
     }
 
 
-def _policy() -> dict:
+def _policy(name: str) -> dict:
     return {
-        "name": "herald-function",
-        "role": _ref(ROLE, "id"),
-        "policy": "${data.aws_iam_policy_document.api_handler.json}",
+        "name": f"herald-{name}",
+        "role": _ref(role(name), "id"),
+        "policy": _ref(policy_document(name), "json"),
     }
 
 
-def _log_group(retention_days: int) -> dict:
-    return {"name": "/aws/lambda/${local.function_name}", "retention_in_days": retention_days}
+def _log_group(name: str, retention_days: int) -> dict:
+    return {"name": "/aws/lambda/" + function_name(name), "retention_in_days": retention_days}
 
 
 def _outputs(chalice_outputs: dict) -> dict:
@@ -229,4 +422,19 @@ def _outputs(chalice_outputs: dict) -> dict:
     outputs["EndpointURL"] = {"value": _ref(STAGE, "invoke_url") + "/"}
     outputs["TableName"] = {"value": _ref(TABLE, "name")}
     outputs["TableArn"] = {"value": _ref(TABLE, "arn")}
+    outputs["KmsKeyId"] = {
+        "value": _ref(KEY, "arn"),
+        "description": "HERALD_KMS_KEY_ID for the admin command (its user needs kms:Encrypt "
+        "on this key)",
+    }
+    for name in shared.all_queue_names():
+        outputs[_camel(name) + "QueueUrl"] = {"value": _ref(queue(name), "url")}
+    for name in shared.FUNCTIONS:
+        label = "APIHandler" if name == shared.API_FUNCTION else _camel(name)
+        outputs[label + "Name"] = {"value": _ref(function(name), "function_name")}
+    outputs["APIHandlerArn"] = {"value": _ref(function(shared.API_FUNCTION), "arn")}
     return outputs
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))

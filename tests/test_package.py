@@ -2,6 +2,10 @@
 
 The packaging runs once for the module (dev stage) into a temporary directory, with pip
 confined to the wheelhouse `make wheelhouse` filled, so nothing here touches the network.
+
+What each function may do, which queue feeds which function and what each function is told
+are written out below as the expectation, and read back from the templates themselves (not
+from deploy/shared.py, which wrote them).
 """
 
 import importlib.util
@@ -15,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import errors, storage
+from chalicelib import config, errors, keys, storage
+from chalicelib.delivery import sources
 from deploy import cloudformation, package, shared
 from deploy.package import BYTECODE_TOPS
 
@@ -24,8 +29,84 @@ WHEELHOUSE = Path(sys.prefix) / "wheelhouse"
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 CHECKOV_CONFIG = ROOT / "deploy" / "checkov.yaml"
 STAGE = "dev"
-ACTIONS = {f"dynamodb:{action}" for action in storage.ACTIONS}
+API_ACTIONS = {f"dynamodb:{action}" for action in storage.ACTIONS}
 PLACEHOLDER_ROLE = "replaced-by-the-deploy-templates"
+REPORT_FAILURES = ["ReportBatchItemFailures"]
+
+# --- the expectation -------------------------------------------------------------------------
+
+FUNCTIONS = ("api_handler", "dispatcher", "sender", "receipts", "callbacks", "scheduler")
+CONSUME = {
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:ChangeMessageVisibility",
+}
+SEND = {"sqs:SendMessage"}
+LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
+# Function -> {resource: actions}. Resources: "table", "indexes" (all), "index/<name>",
+# "stream", "queue/<name>", "key", "logs" (the function's own log group).
+GRANTS = {
+    "api_handler": {"table": API_ACTIONS, "indexes": API_ACTIONS},
+    "dispatcher": {
+        "stream": {
+            "dynamodb:DescribeStream",
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+            "dynamodb:ListStreams",
+        },
+        "queue/send": SEND,
+        "queue/callbacks": SEND,
+        "queue/dispatcher_failures": SEND,
+    },
+    "sender": {
+        "table": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        "queue/send": CONSUME,
+        "queue/receipts": SEND,
+    },
+    "receipts": {
+        "table": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        "queue/receipts": CONSUME,
+    },
+    "callbacks": {
+        "table": {"dynamodb:GetItem", "dynamodb:PutItem"},
+        "key": {"kms:Decrypt"},
+        "queue/callbacks": CONSUME,
+    },
+    "scheduler": {
+        f"index/{storage.schema.INDEX_DUE}": {"dynamodb:Query"},
+        "table": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+    },
+}
+for _grants in GRANTS.values():
+    _grants["logs"] = LOGS
+
+# Function -> {variable: what it refers to}: "table", "secret", "queue/<name>", "key".
+VARIABLES = {
+    "api_handler": {"HERALD_TABLE_NAME": "table", "HERALD_PAGE_TOKEN_SECRET": "secret"},
+    "dispatcher": {
+        "HERALD_TABLE_NAME": "table",
+        "HERALD_SEND_QUEUE_URL": "queue/send",
+        "HERALD_CALLBACK_QUEUE_URL": "queue/callbacks",
+    },
+    "sender": {"HERALD_TABLE_NAME": "table", "HERALD_RECEIPT_QUEUE_URL": "queue/receipts"},
+    "receipts": {"HERALD_TABLE_NAME": "table", "HERALD_RECEIPT_QUEUE_URL": "queue/receipts"},
+    "callbacks": {
+        "HERALD_TABLE_NAME": "table",
+        "HERALD_CALLBACK_QUEUE_URL": "queue/callbacks",
+        "HERALD_KMS_KEY_ID": "key",
+    },
+    "scheduler": {"HERALD_TABLE_NAME": "table"},
+}
+# Work queue -> (its consumer, maxReceiveCount).
+WORK_QUEUES = {"send": ("sender", 20), "receipts": ("receipts", 10), "callbacks": ("callbacks", 10)}
+STREAM_FAILURES = "dispatcher_failures"
+TIMEOUTS = {name: 30 for name in FUNCTIONS} | {"api_handler": 25, "scheduler": 60}
+FOURTEEN_DAYS = 14 * 86_400
+PLACEHOLDERS = [sources.TABLE_STREAM_ARN] + [
+    f":{name}" + '"' for name in (sources.SEND_QUEUE, sources.RECEIPT_QUEUE, sources.CALLBACK_QUEUE)
+]
+CONTEXT_CONDITION = {"Null": {"kms:EncryptionContext:herald:account": "false"}}
 
 
 def _require(path: Path, make_target: str) -> None:
@@ -52,6 +133,11 @@ def tf(outputs) -> dict:
 @pytest.fixture(scope="module")
 def settings():
     return package.stage_config(STAGE)
+
+
+@pytest.fixture(scope="module")
+def retention(settings) -> int:
+    return settings.log_retention_in_days
 
 
 def expected_table() -> dict:
@@ -102,15 +188,28 @@ def test_checkov_passes_every_check_not_skipped(checkov_reports, framework):
     ]
     assert failed == []
     assert report["summary"]["parsing_errors"] == 0
-    assert report["summary"]["passed"] >= 20
+    assert report["summary"]["passed"] >= 100
+
+
+def checkov_skips() -> list[str]:
+    lines = CHECKOV_CONFIG.read_text().splitlines()
+    return [line for line in lines if re.match(r"\s*- CKV", line)]
 
 
 def test_every_checkov_skip_has_a_reason():
-    lines = CHECKOV_CONFIG.read_text().splitlines()
-    skips = [line for line in lines if re.match(r"\s*- CKV", line)]
+    skips = checkov_skips()
     assert skips
     for line in skips:
         assert re.match(r"\s*- CKV2?_AWS_\d+\s+# \S.{20,}", line), line
+
+
+def test_every_checkov_skip_is_in_the_readme_table():
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("### checkov checks skipped") :]
+    table = table[: table.index("\n## ")]
+    for line in checkov_skips():
+        check = line.split()[1]
+        assert re.search(rf"\b{check}\b", table), check
 
 
 # --- the bundle ---------------------------------------------------------------------------
@@ -133,10 +232,10 @@ def test_bundle_holds_only_the_app_and_its_run_time_needs(outputs):
 def test_bundle_bytecode_is_checked_hash_of_the_bundled_source(outputs):
     with zipfile.ZipFile(outputs.zip_path) as bundle:
         names = set(bundle.namelist())
-        sources = {n for n in names if n.endswith(".py") and n.split("/")[0] in BYTECODE_TOPS}
+        sources_ = {n for n in names if n.endswith(".py") and n.split("/")[0] in BYTECODE_TOPS}
         compiled = {n for n in names if n.endswith(".pyc")}
-        assert compiled == {importlib.util.cache_from_source(n) for n in sources}
-        for source in sources:
+        assert compiled == {importlib.util.cache_from_source(n) for n in sources_}
+        for source in sources_:
             pyc = bundle.read(importlib.util.cache_from_source(source))
             # PEP 552 header: magic, flags (0b11: hash-based, checked), source hash.
             assert pyc[:4] == importlib.util.MAGIC_NUMBER
@@ -151,11 +250,113 @@ def resources_of(sam: dict, kind: str) -> dict:
     return {name: r for name, r in sam["Resources"].items() if r["Type"] == kind}
 
 
+def cfn_functions(sam: dict) -> dict:
+    """Chalice name -> the function's properties (its handler names it in app.py)."""
+    handlers = {
+        "app.app": "api_handler",
+        "app.dispatcher": "dispatcher",
+        "app.sender": "sender",
+        "app.receipt_handler": "receipts",
+        "app.callback_sender": "callbacks",
+        "app.scheduled_sends": "scheduler",
+    }
+    functions = resources_of(sam, "AWS::Serverless::Function")
+    return {handlers[f["Properties"]["Handler"]]: f for f in functions.values()}
+
+
+def cfn_queue_name(sam: dict, logical: str) -> str:
+    """A queue's name in the expectation (send, send_dead_letter, …) from its logical ID."""
+    assert sam["Resources"][logical]["Type"] == "AWS::SQS::Queue", logical
+    words = re.findall(r"[A-Z][a-z]+", logical.removesuffix("Queue"))
+    return "_".join(word.lower() for word in words)
+
+
+def cfn_log_group_of(sam: dict, function: dict) -> str:
+    (logical,) = [
+        name
+        for name, group in resources_of(sam, "AWS::Logs::LogGroup").items()
+        if group["Properties"]["LogGroupName"]
+        == {"Fn::Sub": "/aws/lambda/" + function["Properties"]["FunctionName"]["Fn::Sub"]}
+    ]
+    return logical
+
+
+def cfn_resource(sam: dict, function: dict, arn) -> str:
+    """A resource of a grant, in the expectation's words."""
+    table = "MessagesTable"
+    if arn == {"Fn::GetAtt": [table, "Arn"]}:
+        return "table"
+    if arn == {"Fn::GetAtt": [table, "StreamArn"]}:
+        return "stream"
+    if isinstance(arn, dict) and "Fn::Sub" in arn:
+        prefix = "${" + table + ".Arn}/index/"
+        assert arn["Fn::Sub"].startswith(prefix), arn
+        name = arn["Fn::Sub"][len(prefix) :]
+        return "indexes" if name == "*" else f"index/{name}"
+    (logical, attribute) = arn["Fn::GetAtt"]
+    assert attribute == "Arn", arn
+    kind = sam["Resources"][logical]["Type"]
+    if kind == "AWS::SQS::Queue":
+        return f"queue/{cfn_queue_name(sam, logical)}"
+    if kind == "AWS::KMS::Key":
+        return "key"
+    if kind == "AWS::Logs::LogGroup" and logical == cfn_log_group_of(sam, function):
+        return "logs"  # the function's own (the Arn attribute ends in ":*": its streams)
+    raise AssertionError(f"a grant on {arn}")
+
+
+def cfn_role_of(function: dict) -> str:
+    (logical, attribute) = function["Properties"]["Role"]["Fn::GetAtt"]
+    assert attribute == "Arn"
+    return logical
+
+
+def cfn_grants(sam: dict, name: str) -> dict:
+    function = cfn_functions(sam)[name]
+    role = cfn_role_of(function)
+    assert "Policies" not in sam["Resources"][role]["Properties"]
+    assert "ManagedPolicyArns" not in sam["Resources"][role]["Properties"]
+    grants: dict[str, set] = {}
+    for policy in resources_of(sam, "AWS::IAM::Policy").values():
+        if {"Ref": role} not in policy["Properties"]["Roles"]:
+            continue
+        assert policy["Properties"]["Roles"] == [{"Ref": role}]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            assert set(statement) == {"Sid", "Effect", "Action", "Resource"}  # no NotAction…
+            for arn in statement["Resource"]:
+                resource = cfn_resource(sam, function, arn)
+                grants.setdefault(resource, set()).update(statement["Action"])
+    return grants
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_cfn_each_role_may_do_exactly_what_its_function_needs(sam, name):
+    assert cfn_grants(sam, name) == GRANTS[name]
+
+
+def test_cfn_has_the_six_functions_each_with_a_role_of_its_own(sam):
+    functions = cfn_functions(sam)
+    assert set(functions) == set(FUNCTIONS)
+    roles = [cfn_role_of(function) for function in functions.values()]
+    assert len(set(roles)) == len(roles) == len(resources_of(sam, "AWS::IAM::Role"))
+    assert PLACEHOLDER_ROLE not in json.dumps(sam)
+    for policy in resources_of(sam, "AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            assert not any("*" in action for action in statement["Action"]), statement
+            assert "*" not in statement["Resource"]
+
+
 def test_cfn_table_is_the_one_storage_queries(sam):
     (table,) = resources_of(sam, "AWS::DynamoDB::Table").values()
     properties = table["Properties"]
-    for key, value in expected_table().items():
+    expected = expected_table()
+    stream = expected.pop("StreamSpecification")
+    for key, value in expected.items():
         assert properties[key] == value, key
+    # CloudFormation's form of the same stream: a view type means enabled.
+    assert stream == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert properties["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert properties["TableName"] == {"Ref": "TableName"}
     assert sam["Parameters"]["TableName"]["Default"] == f"herald-{STAGE}-messages"
 
@@ -173,78 +374,210 @@ def test_cfn_table_is_protected(sam):
     }
 
 
-def cfn_statements(sam: dict) -> list[dict]:
-    statements = []
-    for resource in sam["Resources"].values():
-        properties = resource.get("Properties", {})
-        if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
-            statements += properties["PolicyDocument"]["Statement"]
-        if resource["Type"] == "AWS::IAM::Role":
-            assert "Policies" not in properties and "ManagedPolicyArns" not in properties
-    return statements
+def test_cfn_every_queue_is_encrypted_and_every_work_queue_has_a_dead_letter_queue(sam):
+    queues = resources_of(sam, "AWS::SQS::Queue")
+    names = {cfn_queue_name(sam, logical): q["Properties"] for logical, q in queues.items()}
+    assert set(names) == {
+        *WORK_QUEUES,
+        *(f"{name}_dead_letter" for name in WORK_QUEUES),
+        STREAM_FAILURES,
+    }
+    for properties in names.values():
+        assert properties["SqsManagedSseEnabled"] is True
+        assert "KmsMasterKeyId" not in properties
+    functions = cfn_functions(sam)
+    for name, (consumer, receives) in WORK_QUEUES.items():
+        redrive = names[name]["RedrivePolicy"]
+        (target, _) = redrive["deadLetterTargetArn"]["Fn::GetAtt"]
+        assert cfn_queue_name(sam, target) == f"{name}_dead_letter"
+        assert redrive["maxReceiveCount"] == receives
+        timeout = functions[consumer]["Properties"]["Timeout"]
+        assert names[name]["VisibilityTimeout"] >= 6 * timeout
+        assert names[f"{name}_dead_letter"]["MessageRetentionPeriod"] == FOURTEEN_DAYS
+        assert "RedrivePolicy" not in names[f"{name}_dead_letter"]
+    assert names[STREAM_FAILURES]["MessageRetentionPeriod"] == FOURTEEN_DAYS
 
 
-def listed(value) -> list:
-    return value if isinstance(value, list) else [value]
+def cfn_events(function: dict) -> list[dict]:
+    return list(function["Properties"].get("Events", {}).values())
 
 
-def test_cfn_dynamodb_grant_is_exactly_storage_actions_on_the_table(sam):
-    statements = cfn_statements(sam)
-    dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in s["Action"])]
-    assert len(dynamodb) == 1
-    (grant,) = dynamodb
-    assert grant["Effect"] == "Allow"
-    assert set(grant["Action"]) == ACTIONS
-    assert grant["Resource"] == [
-        {"Fn::GetAtt": [cloudformation.TABLE, "Arn"]},
-        {"Fn::Sub": "${" + cloudformation.TABLE + ".Arn}/index/*"},
+def test_cfn_each_queue_feeds_its_function_with_partial_batch_failures(sam):
+    functions = cfn_functions(sam)
+    for name, (consumer, _) in WORK_QUEUES.items():
+        (event,) = cfn_events(functions[consumer])
+        assert event["Type"] == "SQS"
+        properties = event["Properties"]
+        (logical, attribute) = properties["Queue"]["Fn::GetAtt"]
+        assert (cfn_queue_name(sam, logical), attribute) == (name, "Arn")
+        assert properties["FunctionResponseTypes"] == REPORT_FAILURES
+        assert properties["BatchSize"] == 10
+
+
+def test_cfn_the_stream_feeds_the_dispatcher_until_its_records_expire(sam):
+    (event,) = cfn_events(cfn_functions(sam)["dispatcher"])
+    assert event["Type"] == "DynamoDB"
+    properties = event["Properties"]
+    assert properties["Stream"] == {"Fn::GetAtt": [cloudformation.TABLE, "StreamArn"]}
+    assert properties["StartingPosition"] == "TRIM_HORIZON"
+    assert properties["FunctionResponseTypes"] == REPORT_FAILURES
+    assert properties["BisectBatchOnFunctionError"] is True
+    assert properties["MaximumRetryAttempts"] == -1
+    assert properties["MaximumRecordAgeInSeconds"] == 86_400  # the stream keeps 24 hours
+    (logical, _) = properties["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"]
+    assert cfn_queue_name(sam, logical) == STREAM_FAILURES
+
+
+def test_cfn_the_scheduler_runs_every_minute_and_nothing_else_has_events(sam):
+    functions = cfn_functions(sam)
+    (event,) = cfn_events(functions["scheduler"])
+    assert event == {"Type": "Schedule", "Properties": {"Schedule": "rate(1 minute)"}}
+    assert cfn_events(functions["api_handler"]) == []
+
+
+def test_cfn_no_placeholder_source_is_left(sam):
+    text = json.dumps(sam)
+    for placeholder in PLACEHOLDERS:
+        assert placeholder not in text
+
+
+def cfn_key(sam: dict) -> dict:
+    (key,) = resources_of(sam, "AWS::KMS::Key").values()
+    return key
+
+
+def test_cfn_token_key_rotates_and_only_callbacks_decrypt(sam):
+    key = cfn_key(sam)
+    assert key["DeletionPolicy"] == key["UpdateReplacePolicy"] == "Retain"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    callbacks_role = {"Fn::GetAtt": [cfn_role_of(cfn_functions(sam)["callbacks"]), "Arn"]}
+    root = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+    check_key_policy(key["Properties"]["KeyPolicy"], root, callbacks_role)
+
+
+def check_key_policy(policy: dict, root, callbacks_role) -> None:
+    by_sid = {statement["Sid"]: statement for statement in policy["Statement"]}
+    for statement in by_sid.values():
+        assert statement["Effect"] == "Allow"
+        assert statement["Principal"] != "*" and statement["Principal"]["AWS"] != "*"
+    decrypting = [s for s in by_sid.values() if "kms:Decrypt" in s["Action"]]
+    assert [s["Principal"] for s in decrypting] == [{"AWS": callbacks_role}]
+    assert decrypting[0]["Action"] == ["kms:Decrypt"]
+    assert decrypting[0]["Condition"] == CONTEXT_CONDITION
+    encrypting = [s for s in by_sid.values() if "kms:Encrypt" in s["Action"]]
+    assert [(s["Principal"], s["Condition"]) for s in encrypting] == [
+        ({"AWS": root}, CONTEXT_CONDITION)
     ]
+    admin = by_sid["AccountAdministersTheKey"]
+    assert admin["Principal"] == {"AWS": root}
+    assert {"kms:Put*", "kms:Enable*", "kms:ScheduleKeyDeletion"} <= set(admin["Action"])
+    # No wildcard in the administration grants a use of the key.
+    for action in admin["Action"]:
+        pattern = re.escape(action).replace(r"\*", ".*")
+        uses = ("kms:Decrypt", "kms:Encrypt", "kms:ReEncryptFrom", "kms:GenerateDataKey")
+        assert not any(re.fullmatch(pattern, use) for use in uses), action
 
 
-def test_cfn_no_wildcard_action_or_resource(sam):
-    for statement in cfn_statements(sam):
-        assert not any("*" in action for action in listed(statement["Action"])), statement
-        assert "*" not in listed(statement["Resource"]), statement
-        assert "NotAction" not in statement and "NotResource" not in statement
+def test_token_context_is_the_one_keys_binds_tokens_to():
+    assert shared.TOKEN_CONTEXT_KEY == keys._CONTEXT_KEY
+    expected = {"Null": {f"kms:EncryptionContext:{keys._CONTEXT_KEY}": "false"}}
+    assert expected == CONTEXT_CONDITION
 
 
-def test_cfn_logs_grant_is_the_function_log_group_only(sam):
-    (logs,) = [s for s in cfn_statements(sam) if s["Sid"] == "FunctionLogs"]
-    assert set(logs["Action"]) == {"logs:CreateLogStream", "logs:PutLogEvents"}
-    assert logs["Resource"] == [{"Fn::GetAtt": [cloudformation.LOG_GROUP, "Arn"]}]
+def cfn_value(sam: dict, value) -> str:
+    """What a variable refers to, in the expectation's words."""
+    if value == {"Ref": cloudformation.TABLE}:
+        return "table"
+    if value == {"Fn::Sub": "{{resolve:secretsmanager:${PageTokenSecret}:SecretString}}"}:
+        assert sam["Resources"]["PageTokenSecret"]["Type"] == "AWS::SecretsManager::Secret"
+        return "secret"
+    if "Ref" in value:
+        return f"queue/{cfn_queue_name(sam, value['Ref'])}"
+    (logical, attribute) = value["Fn::GetAtt"]
+    assert sam["Resources"][logical]["Type"] == "AWS::KMS::Key" and attribute == "Arn"
+    return "key"
 
 
-def test_cfn_policy_is_its_own_resource_on_the_function_role(sam):
-    (policy,) = resources_of(sam, "AWS::IAM::Policy").values()
-    assert policy["Properties"]["Roles"] == [{"Ref": cloudformation.ROLE}]
-    function = sam["Resources"][cloudformation.FUNCTION]["Properties"]
-    assert function["Role"] == {"Fn::GetAtt": [cloudformation.ROLE, "Arn"]}
-    assert PLACEHOLDER_ROLE not in json.dumps(sam)
+def literal_variables(variables: dict) -> dict:
+    return {name: value for name, value in variables.items() if isinstance(value, str)}
 
 
-def test_cfn_function_reads_table_and_secret_by_reference(sam):
-    variables = sam["Resources"][cloudformation.FUNCTION]["Properties"]["Environment"]["Variables"]
-    assert variables[shared.TABLE_VARIABLE] == {"Ref": cloudformation.TABLE}
-    secret = variables[shared.SECRET_VARIABLE]["Fn::Sub"]
-    assert secret == "{{resolve:secretsmanager:${" + cloudformation.SECRET + "}:SecretString}}"
-    assert sam["Resources"][cloudformation.SECRET]["Type"] == "AWS::SecretsManager::Secret"
-    assert not set(variables) & set(shared.LOCAL_ONLY_VARIABLES)
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_cfn_function_is_told_its_resources_by_reference(sam, name):
+    variables = cfn_functions(sam)[name]["Properties"]["Environment"]["Variables"]
+    literal = literal_variables(variables)
+    referenced = {k: cfn_value(sam, v) for k, v in variables.items() if k not in literal}
+    assert referenced == VARIABLES[name]
+    check_literal_variables(name, literal, TIMEOUTS[name])
 
 
-def test_cfn_function_settings_come_from_the_stage(sam, settings):
-    function = sam["Resources"][cloudformation.FUNCTION]["Properties"]
-    assert function["Architectures"] == ["arm64"]
-    assert function["MemorySize"] == settings.lambda_memory_size
-    assert function["Timeout"] == settings.lambda_timeout
+def check_literal_variables(name: str, literal: dict, timeout: int) -> None:
+    """What the function is told outright is the stage's, and loads into sound settings."""
+    assert literal == package.stage_config(STAGE, name).environment_variables
+    assert literal[shared.CARRIER_VARIABLE] == "sandbox"
+    assert not [variable for variable in literal if shared.is_local_only(variable)]
+    with pytest.MonkeyPatch.context() as patch:
+        for variable in [v for v in os.environ if v.startswith("HERALD_")]:
+            patch.delenv(variable)
+        for variable, value in literal.items():
+            patch.setenv(variable, value)
+        delivery = config.delivery()
+    assert delivery.allow_private_urls is False
+    if name == "sender":
+        # An expired claim must mean a worker that is gone: the lease outlives the function.
+        assert delivery.lease_seconds > timeout
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_cfn_function_settings_come_from_the_stage(sam, name, retention):
+    function = cfn_functions(sam)[name]
+    properties = function["Properties"]
+    assert properties["Architectures"] == ["arm64"]
+    assert properties["MemorySize"] == 512
+    assert properties["Timeout"] == TIMEOUTS[name]
+    suffix = "" if name == "api_handler" else f"-{name}"
+    assert properties["FunctionName"] == {"Fn::Sub": "${AWS::StackName}" + suffix}
+    # Its log group (named before the function exists) and its permissions come first.
+    log_group = cfn_log_group_of(sam, function)
+    assert sam["Resources"][log_group]["Properties"]["RetentionInDays"] == retention
+    (policy,) = [
+        logical
+        for logical, p in resources_of(sam, "AWS::IAM::Policy").items()
+        if p["Properties"]["Roles"] == [{"Ref": cfn_role_of(function)}]
+    ]
+    assert set(function["DependsOn"]) == {log_group, policy}
+
+
+def test_cfn_api_is_regional(sam):
     assert sam["Resources"]["RestAPI"]["Properties"]["EndpointConfiguration"] == "REGIONAL"
 
 
-def test_cfn_log_group_is_the_function_one_with_retention(sam, settings):
-    log_group = sam["Resources"][cloudformation.LOG_GROUP]["Properties"]
-    assert log_group["LogGroupName"] == {
-        "Fn::Sub": "/aws/lambda/${" + cloudformation.FUNCTION + "}"
-    }
-    assert log_group["RetentionInDays"] == settings.log_retention_in_days
+def test_cfn_outputs(sam):
+    outputs = sam["Outputs"]
+    assert {
+        "EndpointURL",
+        "RestAPIId",
+        "TableName",
+        "TableArn",
+        "KmsKeyId",
+        "APIHandlerName",
+        "APIHandlerArn",
+        "SendQueueUrl",
+        "ReceiptsQueueUrl",
+        "CallbacksQueueUrl",
+        "SendDeadLetterQueueUrl",
+        "ReceiptsDeadLetterQueueUrl",
+        "CallbacksDeadLetterQueueUrl",
+        "DispatcherFailuresQueueUrl",
+        "DispatcherName",
+        "SenderName",
+        "ReceiptsName",
+        "CallbacksName",
+        "SchedulerName",
+    } <= set(outputs)
+    (key,) = resources_of(sam, "AWS::KMS::Key")
+    assert outputs["KmsKeyId"]["Value"] == {"Fn::GetAtt": [key, "Arn"]}
+    assert outputs["SendQueueUrl"]["Value"] == {"Ref": "SendQueue"}
 
 
 # --- gateway responses (both outputs) ------------------------------------------------------
@@ -283,13 +616,22 @@ def test_unknown_paths_answer_twilio_404():
 
 # --- Terraform ----------------------------------------------------------------------------
 
+REFERENCE = re.compile(r"^\$\{([a-z_]+)\.([\w-]+)\.([a-z_]+)\}$")
+
+
+def tf_ref(text: str) -> tuple[str, str, str]:
+    match = REFERENCE.match(text)
+    assert match, text
+    return match.groups()
+
 
 def test_tf_pins_current_terraform_and_providers(outputs, tf):
     versions = (outputs.terraform / "versions.tf").read_text()
     assert 'required_version = ">= 1.5.0"' in versions
     assert 'version = ">= 5.0, < 7.0"' in versions
     assert "terraform" not in tf  # only versions.tf sets it: checkov cannot parse it in JSON
-    assert set(tf["data"]) == {"aws_iam_policy_document"}  # no null_data_source
+    # No null_data_source, and none of Chalice's own data sources.
+    assert set(tf["data"]) == {"aws_iam_policy_document", "aws_caller_identity", "aws_partition"}
     assert "stage_name" not in tf["resource"]["aws_api_gateway_deployment"]["rest_api"]
     assert tf["resource"]["aws_api_gateway_stage"]["rest_api"]["stage_name"] == "api"
     assert set(tf["variable"]) == {"stage", "table_name", "region"}
@@ -302,9 +644,11 @@ def test_tf_every_reference_is_declared(tf):
     declared = {f"{kind}.{name}" for kind, named in tf["resource"].items() for name in named} | {
         f"data.{kind}.{name}" for kind, named in tf["data"].items() for name in named
     }
-    for kind, name in re.findall(r"(?<![.\w])((?:aws|random)_[a-z_]+)\.([a-z_]+)\b", text):
+    references = re.findall(r"(?<![.\w])((?:aws|random)_[a-z_]+)\.([\w-]+)", text)
+    assert references
+    for kind, name in references:
         assert f"{kind}.{name}" in declared, f"{kind}.{name}"
-    for kind, name in re.findall(r"\bdata\.([a-z_]+)\.([a-z_]+)\b", text):
+    for kind, name in re.findall(r"\bdata\.([a-z_]+)\.([\w-]+)", text):
         assert f"data.{kind}.{name}" in declared
     for name in re.findall(r"\blocal\.([a-z_]+)\b", text):
         assert name in tf["locals"], name
@@ -316,8 +660,8 @@ def test_tf_table_is_the_one_storage_queries(tf):
     table = tf["resource"]["aws_dynamodb_table"]["messages"]
     expected = expected_table()
     assert table["billing_mode"] == expected["BillingMode"]
-    keys = {k["KeyType"]: k["AttributeName"] for k in expected["KeySchema"]}
-    assert (table["hash_key"], table["range_key"]) == (keys["HASH"], keys["RANGE"])
+    keys_ = {k["KeyType"]: k["AttributeName"] for k in expected["KeySchema"]}
+    assert (table["hash_key"], table["range_key"]) == (keys_["HASH"], keys_["RANGE"])
     assert table["attribute"] == [
         {"name": a["AttributeName"], "type": a["AttributeType"]}
         for a in expected["AttributeDefinitions"]
@@ -338,7 +682,9 @@ def test_tf_table_is_the_one_storage_queries(tf):
         )
         for index in table["global_secondary_index"]
     } == indexes
-    assert set(indexes) == set(storage.schema.LIST_INDEXES)
+    assert set(indexes) == {*storage.schema.LIST_INDEXES, storage.schema.INDEX_DUE}
+    assert indexes[storage.schema.INDEX_DUE][1] == "KEYS_ONLY"
+    assert (table["stream_enabled"], table["stream_view_type"]) == (True, "NEW_AND_OLD_IMAGES")
 
 
 def test_tf_table_is_protected(tf):
@@ -351,61 +697,264 @@ def test_tf_table_is_protected(tf):
     assert table["name"] == "${local.table_name}"
 
 
-def test_tf_grants_exactly_storage_actions_on_the_table(tf):
-    statements = tf["data"]["aws_iam_policy_document"]["api_handler"]["statement"]
-    (grant,) = [s for s in statements if any(a.startswith("dynamodb:") for a in s["actions"])]
-    assert grant["effect"] == "Allow"
-    assert set(grant["actions"]) == ACTIONS
-    table_arn = "${aws_dynamodb_table.messages.arn}"
-    assert grant["resources"] == [table_arn, f"{table_arn}/index/*"]
-    for statement in statements:
-        assert not any("*" in action for action in statement["actions"])
-        assert "*" not in statement["resources"]
-    policy = tf["resource"]["aws_iam_role_policy"]["api_handler"]
-    assert policy["role"] == "${aws_iam_role.api_handler.id}"
-    assert policy["policy"] == "${data.aws_iam_policy_document.api_handler.json}"
-    assert set(tf["resource"]) >= {"aws_iam_role", "aws_iam_role_policy"}
-    assert "aws_iam_role_policy_attachment" not in tf["resource"]
+def tf_resource(name: str, arn: str) -> str:
+    """A resource of a grant, in the expectation's words."""
+    table = "${aws_dynamodb_table.messages.arn}"
+    if arn == table:
+        return "table"
+    if arn == "${aws_dynamodb_table.messages.stream_arn}":
+        return "stream"
+    if arn.startswith(table + "/index/"):
+        index = arn[len(table + "/index/") :]
+        return "indexes" if index == "*" else f"index/{index}"
+    if arn == f"${{aws_cloudwatch_log_group.{name}.arn}}:*":
+        return "logs"
+    kind, resource, attribute = tf_ref(arn)
+    assert attribute == "arn", arn
+    if kind == "aws_sqs_queue":
+        return f"queue/{resource}"
+    if (kind, resource) == ("aws_kms_key", "tokens"):
+        return "key"
+    raise AssertionError(f"a grant on {arn}")
 
 
-def test_tf_function_reads_table_and_secret_by_reference(tf, settings):
-    function = tf["resource"]["aws_lambda_function"]["api_handler"]
-    variables = function["environment"]["variables"]
-    assert variables[shared.TABLE_VARIABLE] == "${aws_dynamodb_table.messages.name}"
-    assert variables[shared.SECRET_VARIABLE] == "${random_password.page_token_secret.result}"
-    assert function["role"] == "${aws_iam_role.api_handler.arn}"
+def tf_role_of(tf: dict, name: str) -> str:
+    kind, role, attribute = tf_ref(tf["resource"]["aws_lambda_function"][name]["role"])
+    assert (kind, attribute) == ("aws_iam_role", "arn")
+    return role
+
+
+def tf_grants(tf: dict, name: str) -> dict:
+    role = tf_role_of(tf, name)
+    (policy,) = [
+        p
+        for p in tf["resource"]["aws_iam_role_policy"].values()
+        if p["role"] == f"${{aws_iam_role.{role}.id}}"
+    ]
+    kind, document, attribute = tf_ref(policy["policy"].replace("data.", "", 1))
+    assert (kind, attribute) == ("aws_iam_policy_document", "json")
+    grants: dict[str, set] = {}
+    for statement in tf["data"]["aws_iam_policy_document"][document]["statement"]:
+        assert statement["effect"] == "Allow"
+        assert set(statement) == {"sid", "effect", "actions", "resources"}
+        for arn in statement["resources"]:
+            grants.setdefault(tf_resource(name, arn), set()).update(statement["actions"])
+    return grants
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_tf_each_role_may_do_exactly_what_its_function_needs(tf, name):
+    assert tf_grants(tf, name) == GRANTS[name]
+
+
+def test_tf_has_the_six_functions_each_with_a_role_of_its_own(tf):
+    resources = tf["resource"]
+    assert set(resources["aws_lambda_function"]) == set(FUNCTIONS)
+    roles = [tf_role_of(tf, name) for name in FUNCTIONS]
+    assert len(set(roles)) == len(roles) == len(resources["aws_iam_role"])
+    assert len(resources["aws_iam_role_policy"]) == len(roles)
+    assert "aws_iam_role_policy_attachment" not in resources
     assert PLACEHOLDER_ROLE not in json.dumps(tf)
-    assert function["architectures"] == ["arm64"]
-    assert (function["memory_size"], function["timeout"]) == (
-        settings.lambda_memory_size,
-        settings.lambda_timeout,
+    for document in tf["data"]["aws_iam_policy_document"].values():
+        for statement in document["statement"]:
+            assert not any("*" in action for action in statement["actions"])
+            assert "*" not in statement["resources"]
+
+
+def test_tf_every_queue_is_encrypted_and_every_work_queue_has_a_dead_letter_queue(tf):
+    queues = tf["resource"]["aws_sqs_queue"]
+    assert set(queues) == {
+        *WORK_QUEUES,
+        *(f"{name}_dead_letter" for name in WORK_QUEUES),
+        STREAM_FAILURES,
+    }
+    for name, queue in queues.items():
+        assert queue["sqs_managed_sse_enabled"] is True
+        assert "kms_master_key_id" not in queue
+        assert queue["name"] == "${local.function_name}-" + name.replace("_", "-")
+    functions = tf["resource"]["aws_lambda_function"]
+    for name, (consumer, receives) in WORK_QUEUES.items():
+        redrive = json.loads(queues[name]["redrive_policy"])
+        assert redrive == {
+            "deadLetterTargetArn": f"${{aws_sqs_queue.{name}_dead_letter.arn}}",
+            "maxReceiveCount": receives,
+        }
+        assert queues[name]["visibility_timeout_seconds"] >= 6 * functions[consumer]["timeout"]
+        dead_letter = queues[f"{name}_dead_letter"]
+        assert dead_letter["message_retention_seconds"] == FOURTEEN_DAYS
+        assert "redrive_policy" not in dead_letter
+    assert queues[STREAM_FAILURES]["message_retention_seconds"] == FOURTEEN_DAYS
+
+
+def tf_mappings(tf: dict) -> dict:
+    """Consumer -> its event source mapping."""
+    mappings = {}
+    for mapping in tf["resource"]["aws_lambda_event_source_mapping"].values():
+        kind, function, attribute = tf_ref(mapping["function_name"])
+        assert (kind, attribute) == ("aws_lambda_function", "arn")
+        assert function not in mappings
+        mappings[function] = mapping
+    return mappings
+
+
+def test_tf_each_queue_feeds_its_function_with_partial_batch_failures(tf):
+    mappings = tf_mappings(tf)
+    assert set(mappings) == {"dispatcher", *(c for c, _ in WORK_QUEUES.values())}
+    for name, (consumer, _) in WORK_QUEUES.items():
+        mapping = mappings[consumer]
+        assert mapping["event_source_arn"] == f"${{aws_sqs_queue.{name}.arn}}"
+        assert mapping["function_response_types"] == REPORT_FAILURES
+        assert mapping["batch_size"] == 10
+        # Lambda checks the role's permissions on the queue when the mapping is created.
+        assert mapping["depends_on"] == [f"aws_iam_role_policy.{tf_role_of(tf, consumer)}"]
+
+
+def test_tf_the_stream_feeds_the_dispatcher_until_its_records_expire(tf):
+    mapping = tf_mappings(tf)["dispatcher"]
+    assert mapping["event_source_arn"] == "${aws_dynamodb_table.messages.stream_arn}"
+    assert mapping["starting_position"] == "TRIM_HORIZON"
+    assert mapping["function_response_types"] == REPORT_FAILURES
+    assert mapping["bisect_batch_on_function_error"] is True
+    assert mapping["maximum_retry_attempts"] == -1
+    assert mapping["maximum_record_age_in_seconds"] == 86_400
+    assert mapping["destination_config"] == {
+        "on_failure": {"destination_arn": f"${{aws_sqs_queue.{STREAM_FAILURES}.arn}}"}
+    }
+    assert mapping["depends_on"] == ["aws_iam_role_policy.dispatcher"]
+
+
+def test_tf_the_scheduler_runs_every_minute_under_a_name_of_its_stage(tf):
+    resources = tf["resource"]
+    (rule_name, rule) = next(iter(resources["aws_cloudwatch_event_rule"].items()))
+    assert len(resources["aws_cloudwatch_event_rule"]) == 1
+    assert rule["schedule_expression"] == "rate(1 minute)"
+    assert rule["name"] == "${local.function_name}-scheduler"
+    (target,) = resources["aws_cloudwatch_event_target"].values()
+    assert target["arn"] == "${aws_lambda_function.scheduler.arn}"
+    assert target["rule"] == f"${{aws_cloudwatch_event_rule.{rule_name}.name}}"
+
+
+def test_tf_no_placeholder_source_is_left(tf):
+    text = json.dumps(tf)
+    for placeholder in PLACEHOLDERS:
+        assert placeholder not in text
+
+
+def test_tf_token_key_rotates_and_only_callbacks_decrypt(tf):
+    (key,) = tf["resource"]["aws_kms_key"].values()
+    assert key["enable_key_rotation"] is True
+    assert key["lifecycle"] == {"prevent_destroy": True}
+    root = (
+        "arn:${data.aws_partition.current.partition}:iam::"
+        "${data.aws_caller_identity.current.account_id}:root"
     )
-    log_group = tf["resource"]["aws_cloudwatch_log_group"]["api_handler"]
-    assert log_group["retention_in_days"] == settings.log_retention_in_days
-    assert log_group["name"] == "/aws/lambda/${local.function_name}"
+    role = f"${{aws_iam_role.{tf_role_of(tf, 'callbacks')}.arn}}"
+    check_key_policy(json.loads(key["policy"]), root, role)
+
+
+def tf_value(value: str) -> str:
+    if value == "${aws_dynamodb_table.messages.name}":
+        return "table"
+    if value == "${random_password.page_token_secret.result}":
+        return "secret"
+    if value == "${aws_kms_key.tokens.arn}":
+        return "key"
+    kind, queue, attribute = tf_ref(value)
+    assert (kind, attribute) == ("aws_sqs_queue", "url")
+    return f"queue/{queue}"
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_tf_function_is_told_its_resources_by_reference(tf, name):
+    variables = tf["resource"]["aws_lambda_function"][name]["environment"]["variables"]
+    literal = {k: v for k, v in variables.items() if not v.startswith("${")}
+    referenced = {k: tf_value(v) for k, v in variables.items() if k not in literal}
+    assert referenced == VARIABLES[name]
+    check_literal_variables(name, literal, TIMEOUTS[name])
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_tf_function_settings_come_from_the_stage(tf, name, retention):
+    function = tf["resource"]["aws_lambda_function"][name]
+    assert function["architectures"] == ["arm64"]
+    assert (function["memory_size"], function["timeout"]) == (512, TIMEOUTS[name])
+    suffix = "" if name == "api_handler" else f"-{name}"
+    assert function["function_name"] == "${local.function_name}" + suffix
+    log_group = tf["resource"]["aws_cloudwatch_log_group"][name]
+    assert log_group["name"] == "/aws/lambda/" + function["function_name"]
+    assert log_group["retention_in_days"] == retention
+    role = tf_role_of(tf, name)
+    assert function["depends_on"] == [
+        f"aws_cloudwatch_log_group.{name}",
+        f"aws_iam_role_policy.{role}",
+    ]
+
+
+def test_tf_outputs(tf):
+    assert {
+        "EndpointURL",
+        "RestAPIId",
+        "TableName",
+        "TableArn",
+        "KmsKeyId",
+        "APIHandlerName",
+        "APIHandlerArn",
+        "SendQueueUrl",
+        "ReceiptsQueueUrl",
+        "CallbacksQueueUrl",
+        "SendDeadLetterQueueUrl",
+        "ReceiptsDeadLetterQueueUrl",
+        "CallbacksDeadLetterQueueUrl",
+        "DispatcherFailuresQueueUrl",
+        "DispatcherName",
+        "SenderName",
+        "ReceiptsName",
+        "CallbacksName",
+        "SchedulerName",
+    } <= set(tf["output"])
+    assert tf["output"]["KmsKeyId"]["value"] == "${aws_kms_key.tokens.arn}"
 
 
 # --- stages ---------------------------------------------------------------------------------
 
 
 def test_deployable_stages_are_arm64_without_local_settings():
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    assert set(config["stages"]) >= {"local", "dev", "prod"}
-    for name, stage in config["stages"].items():
-        assert not set(stage.get("environment_variables", {})) & set(shared.LOCAL_ONLY_VARIABLES)
+    config_ = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    assert set(config_["stages"]) >= {"local", "dev", "prod"}
+    for name in config_["stages"]:
         if name == "local":
             continue
-        settings = package.stage_config(name)
-        assert settings.autogen_policy is False
-        assert settings.manage_iam_role is False
-        assert settings.lambda_architecture == "arm64"
-        assert settings.log_retention_in_days and settings.lambda_timeout < 29
-    assert package.stage_config("prod").log_retention_in_days >= 365
+        for function in FUNCTIONS:
+            settings = package.stage_config(name, function)
+            assert settings.autogen_policy is False
+            assert settings.manage_iam_role is False
+            assert settings.lambda_architecture == "arm64"
+            assert settings.lambda_timeout == TIMEOUTS[function]
+            assert settings.log_retention_in_days
+            assert settings.environment_variables.get(shared.CARRIER_VARIABLE) == "sandbox"
+            assert not [v for v in settings.environment_variables if shared.is_local_only(v)]
+        # API Gateway gives up at 29 s.
+        assert package.stage_config(name).lambda_timeout < 29
+    for function in FUNCTIONS:
+        assert package.stage_config("prod", function).log_retention_in_days >= 365
+
+
+@pytest.mark.parametrize(
+    "variable", ["HERALD_ALLOW_PRIVATE_URLS", "DYNAMODB_ENDPOINT_URL", "AWS_ENDPOINT_URL_SQS"]
+)
+def test_packaging_refuses_a_local_only_variable_on_any_function(tmp_path, monkeypatch, variable):
+    config_ = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    functions = config_["stages"]["dev"].setdefault("lambda_functions", {})
+    functions.setdefault("callbacks", {})["environment_variables"] = {variable: "1"}
+    (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps(config_))
+    monkeypatch.setattr(package, "ROOT", tmp_path)
+    with pytest.raises(SystemExit, match="local-only"):
+        package.stage_config("dev")
 
 
 def test_prod_template_names_the_prod_table():
-    template = cloudformation.merge_template("prod")
-    assert template["Parameters"]["TableName"]["Default"] == "herald-prod-messages"
+    assert cloudformation.parameters("prod")["TableName"]["Default"] == "herald-prod-messages"
 
 
 def test_repackaging_keeps_what_the_user_keeps_beside_the_outputs(tmp_path):
