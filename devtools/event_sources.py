@@ -10,8 +10,10 @@ polls them from background threads (devtools/local_workers.py); tests drain them
 """
 
 import contextlib
+import json
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 log = logging.getLogger("herald.local")
 
@@ -82,7 +84,9 @@ class QueueSource:
 
 @dataclass
 class StreamSource:
-    """A DynamoDB table's stream feeding a handler, from its first record (TRIM_HORIZON)."""
+    """A DynamoDB table's stream feeding a handler, from its first record (TRIM_HORIZON),
+    or from after the last record a `checkpoint` file says was handled: `make run`'s next
+    child process (after an edit) must not hand the whole history over again."""
 
     streams: object
     stream_arn: str
@@ -90,7 +94,34 @@ class StreamSource:
     name: str
     batch_size: int = 100
     region: str = "us-east-1"
+    checkpoint: Path | None = None
     _iterators: dict = field(default_factory=dict)
+
+    def _start(self, shard_id: str) -> str:
+        done = self._checkpoints().get(shard_id)
+        where = (
+            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": done}
+            if done
+            else {"ShardIteratorType": "TRIM_HORIZON"}
+        )
+        return self.streams.get_shard_iterator(
+            StreamArn=self.stream_arn, ShardId=shard_id, **where
+        )["ShardIterator"]
+
+    def _checkpoints(self) -> dict:
+        if self.checkpoint is None or not self.checkpoint.exists():
+            return {}
+        with contextlib.suppress(ValueError, OSError):
+            return json.loads(self.checkpoint.read_text())
+        return {}
+
+    def _save(self, shard_id: str, sequence_number: str) -> None:
+        if self.checkpoint is None:
+            return
+        done = {**self._checkpoints(), shard_id: sequence_number}
+        temporary = self.checkpoint.with_suffix(".tmp")
+        temporary.write_text(json.dumps(done))
+        temporary.replace(self.checkpoint)
 
     def poll(self) -> int:
         handled = 0
@@ -98,9 +129,7 @@ class StreamSource:
         for shard in shards["Shards"]:
             shard_id = shard["ShardId"]
             if shard_id not in self._iterators:
-                self._iterators[shard_id] = self.streams.get_shard_iterator(
-                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
+                self._iterators[shard_id] = self._start(shard_id)
             answer = self.streams.get_records(
                 ShardIterator=self._iterators[shard_id], Limit=self.batch_size
             )
@@ -121,6 +150,7 @@ class StreamSource:
                     handled += len(records)
                     continue
                 handled += len(records)
+                self._save(shard_id, records[-1]["dynamodb"]["SequenceNumber"])
             if answer.get("NextShardIterator"):
                 self._iterators[shard_id] = answer["NextShardIterator"]
         return handled

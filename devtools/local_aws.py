@@ -6,6 +6,7 @@ tests that run the delivery pipeline call it once per server (or per test, after
 """
 
 import functools
+from pathlib import Path
 
 import boto3
 
@@ -33,10 +34,16 @@ def provision(
     """Create the queues and the key (the table is storage.ensure_table's); their settings."""
     sqs, kms, _ = _clients(endpoint, region)
     env = {}
+    attributes = {"VisibilityTimeout": str(visibility_seconds)}
     for variable, name in QUEUES.items():
-        env[variable] = sqs.create_queue(
-            QueueName=name, Attributes={"VisibilityTimeout": str(visibility_seconds)}
-        )["QueueUrl"]
+        # moto keeps its state per process: another server in this process (a test's) may
+        # have made the queue already, with other attributes.
+        try:
+            url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        except sqs.exceptions.QueueNameExists:
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+        env[variable] = url
     env["HERALD_KMS_KEY_ID"] = kms.create_key(Description="Herald local AuthTokens")["KeyMetadata"][
         "KeyId"
     ]
@@ -48,16 +55,22 @@ def stream_arn(endpoint: str, table: str, region: str = "us-east-1") -> str:
     return dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
 
 
-def event_sources(app_module, endpoint: str, env: dict, table: str, region: str = "us-east-1"):
-    """The stream and queue sources that feed `app_module`'s handlers."""
+def event_sources(app, env: dict, checkpoint: Path | None = None) -> list:
+    """The stream and queue sources that feed the Chalice `app`'s delivery handlers, with
+    the endpoints and names in `env` (the app's own environment)."""
     from devtools.event_sources import QueueSource, StreamSource
 
-    sqs, _, streams = _clients(endpoint, region)
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+    dynamodb = env["DYNAMODB_ENDPOINT_URL"]
+    sqs, _, _ = _clients(env["AWS_ENDPOINT_URL"], region)
+    streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb, region_name=region)
+    handlers = app.handler_map
+    from chalicelib import config
+
+    arn = stream_arn(dynamodb, env.get("HERALD_TABLE_NAME") or config.DEFAULT_TABLE, region)
     return [
-        StreamSource(
-            streams, stream_arn(endpoint, table, region), app_module.dispatcher, "dispatcher"
-        ),
-        QueueSource(sqs, env["HERALD_SEND_QUEUE_URL"], app_module.sender, "sender"),
-        QueueSource(sqs, env["HERALD_RECEIPT_QUEUE_URL"], app_module.receipt_handler, "receipts"),
-        QueueSource(sqs, env["HERALD_CALLBACK_QUEUE_URL"], app_module.callback_sender, "callbacks"),
+        StreamSource(streams, arn, handlers["dispatcher"], "dispatcher", checkpoint=checkpoint),
+        QueueSource(sqs, env["HERALD_SEND_QUEUE_URL"], handlers["sender"], "sender"),
+        QueueSource(sqs, env["HERALD_RECEIPT_QUEUE_URL"], handlers["receipts"], "receipts"),
+        QueueSource(sqs, env["HERALD_CALLBACK_QUEUE_URL"], handlers["callbacks"], "callbacks"),
     ]

@@ -1,14 +1,80 @@
-"""Background work that runs next to the local HTTP server, in the same process as the app.
+"""Background work that runs next to the local HTTP server, in the same process as the app:
+the delivery pipeline's event sources (devtools/event_sources.py) and the scheduler.
 
-On AWS, queue and stream events invoke the app's event handlers in Lambda; locally, pumps
-started here will call those same handlers in-process. devtools/http_child.py calls
-`start` once the HTTP server accepts connections, sets `stop_event` when the process is
-asked to stop, then joins the threads `start` returned. Nothing runs here yet.
+On AWS, the table's stream, the queues and a one-minute schedule invoke the app's event
+handlers in Lambda; here threads poll the same sources on the embedded AWS and call the
+same handlers. devtools/http_child.py calls `start` once the HTTP server accepts
+connections, sets `stop_event` when the process is asked to stop, then joins the threads.
+During a restart two children run at once for a moment: every handler is safe to run
+twice, and the stream's checkpoint file keeps the new child from starting over.
+
+Locally the scheduler sweeps every SWEEP_SECONDS instead of every minute, so a scheduled
+message goes out within seconds of its SendAt.
 """
 
+import logging
+import os
 import threading
+import time
+from pathlib import Path
+
+log = logging.getLogger("herald.local")
+SWEEP_SECONDS = 5.0
+IDLE_SECONDS = 0.1
 
 
 def start(app, stop_event: threading.Event) -> list[threading.Thread]:
-    """Start the local workers for `app`; each must return soon after `stop_event` is set."""
-    return []
+    """Start the local workers for `app`; each returns soon after `stop_event` is set."""
+    env = dict(os.environ)
+    if not env.get("HERALD_SEND_QUEUE_URL"):
+        return []  # no queues: a server without delivery (e.g. against a plain DynamoDB)
+    from devtools import local_aws
+
+    checkpoint = env.get("HERALD_LOCAL_STREAM_CHECKPOINT")
+    try:
+        sources = local_aws.event_sources(app, env, Path(checkpoint) if checkpoint else None)
+    except Exception:
+        # The API still serves; say loudly that nothing will be delivered.
+        log.exception("the local delivery pipeline could not start: messages stay queued")
+        return []
+    threads = [
+        threading.Thread(target=_poll, args=(source, stop_event), name=source.name, daemon=True)
+        for source in sources
+    ]
+    threads.append(
+        threading.Thread(
+            target=_sweep, args=(app.handler_map["scheduler"], stop_event), daemon=True
+        )
+    )
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def _poll(source, stop_event: threading.Event) -> None:
+    while not stop_event.is_set():
+        try:
+            found = source.poll()
+        except Exception:
+            # As Lambda would: log, and the batch comes back (stream) or reappears (queue).
+            log.exception("local %s failed", source.name)
+            found = 0
+        if not found:
+            stop_event.wait(IDLE_SECONDS)
+
+
+def _sweep(handler, stop_event: threading.Event) -> None:
+    from devtools.event_sources import Context
+
+    while not stop_event.wait(SWEEP_SECONDS):
+        # The EventBridge scheduled event Lambda receives.
+        event = {
+            "version": "0", "id": "local", "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": "000000000000", "region": "us-east-1",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "resources": [],
+            "detail": {},
+        }  # fmt: skip
+        try:
+            handler(event, Context("scheduler"))
+        except Exception:
+            log.exception("local scheduler failed")

@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import sys
+import tempfile
 from pathlib import Path
 
 from devtools import server, supervisor
@@ -73,6 +74,22 @@ Ctrl-C stops everything.
 """
 
 
+def delivery_environment(endpoint: str, stack: contextlib.ExitStack) -> dict:
+    """The embedded AWS's queues and key for the delivery pipeline, and the local settings:
+    callbacks may go to 127.0.0.1, and the stream's checkpoint outlives each child."""
+    from devtools import local_aws
+
+    for name, value in server.FAKE_CREDENTIALS.items():
+        os.environ.setdefault(name, value)
+    checkpoints = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="herald-run-")))
+    return {
+        **local_aws.provision(endpoint),
+        "AWS_ENDPOINT_URL": endpoint,
+        "HERALD_ALLOW_PRIVATE_URLS": "1",
+        "HERALD_LOCAL_STREAM_CHECKPOINT": str(checkpoints / "stream.json"),
+    }
+
+
 def _stop_on_sigterm() -> None:
     # Let `kill` stop us as cleanly as Ctrl-C does.
     def interrupt(*_):
@@ -91,12 +108,15 @@ def main() -> int:
         if embedded:
             endpoint = stack.enter_context(server.embedded_aws())
         env = server.server_environment(endpoint, embedded)
+        if embedded:
+            env.update(delivery_environment(endpoint, stack))
         os.environ.update(env)
 
         from chalicelib import admin, storage
 
         storage.reset()
         storage.ensure_table()
+        # After the key exists: the account's token is encrypted for signing callbacks.
         account = admin.create_account(sid, token)
         try:
             # The project is the current directory, as for `chalice local`.

@@ -27,7 +27,7 @@ for _name in ("DYNAMODB_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOIN
 from moto import mock_aws  # noqa: E402
 from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
 
-from chalicelib import admin, auth, storage  # noqa: E402
+from chalicelib import admin, auth, keys, storage  # noqa: E402
 from chalicelib import clock as herald_clock  # noqa: E402
 from devtools import dynalite, server  # noqa: E402
 
@@ -230,25 +230,34 @@ def other_api(chalice_client, other_account):
 
 
 @contextlib.contextmanager
-def live_herald():
+def live_herald(**settings: str):
     """A live Herald built as `make run` builds it: the embedded AWS (moto's server with
-    atomic DynamoDB requests) and the app served over HTTP by a child process, both on free
-    127.0.0.1 ports, with a fresh account. Yields (url, account); stops everything it
-    started and restores the environment."""
+    atomic DynamoDB requests), its queues and key, and the app served over HTTP by a child
+    process that also runs the delivery pipeline, on free 127.0.0.1 ports, with a fresh
+    account. `settings` are extra environment variables (HERALD_SANDBOX_DELAY_SECONDS is 0
+    unless given). Yields (url, account); stops everything it started and restores the
+    environment."""
+    from devtools import run
+
     saved = dict(os.environ)
     try:
-        with server.embedded_aws() as endpoint:
+        with contextlib.ExitStack() as stack:
+            endpoint = stack.enter_context(server.embedded_aws())
             env = server.server_environment(endpoint, embedded=True)
+            env.update(run.delivery_environment(endpoint, stack))
+            env.update({"HERALD_SANDBOX_DELAY_SECONDS": "0", **settings})
             os.environ.update(env)
             storage.reset()
+            keys.reset()
             storage.ensure_table()
             account = admin.create_account()
-            with server.serve_herald(env, quiet=True) as url:
-                yield url, account
+            url = stack.enter_context(server.serve_herald(env, quiet=True))
+            yield url, account
     finally:
         os.environ.clear()
         os.environ.update(saved)
         storage.reset()
+        keys.reset()
 
 
 # --- helpers the test modules share ---------------------------------------------------------

@@ -5,6 +5,7 @@ The fixture starts an embedded DynamoDB (moto's server) and `chalice local` on f
 """
 
 import os
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -23,7 +24,8 @@ FROM = "+15005550006"
 @pytest.fixture(scope="module")
 def herald():
     """(base_url, account) for a live server; everything it starts is stopped after."""
-    with live_herald() as (url, account):
+    # No backoff between throttled attempts, so the always-throttled number fails in time.
+    with live_herald(HERALD_RETRY_BASE_SECONDS="0") as (url, account):
         yield url, account, admin.create_key(account["account_sid"])
 
 
@@ -41,6 +43,19 @@ def client(herald):
     return client_for(url, account["account_sid"], account["auth_token"])
 
 
+FINAL = {"delivered", "undelivered", "failed", "canceled"}
+
+
+def settled(client, sid: str, statuses=FINAL, timeout: float = 15.0):
+    """The message once the live server's delivery pipeline has brought it to `statuses`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        message = client.messages(sid).fetch()
+        if message.status in statuses or time.monotonic() > deadline:
+            return message
+        time.sleep(0.05)
+
+
 def test_create_fetch_redact_delete(client):
     message = client.messages.create(to=TO, from_=FROM, body="Hello from the SDK")
     assert message.sid.startswith("SM")
@@ -48,10 +63,11 @@ def test_create_fetch_redact_delete(client):
     assert message.body == "Hello from the SDK"
     assert message.num_segments == "1"
     assert isinstance(message.date_created, datetime)
-    assert message.date_sent == message.date_created
+    assert message.date_sent is None  # until a carrier takes it
 
-    fetched = client.messages(message.sid).fetch()
+    fetched = settled(client, message.sid)
     assert fetched.sid == message.sid and fetched.to == TO
+    assert fetched.status == "delivered" and fetched.date_sent >= message.date_created
 
     redacted = client.messages(message.sid).update(body="")
     assert redacted.body == ""
@@ -65,6 +81,9 @@ def test_list_and_stream_follow_pages_with_date_filters(client):
     sent = {
         client.messages.create(to="+14155550123", from_=FROM, body=f"m{i}").sid for i in range(7)
     }
+    # Lists sort by date_sent, which sending sets: page through once they have been sent.
+    for sid in sent:
+        assert settled(client, sid).status == "delivered"
     listed = client.messages.list(to="+14155550123", page_size=3)
     assert {m.sid for m in listed} == sent and len(listed) == 7
     streamed = list(client.messages.stream(to="+14155550123", page_size=2, limit=5))
@@ -137,3 +156,38 @@ def test_cancel_of_a_queued_message_raises_30409(client):
     with pytest.raises(TwilioRestException) as error:
         client.messages(message.sid).update(status="canceled")
     assert error.value.code == 30409
+
+
+SANDBOX = [
+    ("+14155550100", "delivered", None),
+    ("+15005550010", "sent", None),
+    ("+15005550011", "undelivered", 30003),
+    ("+15005550012", "undelivered", 30005),
+    ("+15005550013", "undelivered", 30006),
+    ("+15005550014", "undelivered", 30007),
+    ("+15005550015", "failed", 30008),
+    ("+15005550016", "failed", 30001),
+    ("+15005550017", "failed", 30410),
+    ("+14254147755", "delivered", None),
+    ("+14254147167", "undelivered", 30003),
+]
+
+
+def test_every_sandbox_outcome_as_the_sdk_sees_it(client):
+    made = {to: client.messages.create(to=to, from_=FROM, body="outcome").sid for to, *_ in SANDBOX}
+    for to, status, code in SANDBOX:
+        wanted = FINAL | {"sent"} if status == "sent" else FINAL
+        message = settled(client, made[to], wanted)
+        assert (message.status, message.error_code) == (status, code), to
+        assert (message.error_message is None) == (code is None)
+
+
+@pytest.mark.parametrize(
+    ("to", "code"),
+    [("+15005550001", 21211), ("+15005550002", 21612), ("+15005550003", 21408),
+     ("+15005550004", 21610), ("+15005550009", 21614)],
+)  # fmt: skip
+def test_twilio_test_numbers_raise_at_create(client, to, code):
+    with pytest.raises(TwilioRestException) as error:
+        client.messages.create(to=to, from_=FROM, body="x")
+    assert (error.value.status, error.value.code) == (400, code)

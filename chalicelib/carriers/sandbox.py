@@ -9,8 +9,8 @@ What a number does (docs/carriers.md has the table for users):
   User Messaging documents them, so a sandbox stage and one on AWS's simulator agree.
 
 Each receipt is queued on the receipt queue DelaySeconds apart (HERALD_SANDBOX_DELAY_SECONDS
-per step, 0 in tests), as the End User Messaging event AWS would send. HERALD_SANDBOX_THROTTLE
-= N makes the first N hand-offs of every message answer "throttled".
+per step: 1 by default, 0 in tests), as the End User Messaging event AWS would send.
+HERALD_SANDBOX_THROTTLE = N makes the first N hand-offs of every message answer "throttled".
 """
 
 import os
@@ -97,7 +97,9 @@ def _receipts(message, carrier_id: str, event_types: tuple[str, ...]) -> None:
 
     settings = config.delivery()
     now = clock.now_ms()
-    for step, event_type in enumerate(event_types, start=1):
+    # The carrier's acceptance comes at once (the worker has recorded `sent` already); each
+    # later event one step after the one before.
+    for step, event_type in enumerate(event_types):
         delay = settings.sandbox_delay_seconds * step
         body = events.event(
             event_type,

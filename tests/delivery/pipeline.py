@@ -7,6 +7,7 @@ to do, so every status a test then reads is the final one for what it has done s
 """
 
 import contextlib
+import os
 import threading
 import urllib.request
 from collections import Counter
@@ -98,9 +99,7 @@ class Pipeline:
         self.endpoint = endpoint
         self.env = env
         self.app = app_module
-        self.sources = local_aws.event_sources(
-            app_module, endpoint, env, PIPELINE_ENV["HERALD_TABLE_NAME"]
-        )
+        self.sources = local_aws.event_sources(app_module.app, dict(os.environ))
         # Per Sid: hand-offs the carrier took (Accepted), and every call to the carrier.
         self.handoffs: Counter = Counter()
         self.calls: Counter = Counter()

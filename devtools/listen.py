@@ -1,0 +1,61 @@
+"""A status-callback and webhook listener for trying Herald by hand: prints each request it
+gets and whether its X-Twilio-Signature is valid, and answers 204.
+
+    .venv/bin/python -m devtools.listen 9000 --auth-token $AUTH_TOKEN
+
+then create a message with StatusCallback=http://127.0.0.1:9000/status. The signature is
+checked with twilio's own RequestValidator (a development dependency), not Herald's code.
+"""
+
+import argparse
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl
+
+
+def handler_for(auth_token: str | None):
+    from twilio.request_validator import RequestValidator
+
+    validator = RequestValidator(auth_token) if auth_token else None
+
+    class Listener(BaseHTTPRequestHandler):
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            form = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
+            url = f"http://{self.headers.get('Host')}{self.path}"
+            signature = self.headers.get("X-Twilio-Signature")
+            if validator is None:
+                verdict = "signature not checked (no --auth-token)"
+            elif signature and validator.validate(url, form, signature):
+                verdict = "signature valid"
+            else:
+                verdict = "signature INVALID" if signature else "no signature"
+            fields = " ".join(f"{k}={v}" for k, v in sorted(form.items()))
+            print(f"POST {self.path}  {verdict}\n  {fields}", flush=True)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    return Listener
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devtools.listen", description=__doc__)
+    parser.add_argument("port", type=int, nargs="?", default=9000)
+    parser.add_argument("--auth-token", help="the account's AuthToken, to check signatures")
+    args = parser.parse_args(argv)
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), handler_for(args.auth_token))
+    print(f"listening on http://127.0.0.1:{args.port} (Ctrl-C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
