@@ -58,26 +58,48 @@ def twilio_errors(view):
     return handle
 
 
-# Chalice answers some requests itself (wrong method, uncaught exception) with its own
-# body; rewrite those into Twilio's shape so every error a client sees is parseable.
-_CHALICE_ERRORS = {
-    405: lambda request: errors.method_not_allowed(request.method),
-    415: lambda request: errors.unsupported_media_type(request.headers.get("content-type", "")),
+# Chalice answers some requests itself (a method no route declares, an uncaught exception)
+# with its own body; rewrite those into Twilio's shape so every error a client sees is
+# parseable. A method no route declares is 405 with the resource's own Allow on a resource
+# path, and 404 on any other path (as API Gateway answers, deploy/shared.py).
+_RESOURCE_METHODS = {
+    MESSAGES: SERVED_METHODS["message_list"],
+    MESSAGE: SERVED_METHODS["message_instance"],
+    "/openapi.json": ("GET",),
 }
+
+
+def _chalice_error(request, response) -> errors.TwilioError:
+    if response.status_code == 405:
+        allowed = _RESOURCE_METHODS.get(request.context.get("resourcePath"))
+        if allowed is None:
+            return errors.not_found(_request_path(request))
+        return errors.method_not_allowed(request.method, ", ".join(allowed))
+    if response.status_code == 415:
+        return errors.unsupported_media_type(request.headers.get("content-type", ""))
+    return errors.internal_error()
 
 
 @app.middleware("http")
 def refuse_early_and_rewrite_errors(request, get_response):
-    body = request.raw_body if request.method in ("POST", "PUT", "PATCH") else b""
-    if body and len(body) > forms.MAX_BODY_BYTES:
-        return error_response(errors.payload_too_large(forms.MAX_BODY_BYTES))
-    response = get_response(request)
-    if response.status_code >= 400 and isinstance(response.body, dict) and "Code" in response.body:
-        make = _CHALICE_ERRORS.get(response.status_code, lambda _: errors.internal_error())
-        error = make(request)
-        headers = {k: v for k, v in response.headers.items() if k.lower() == "allow"}
-        return json_response(error.status, error.body(), {**error.headers, **headers})
-    return response
+    try:
+        body = request.raw_body if request.method in ("POST", "PUT", "PATCH") else b""
+        if body and len(body) > forms.MAX_BODY_BYTES:
+            return error_response(errors.payload_too_large(forms.MAX_BODY_BYTES))
+        response = get_response(request)
+        if (
+            response.status_code >= 400
+            and isinstance(response.body, dict)
+            and "Code" in response.body
+        ):
+            return error_response(_chalice_error(request, response))
+        return response
+    except Exception:
+        # Whatever failed, the client gets Twilio's JSON, never Chalice's own 500 body.
+        import logging
+
+        logging.getLogger("herald.api").exception("unexpected error")
+        return error_response(errors.internal_error())
 
 
 def _request_path(request) -> str:

@@ -245,6 +245,29 @@ def test_wrong_methods_are_405_with_twilio_json(api, method, path):
     assert "Allow" in response.headers
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("TRACE", "/Messages.json", {"GET", "POST"}),
+        ("PROPFIND", "/Messages/SM" + "0" * 32 + ".json", {"GET", "POST", "PUT", "DELETE"}),
+    ],
+)
+def test_methods_no_route_declares_get_the_resource_s_own_allow(api, method, path, allowed):
+    response = api.request(method, api.base + path)
+    assert error_of(response) == (405, 20004)
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) == allowed
+
+
+def test_a_method_no_route_declares_on_an_unknown_path_is_404(api):
+    assert error_of(api.request("TRACE", "/no/such/thing")) == (404, 20404)
+
+
+def test_an_error_inside_the_middleware_is_twilio_500(api, monkeypatch):
+    monkeypatch.setattr("app.forms.MAX_BODY_BYTES", None)  # comparing with None raises
+    response = api.create(To="+14155550100", From="+15005550006", Body="x")
+    assert error_of(response) == (500, 20500)
+
+
 def test_non_ascii_authorization_is_401_not_500(api):
     response = api.request("GET", api.base + "/Messages.json", auth="Basic \u00e9\u00e9\u00e9")
     assert error_of(response) == (401, 20003)
