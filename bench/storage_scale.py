@@ -16,8 +16,9 @@ moment writers use it):
    `chalicelib.messages.transition`): the worker (`worker.send_one`) reads and claims it
    (SENDING) after 50 ms, a bench carrier takes it at 1 s and the worker records SENT
    (with `sent_ms`, which moves it in the list indexes); the carrier's receipts
-   (`receipts.apply_job`) arrive at 1.5 s (sent: a duplicate, read and dropped) and 3 s
-   (DELIVERED, with its price); each status change's StatusCallback attempt is recorded
+   (`receipts.apply_job`) arrive as the sandbox carrier times them, at once (sent: a
+   duplicate, read and dropped) and 1 s later (DELIVERED, with its price; the 1 s is
+   HERALD_SANDBOX_DELAY_SECONDS's default); each status change's StatusCallback attempt is recorded
    (`storage.events.record`, the HTTP POST left out) 100 ms after it. One account-wide list
    page (the default PageSize, 50) is read for every 100 messages created. Events run in
    time order.
@@ -104,10 +105,11 @@ LIFECYCLE = (
     ("claim", 50.0),
     ("callback sending", 100.0),
     ("sent", 1000.0),
+    # The sandbox carrier's receipts: at once, then HERALD_SANDBOX_DELAY_SECONDS (1) later.
+    ("receipt sent", 1050.0),
     ("callback sent", 1100.0),
-    ("receipt sent", 1500.0),
-    ("receipt delivered", 3000.0),
-    ("callback delivered", 3100.0),
+    ("receipt delivered", 2050.0),
+    ("callback delivered", 2150.0),
 )
 SIMULATED_SECONDS = 60
 BIN_MS = 50  # the simulation's time step; every LIFECYCLE offset is a multiple of it
@@ -1007,8 +1009,8 @@ def report(runs: list[Run], windows: dict, list_rows: list[dict], elapsed: float
         f"{RATE:,} new messages/s (creation times {SPACING_MS:g} ms apart), half of them "
         "with an Idempotency-Key, all with a StatusCallback; each message goes through "
         "chalicelib.delivery's worker (read, claim to SENDING at +50 ms, SENT with "
-        "`sent_ms` at +1 s, which moves `lk`), its carrier receipts (+1.5 s sent: read, no "
-        "change; +3 s DELIVERED with a price) and a recorded status callback 100 ms after "
+        "`sent_ms` at +1 s, which moves `lk`), its carrier receipts (+1.05 s sent: read, no "
+        "change; +2.05 s DELIVERED with a price) and a recorded status callback 100 ms after "
         f"each status change; one account-wide list page per {LIST_EVERY} messages created "
         f"({RATE // LIST_EVERY} pages/s).",
         "",
@@ -1210,7 +1212,7 @@ def report(runs: list[Run], windows: dict, list_rows: list[dict], elapsed: float
         "- Sizes: attribute name bytes + value bytes (String: UTF-8 bytes; Number: 1 byte "
         "per two significant digits + 1; List/Map: 3 + 1 per element). An index entry is "
         "its table keys + index keys + projected `sent_ms`, without the 100 bytes per entry "
-        "DynamoDB adds for storage; with them a list Query would read ~1.4x the bytes.",
+        "DynamoDB adds for storage; with them a list Query would read ~1.5x the bytes.",
         "- The by-to and by-to-from figures depend on the workload's handsets: "
         f"{HANDSETS:,} handsets take {RATE // HANDSETS} messages/s each here; a real sender's "
         "handsets get a few a day.",
