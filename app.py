@@ -7,8 +7,11 @@ from chalice import Chalice, Response
 
 from chalicelib import auth, errors, forms, messages, storage
 from chalicelib.delivery import callbacks, dispatch, receipts, scheduler, sources, worker
+from chalicelib.observability.handlers import instrument
 
 app = Chalice(app_name="herald")
+# First, so that its request line is the outermost middleware (chalicelib/observability).
+instrument(app)
 
 ACCOUNT = "/2010-04-01/Accounts/{account_sid}"
 MESSAGES = ACCOUNT + "/Messages.json"

@@ -7,12 +7,16 @@ timeout, a 5xx answer) is retried through the queue with backoff, as many times 
 `#rc=` says (Twilio's default: once); anything else is given up at once. Every attempt is
 recorded with the message (storage.events) for the inbox. On deployed stages a URL that
 resolves to a loopback, link-local or private address is never called.
+
+Each attempt writes one `callback` line (the URL without its query string): its answer, its
+latency, and whether it is retried or given up. CallbacksDelivered and CallbackFailures count
+jobs that ended: answered 2xx, or given up.
 """
 
 import logging
 from urllib.parse import urlsplit
 
-from chalicelib import auth, config, keys, signing
+from chalicelib import auth, config, keys, observability, signing
 from chalicelib.delivery.batch import Job, RetryLater, process
 from chalicelib.storage import events
 
@@ -34,7 +38,10 @@ def deliver(job: Job) -> None:
     body = job.body
     account_sid, sid = body.get("account_sid"), body.get("sid")
     if not all(isinstance(body.get(k), str) for k in ("account_sid", "sid", "url", "status")):
-        log.warning("dropping a malformed callback job: %s", job.message_id)
+        observability.event(
+            "callback", level="warning", message_id=job.message_id, outcome="dropped",
+            reason="malformed job",
+        )  # fmt: skip
         return
     from chalicelib import outbound  # only this function calls out
 
@@ -72,13 +79,37 @@ def deliver(job: Job) -> None:
             "signed": token is not None,
         },
     )
+    retry = None
+    if not ok:
+        retryable = answer.error in RETRYABLE_ERRORS or (answer.status or 0) >= 500
+        if retryable and job.receive_count <= retries:
+            base = config.delivery().retry_base_seconds
+            delay = min(base * 2 ** (job.receive_count - 1), 300)
+            retry = RetryLater(delay, answer.error or "5xx")
+    outcome = "delivered" if ok else ("retry" if retry is not None else "gave_up")
+    metrics = {"CallbackLatency": answer.latency_ms}
     if ok:
-        return
-    retryable = answer.error in RETRYABLE_ERRORS or (answer.status or 0) >= 500
-    if retryable and job.receive_count <= retries:
-        base = config.delivery().retry_base_seconds
-        raise RetryLater(min(base * 2 ** (job.receive_count - 1), 300), answer.error or "5xx")
-    log.info("status callback for %s gave up: %s %s", sid, answer.status, answer.error)
+        metrics["CallbacksDelivered"] = 1
+    elif retry is None:
+        metrics["CallbackFailures"] = 1
+    observability.event(
+        "callback",
+        level="info" if ok or retry is not None else "warning",
+        account_sid=account_sid,
+        sid=sid,
+        status=body["status"],
+        url=url,
+        attempt=job.receive_count,
+        http_status=answer.status,
+        error=answer.error,
+        latency_ms=answer.latency_ms,
+        signed=token is not None,
+        outcome=outcome,
+        retry_in_s=retry.seconds if retry is not None else None,
+        metrics=metrics,
+    )
+    if retry is not None:
+        raise retry
 
 
 def _auth_token(account_sid: str) -> str | None:

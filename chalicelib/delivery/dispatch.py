@@ -13,10 +13,12 @@ the API never writes twice. Each change becomes at most:
   the status it is about, whatever happens to the message later.
 
 Queueing is at-least-once (a retried batch queues its jobs again); the jobs are safe to
-repeat.
+repeat. Each batch writes one `dispatch.batch` line: records in, jobs out.
 """
 
-from chalicelib import config, dates
+import time
+
+from chalicelib import config, dates, observability
 from chalicelib.delivery import queue
 from chalicelib.messages.model import API_VERSION
 from chalicelib.messages.status import WAITING, Status
@@ -24,9 +26,11 @@ from chalicelib.storage.stream import Change, message_change
 
 
 def handle(event: dict) -> dict:
+    started = time.perf_counter()
     settings = config.delivery()
     sends, callbacks = [], []
-    for record in event.get("Records", []):
+    records = event.get("Records", [])
+    for record in records:
         change = message_change(record)
         if change is None or change.new is None:
             continue
@@ -37,6 +41,13 @@ def handle(event: dict) -> dict:
             callbacks.append(job)
     queue.send_many(settings.send_queue_url, sends)
     queue.send_many(settings.callback_queue_url, callbacks)
+    observability.event(
+        "dispatch.batch",
+        records=len(records),
+        send_jobs=len(sends),
+        callback_jobs=len(callbacks),
+        latency_ms=observability.elapsed_ms(started),
+    )
     return {"batchItemFailures": []}
 
 

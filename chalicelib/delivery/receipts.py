@@ -5,18 +5,21 @@ A receipt is applied only when the transitions table allows its status after the
 current one, so a receipt that arrives twice, or after a later one, changes nothing, and a
 status never goes backwards. A receipt can overtake the worker's own record of the hand-off
 (the carrier answers fast): then it also sets `date_sent`, as the carrier took the message.
+
+Each receipt writes one `receipt` line, applied or ignored and why. MessagesDelivered and
+MessagesUndelivered are counted only by the receipt whose conditional write made the change,
+so a receipt handled twice is counted once (MessagesSent is the worker's: the carrier's
+acceptance of the hand-off, not its TEXT_SUCCESSFUL event).
 """
 
-import logging
-
-from chalicelib import clock, config, storage
+from chalicelib import clock, config, observability, storage
 from chalicelib.carriers import events
 from chalicelib.delivery.batch import Job, process
 from chalicelib.messages import lifecycle
 from chalicelib.messages.status import Status, may_follow
 from chalicelib.storage import messages as stored_messages
 
-log = logging.getLogger("herald.delivery")
+COUNTED = {Status.DELIVERED: "MessagesDelivered", Status.UNDELIVERED: "MessagesUndelivered"}
 
 
 def handle(event: dict) -> dict:
@@ -26,7 +29,10 @@ def handle(event: dict) -> dict:
 def apply_job(job: Job) -> None:
     receipt = events.parse(job.body.get("raw", job.body))
     if receipt is None:
-        log.info("ignoring a carrier event that is not one of Herald's: %s", job.message_id)
+        observability.event(
+            "receipt", message_id=job.message_id, outcome="ignored",
+            reason="not a text event of Herald's",
+        )  # fmt: skip
         return
     apply(receipt)
 
@@ -34,10 +40,13 @@ def apply_job(job: Job) -> None:
 def apply(receipt: events.Receipt) -> bool:
     """Apply one receipt; whether it changed the message."""
     fields = stored_messages.get_message(receipt.account_sid, receipt.sid)
-    if fields is None or receipt.status is None:
-        return False
+    if fields is None:
+        return _ignored(receipt, "message deleted")
+    if receipt.status is None:
+        return _ignored(receipt, "no status change")
     if not may_follow(fields["status"], receipt.status):
-        return False  # a duplicate, or older than what the message already says
+        # A duplicate, or older than what the message already says.
+        return _ignored(receipt, f"duplicate or stale: the message is {fields['status']}")
     changes: dict = {}
     if receipt.error_code is not None:
         changes["error_code"] = receipt.error_code
@@ -51,5 +60,29 @@ def apply(receipt: events.Receipt) -> bool:
     try:
         lifecycle.transition(receipt.account_sid, receipt.sid, Status(receipt.status), changes)
     except (storage.Missing, storage.WrongState):
-        return False  # another receipt or the worker moved it first
+        return _ignored(receipt, "another receipt or the worker moved it first")
+    counted = COUNTED.get(receipt.status)
+    observability.event(
+        "receipt",
+        account_sid=receipt.account_sid,
+        sid=receipt.sid,
+        carrier_event=receipt.event_type,
+        status=receipt.status,
+        error_code=receipt.error_code,
+        outcome="applied",
+        metrics={counted: 1} if counted else None,
+    )
     return True
+
+
+def _ignored(receipt: events.Receipt, reason: str) -> bool:
+    observability.event(
+        "receipt",
+        account_sid=receipt.account_sid,
+        sid=receipt.sid,
+        carrier_event=receipt.event_type,
+        status=receipt.status,
+        outcome="ignored",
+        reason=reason,
+    )
+    return False

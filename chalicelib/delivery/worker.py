@@ -14,12 +14,17 @@ Guarantees (docs/delivery.md tests each one by killing the worker between the st
 
 The lease outlives the function's timeout, so an expired claim always belongs to a worker
 that is gone. Status changes use chalicelib.messages.transition, i.e. the transitions table.
+
+Each job writes lines (chalicelib.observability): `send.skip`, `send.claim`, `send.handoff`
+(with the carrier's latency) and `send.fail`. MessagesSent is counted where the carrier
+accepted a hand-off made under this worker's claim, the other statuses where this worker's
+conditional write made the change: a job run twice counts nothing twice.
 """
 
-import logging
 import secrets
+import time
 
-from chalicelib import carriers, clock, config, storage
+from chalicelib import carriers, clock, config, observability, storage
 from chalicelib.carriers import events
 from chalicelib.carriers.base import Accepted, Refused, Throttled, TimedOut
 from chalicelib.delivery.batch import Job, RetryLater, process
@@ -28,7 +33,7 @@ from chalicelib.messages.model import Message
 from chalicelib.messages.status import WAITING, Status
 from chalicelib.storage import messages as stored_messages
 
-log = logging.getLogger("herald.delivery")
+OUTCOMES = {Accepted: "accepted", Throttled: "throttled", Refused: "refused", TimedOut: "timed_out"}
 
 
 def handle(event: dict) -> dict:
@@ -38,17 +43,26 @@ def handle(event: dict) -> dict:
 def send_one(job: Job) -> None:
     account_sid, sid = job.body.get("account_sid"), job.body.get("sid")
     if not (isinstance(account_sid, str) and isinstance(sid, str)):
-        log.warning("dropping a send job without a message: %s", job.message_id)
+        observability.event(
+            "send.skip", level="warning", message_id=job.message_id, reason="malformed job"
+        )
         return
     fields = stored_messages.get_message(account_sid, sid)
     if fields is None:
-        return  # deleted (withdrawn) before a worker got to it
+        # Deleted (withdrawn) before a worker got to it.
+        observability.event("send.skip", account_sid=account_sid, sid=sid, reason="deleted")
+        return
     message = Message.from_fields(fields)
     if message.status in WAITING or _released(message):
         _claim_and_send(message)
     elif message.status == Status.SENDING:
         _settle_claimed(message)
-    # Anything else (scheduled, sent, final) is not this job's to do.
+    else:
+        # Scheduled, sent or final: not this job's to do (a repeated job, usually).
+        observability.event(
+            "send.skip", account_sid=account_sid, sid=sid, status=message.status,
+            reason="not waiting",
+        )  # fmt: skip
 
 
 def _released(message: Message) -> bool:
@@ -60,7 +74,9 @@ def _claim_and_send(message: Message) -> None:
     now = clock.now_ms()
     expired = _validity_expired(message, now)
     if expired or message.attempts >= settings.max_send_attempts:
-        _fail(message, 30001, None, claimed=False)
+        written = _fail(message, 30001, None, claimed=False)
+        reason = "validity period expired" if expired else "send attempts exhausted"
+        _fail_line(message, 30001, reason, written)
         return
     token = secrets.token_hex(8)
     changes = {
@@ -93,14 +109,28 @@ def _claim_and_send(message: Message) -> None:
                 )
             )
     except (storage.Missing, storage.WrongState):
-        return  # another worker claimed it, or it was deleted or canceled meanwhile
+        # Another worker claimed it, or it was deleted or canceled meanwhile.
+        _claim_line(message, message.attempts + 1, "lost")
+        return
+    _claim_line(claimed, claimed.attempts, "claimed")
     _hand_over(claimed, token)
+
+
+def _claim_line(message: Message, attempt: int, outcome: str) -> None:
+    observability.event(
+        "send.claim", account_sid=message.account_sid, sid=message.sid, attempt=attempt,
+        outcome=outcome,
+    )  # fmt: skip
 
 
 def _hand_over(message: Message, token: str) -> None:
     settings = config.delivery()
-    outcome = carriers.current().send(message)
+    carrier = carriers.current()
+    started = time.perf_counter()
+    outcome = carrier.send(message)
+    latency_ms = observability.elapsed_ms(started)
     mine = {"condition": "claim = :claim", "values": {":claim": token}}
+    retry = None
     try:
         if isinstance(outcome, Accepted):
             lifecycle.transition(
@@ -121,15 +151,54 @@ def _hand_over(message: Message, token: str) -> None:
                 **mine,
             )
             delay = settings.retry_base_seconds * 2 ** (message.attempts - 1)
-            raise RetryLater(min(delay, 900), outcome.reason)
+            retry = RetryLater(min(delay, 900), outcome.reason)
         elif isinstance(outcome, Refused):
             _fail(message, outcome.error_code, outcome.error_message, claimed=True, **mine)
         elif isinstance(outcome, TimedOut):
             _fail(message, 30410, None, claimed=True, **mine)
+        recorded = True
     except (storage.Missing, storage.WrongState):
         # A receipt overtook this record (the carrier already said delivered), or the
         # lease was judged expired: either way the message's status is not ours to set.
-        log.info("message %s moved on before the worker recorded its hand-off", message.sid)
+        recorded = False
+    name = getattr(carrier, "name", type(carrier).__name__)
+    _handoff_line(message, name, outcome, latency_ms, recorded, retry)
+    if retry is not None:
+        raise retry
+
+
+def _handoff_line(message, carrier, outcome, latency_ms, recorded, retry) -> None:
+    metrics: dict = {"CarrierLatency": latency_ms}
+    error_code = status = None
+    if isinstance(outcome, Accepted):
+        # Counted whether or not a receipt overtook the worker's record of `sent`: the
+        # carrier took the message, once, under this worker's claim.
+        status, metrics["MessagesSent"] = Status.SENT, 1
+    elif isinstance(outcome, Throttled):
+        status = Status.SENDING  # its claim released, for another attempt later
+        if recorded:
+            metrics["SendThrottled"] = 1
+    else:
+        status = Status.FAILED
+        error_code = outcome.error_code if isinstance(outcome, Refused) else 30410
+        if recorded:
+            metrics["MessagesFailed"] = 1
+    observability.event(
+        "send.handoff",
+        account_sid=message.account_sid,
+        sid=message.sid,
+        to=message.to,
+        attempt=message.attempts,
+        carrier=carrier,
+        outcome=OUTCOMES.get(type(outcome), type(outcome).__name__),
+        status=status,
+        error_code=error_code,
+        recorded=recorded,
+        reason=None if recorded else "the message moved on before the hand-off was recorded",
+        retry_in_s=retry.seconds if retry is not None else None,
+        carrier_latency_ms=latency_ms,
+        metrics=metrics,
+    )
 
 
 def _settle_claimed(message: Message) -> None:
@@ -138,7 +207,12 @@ def _settle_claimed(message: Message) -> None:
     now = clock.now_ms()
     lease = message.lease_until_ms or 0
     if now < lease:
-        raise RetryLater(max(1, -(-(lease - now) // 1000)), "claimed by another worker")
+        wait = max(1, -(-(lease - now) // 1000))
+        observability.event(
+            "send.skip", account_sid=message.account_sid, sid=message.sid,
+            status=message.status, reason="claimed by another worker", retry_in_s=wait,
+        )  # fmt: skip
+        raise RetryLater(wait, "claimed by another worker")
     try:
         _fail(
             message,
@@ -149,10 +223,28 @@ def _settle_claimed(message: Message) -> None:
             values={":claim": message.claim},
         )
     except (storage.Missing, storage.WrongState):
+        _fail_line(message, 30008, "claim expired; settled meanwhile", False)
         return
+    _fail_line(message, 30008, "claim expired: the hand-off's outcome is unknown", True)
 
 
-def _fail(message: Message, code: int, text: str | None, claimed: bool, **conditions) -> None:
+def _fail_line(message: Message, code: int, reason: str, written: bool) -> None:
+    observability.event(
+        "send.fail",
+        account_sid=message.account_sid,
+        sid=message.sid,
+        attempt=message.attempts,
+        status=Status.FAILED,
+        error_code=code,
+        reason=reason,
+        recorded=written,
+        metrics={"MessagesFailed": 1} if written else None,
+    )
+
+
+def _fail(message: Message, code: int, text: str | None, claimed: bool, **conditions) -> bool:
+    """Fail the message; whether this write failed it (a refused write over another
+    worker's claim raises when `claimed`, and answers False otherwise)."""
     changes = {"error_code": code, "error_message": text or events.ERROR_MESSAGES.get(code)}
     if not claimed:
         # Never over a claim another worker took meanwhile: its hand-off may be under way.
@@ -162,7 +254,8 @@ def _fail(message: Message, code: int, text: str | None, claimed: bool, **condit
     except (storage.Missing, storage.WrongState):
         if claimed:
             raise
-        return
+        return False
+    return True
 
 
 def _validity_expired(message: Message, now_ms: int) -> bool:

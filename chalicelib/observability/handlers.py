@@ -1,0 +1,113 @@
+"""The app's own lines: one per API request, one per delivery invocation.
+
+`instrument(app)` is called once, right after the app is made, so that its middleware is the
+outermost: the request line sees the answer the client gets (after every other middleware
+rewrote it) and times the whole request. Every line written while a request or an event is
+handled carries the invocation's ids (observability.invocation).
+
+Nothing here reads anything a handler would not read anyway: the request's path parameters
+and context, the response's status, headers and (already built) body.
+"""
+
+import time
+
+from chalicelib import observability
+
+ACCOUNT = "/2010-04-01/Accounts/{account_sid}"
+MESSAGES = ACCOUNT + "/Messages.json"
+MESSAGE = ACCOUNT + "/Messages/{sid_json}"
+OPERATIONS = {
+    (MESSAGES, "POST"): "create",
+    (MESSAGES, "GET"): "list",
+    (MESSAGE, "GET"): "fetch",
+    (MESSAGE, "POST"): "update",
+    (MESSAGE, "PUT"): "update",
+    (MESSAGE, "DELETE"): "delete",
+    ("/openapi.json", "GET"): "openapi",
+}
+# Chalice's names for the event sources behind the delivery functions.
+EVENT_SOURCES = ("sqs", "dynamodb", "scheduled")
+
+
+def instrument(app) -> None:
+    """Send the "herald" loggers out as lines and add the request and invocation lines."""
+    observability.configure_logging()
+
+    @app.middleware("http")
+    def request_line(request, get_response):
+        started = time.perf_counter()
+        context = request.context or {}
+        lambda_context = app.lambda_context
+        function = getattr(lambda_context, "function_name", None) or "api"
+        with observability.invocation(function, lambda_context, context.get("requestId")):
+            response = None
+            try:
+                response = get_response(request)
+                return response
+            finally:
+                _request_line(request, response, observability.elapsed_ms(started))
+
+    for source in EVENT_SOURCES:
+        app.register_middleware(_invocation_line, source)
+
+
+def _request_line(request, response, latency_ms: float) -> None:
+    try:
+        method = request.method
+        resource = (request.context or {}).get("resourcePath")
+        operation = OPERATIONS.get((resource, method), "other")
+        params = request.uri_params or {}
+        status = response.status_code if response is not None else 500
+        body = response.body if response is not None else None
+        sid_json = params.get("sid_json") or ""
+        sid = sid_json[: -len(".json")] if sid_json.endswith(".json") else None
+        if operation == "create" and status == 201 and isinstance(body, dict):
+            sid = body.get("sid")
+        replayed = response is not None and "Idempotent-Replayed" in (response.headers or {})
+        created = operation == "create" and status == 201 and not replayed
+        error_code = body.get("code") if status >= 400 and isinstance(body, dict) else None
+    except Exception:
+        return  # a request line must never change the answer
+    observability.event(
+        "api.request",
+        level="error" if status >= 500 else "info",
+        operation=operation,
+        method=method,
+        account_sid=params.get("account_sid"),
+        sid=sid,
+        http_status=status,
+        error_code=error_code,
+        replayed=True if replayed else None,
+        latency_ms=latency_ms,
+        metrics={"MessagesCreated": 1} if created else None,
+    )
+
+
+def _invocation_line(event, get_response):
+    """One line per delivery invocation: records in, jobs that failed, time taken."""
+    started = time.perf_counter()
+    context = event.context
+    function = getattr(context, "function_name", None) or "delivery"
+    records = event.to_dict().get("Records")
+    with observability.invocation(function, context):
+        try:
+            result = get_response(event)
+        except BaseException as error:
+            observability.event(
+                "invocation",
+                level="error",
+                outcome="error",
+                error=type(error).__name__,
+                records=len(records) if isinstance(records, list) else None,
+                latency_ms=observability.elapsed_ms(started),
+            )
+            raise
+        failures = result.get("batchItemFailures") if isinstance(result, dict) else None
+        observability.event(
+            "invocation",
+            outcome="partial" if failures else "ok",
+            records=len(records) if isinstance(records, list) else None,
+            failed_jobs=len(failures) if isinstance(failures, list) else None,
+            latency_ms=observability.elapsed_ms(started),
+        )
+        return result
