@@ -214,11 +214,16 @@ class JsonLines(logging.Handler):
 def configure_logging(level: int = logging.INFO) -> None:
     """Send the "herald" loggers' records out as lines, at `level` and above (idempotent).
 
-    They no longer reach the root logger: Lambda's runtime puts its own handler there (text,
-    or its JSON log format, with other field names), and each record would be written twice.
+    "herald" is also Chalice's own logger (its app_name), to which Chalice adds a text
+    handler on stdout ("herald - ERROR - Caught exception…", with a traceback nobody
+    scrubbed): that handler is replaced. The records no longer reach the root logger either,
+    where Lambda's runtime has its own handler: each would be written twice.
     """
     logger = logging.getLogger("herald")
-    if not any(isinstance(handler, JsonLines) for handler in logger.handlers):
+    for handler in list(logger.handlers):
+        if not isinstance(handler, JsonLines):
+            logger.removeHandler(handler)
+    if not logger.handlers:
         logger.addHandler(JsonLines())
     logger.setLevel(level)
     logger.propagate = False
