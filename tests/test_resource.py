@@ -263,7 +263,7 @@ def test_a_method_no_route_declares_on_an_unknown_path_is_404(api):
 
 
 def test_an_error_inside_the_middleware_is_twilio_500(api, monkeypatch):
-    monkeypatch.setattr("app.forms.MAX_BODY_BYTES", None)  # comparing with None raises
+    monkeypatch.setattr("chalicelib.web.fallbacks.forms.MAX_BODY_BYTES", None)  # a TypeError
     response = api.create(To="+14155550100", From="+15005550006", Body="x")
     assert error_of(response) == (500, 20500)
 
