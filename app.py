@@ -5,7 +5,7 @@ import gc
 
 from chalice import Chalice
 
-from chalicelib.delivery import callbacks, dispatch, receipts, scheduler, sources, worker
+from chalicelib.delivery import sources
 from chalicelib.observability.handlers import instrument
 from chalicelib.web import fallbacks, messages
 from chalicelib.web.routing import SERVED_METHODS
@@ -19,6 +19,8 @@ fallbacks.register(app)
 __all__ = ["SERVED_METHODS", "app"]
 
 # --- delivery: the functions behind the queues (chalicelib/delivery) ---------------------
+# Each function is a Lambda function of its own that imports only what it runs: the API's
+# cold start never pays for delivery, nor the queue workers' for each other's modules.
 
 
 @app.on_dynamodb_record(
@@ -28,26 +30,36 @@ __all__ = ["SERVED_METHODS", "app"]
     name="dispatcher",
 )
 def dispatcher(event):
+    from chalicelib.delivery import dispatch
+
     return dispatch.handle(event.to_dict())
 
 
 @app.on_sqs_message(queue=sources.SEND_QUEUE, batch_size=sources.QUEUE_BATCH, name="sender")
 def sender(event):
+    from chalicelib.delivery import worker
+
     return worker.handle(event.to_dict())
 
 
 @app.on_sqs_message(queue=sources.RECEIPT_QUEUE, batch_size=sources.QUEUE_BATCH, name="receipts")
 def receipt_handler(event):
+    from chalicelib.delivery import receipts
+
     return receipts.handle(event.to_dict())
 
 
 @app.on_sqs_message(queue=sources.CALLBACK_QUEUE, batch_size=sources.QUEUE_BATCH, name="callbacks")
 def callback_sender(event):
+    from chalicelib.delivery import callbacks
+
     return callbacks.handle(event.to_dict())
 
 
 @app.schedule(sources.SCHEDULE, name="scheduler")
 def scheduled_sends(event):
+    from chalicelib.delivery import scheduler
+
     return {"dispatched": scheduler.sweep()}
 
 
