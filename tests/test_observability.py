@@ -240,6 +240,16 @@ def test_each_request_has_one_line_with_its_operation(api, account, capsys):
         assert secret not in out
 
 
+def test_a_path_that_is_not_a_sid_is_not_written(api, capsys):
+    api.request("GET", f"/2010-04-01/Accounts/{TO}/Messages.json")
+    api.request("GET", f"{api.base}/Messages/{TO}.json")
+    out = capsys.readouterr().out
+    assert TO not in out
+    first, second = of(parse(out), "api.request")
+    assert (first["account_sid"], first["http_status"]) == ("malformed", 401)
+    assert (second["sid"], second["http_status"]) == ("malformed", 404)
+
+
 def test_an_idempotent_replay_is_not_counted_again(api, capsys):
     key = {"Idempotency-Key": "k-1"}
     form = {"To": TO, "From": FROM, "Body": "hi"}

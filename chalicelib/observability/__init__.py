@@ -43,6 +43,8 @@ __all__ = [
     "scrub",
 ]
 
+# How a field is written: ID (a name from a fixed set, or an id: cut to MAX_ID), TEXT (free
+# text: scrubbed of phone numbers, cut to MAX_TEXT), ADDRESS and URL (masked).
 ID, TEXT, INT, NUMBER, BOOL, ADDRESS, URL = "id", "text", "int", "number", "bool", "address", "url"
 FIELDS: dict[str, str] = {
     # Who and what: set by invocation() on every line of a Lambda invocation.
@@ -53,19 +55,19 @@ FIELDS: dict[str, str] = {
     "sid": ID,
     "message_id": ID,  # the SQS job's
     # The API.
-    "operation": TEXT,  # create | list | fetch | update | delete | openapi | other
-    "method": TEXT,
+    "operation": ID,  # create | list | fetch | update | delete | openapi | other
+    "method": ID,
     "http_status": INT,
     "replayed": BOOL,
     # Delivery.
-    "status": TEXT,  # a message status
-    "outcome": TEXT,
+    "status": ID,  # a message status
+    "outcome": ID,
     "reason": TEXT,
     "error_code": INT,  # Twilio's
     "error": TEXT,
     "attempt": INT,
-    "carrier": TEXT,
-    "carrier_event": TEXT,
+    "carrier": ID,
+    "carrier_event": ID,
     "carrier_latency_ms": NUMBER,
     "latency_ms": NUMBER,
     "retry_in_s": INT,

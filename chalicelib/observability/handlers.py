@@ -27,6 +27,7 @@ OPERATIONS = {
 }
 # Chalice's names for the event sources behind the delivery functions.
 EVENT_SOURCES = ("sqs", "dynamodb", "scheduled")
+HEX = frozenset("0123456789abcdefABCDEF")
 
 
 def instrument(app) -> None:
@@ -63,6 +64,8 @@ def _request_line(request, response, latency_ms: float) -> None:
         sid = sid_json[: -len(".json")] if sid_json.endswith(".json") else None
         if operation == "create" and status == 201 and isinstance(body, dict):
             sid = body.get("sid")
+        account_sid = _shaped(params.get("account_sid"), "AC")
+        sid = _shaped(sid, "SM", "MM")
         replayed = response is not None and "Idempotent-Replayed" in (response.headers or {})
         created = operation == "create" and status == 201 and not replayed
         error_code = body.get("code") if status >= 400 and isinstance(body, dict) else None
@@ -73,7 +76,7 @@ def _request_line(request, response, latency_ms: float) -> None:
         level="error" if status >= 500 else "info",
         operation=operation,
         method=method,
-        account_sid=params.get("account_sid"),
+        account_sid=account_sid,
         sid=sid,
         http_status=status,
         error_code=error_code,
@@ -81,6 +84,17 @@ def _request_line(request, response, latency_ms: float) -> None:
         latency_ms=latency_ms,
         metrics={"MessagesCreated": 1} if created else None,
     )
+
+
+def _shaped(value, *prefixes: str) -> str | None:
+    """A path's Sid as written: itself if it has a Sid's shape, else "malformed" (a path
+    segment is the client's text, which may be anything, a phone number included)."""
+    if value is None:
+        return None
+    value = str(value)
+    if len(value) == 34 and value[:2] in prefixes and HEX.issuperset(value[2:]):
+        return value
+    return "malformed"
 
 
 def _invocation_line(event, get_response):

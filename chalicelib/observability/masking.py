@@ -15,6 +15,7 @@ Rules (docs/operations.md):
   here: nothing in chalicelib/observability has a field for them.
 """
 
+import functools
 import re
 from urllib.parse import urlsplit
 
@@ -24,13 +25,21 @@ _TWO_DIGIT_CODES = frozenset(
     {20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49, 51, 52, 53, 54,
      55, 56, 57, 58, 60, 61, 62, 63, 64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98}
 )  # fmt: skip
-_ALPHANUMERIC = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}\Z")
-_SHORT_CODE = re.compile(r"\d{3,6}\Z")
-_CHANNEL = re.compile(r"([a-z][a-z0-9-]{0,19}:)(.*)\Z", re.IGNORECASE | re.DOTALL)
-# 7 to 15 digits (optionally after a '+') not inside a longer word: a Sid's hex or a
-# number with more digits around it is left alone.
-_DIGIT_RUN = re.compile(r"(?<![\w+])\+?\d{7,15}(?!\w)")
 KEEP_LAST = 2
+
+
+@functools.cache
+def _patterns() -> dict[str, re.Pattern]:
+    # Compiled on first use, not at import: a cold start that writes no address or free
+    # text (most API requests) never pays for them.
+    return {
+        "alphanumeric": re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}\Z"),
+        "short code": re.compile(r"\d{3,6}\Z"),
+        "channel": re.compile(r"([a-z][a-z0-9-]{0,19}:)(.*)\Z", re.IGNORECASE | re.DOTALL),
+        # 7 to 15 digits (optionally after a '+') not inside a longer word: a Sid's hex or a
+        # number with more digits around it is left alone.
+        "digit run": re.compile(r"(?<![\w+])\+?\d{7,15}(?!\w)"),
+    }
 
 
 def calling_code(digits: str) -> str:
@@ -57,10 +66,11 @@ def mask_address(address: str | None) -> str | None:
     if address is None:
         return None
     address = str(address)
-    if _ALPHANUMERIC.match(address) or _SHORT_CODE.match(address):
+    patterns = _patterns()
+    if patterns["alphanumeric"].match(address) or patterns["short code"].match(address):
         return address
-    channel = _CHANNEL.match(address)
-    if channel and not address.startswith("+"):
+    channel = patterns["channel"].match(address)
+    if channel:
         return channel.group(1) + mask_number(channel.group(2))
     return mask_number(address)
 
@@ -84,7 +94,7 @@ def scrub(text: str | None) -> str | None:
     """Free text with every phone-number-like run of digits masked."""
     if text is None:
         return None
-    return _DIGIT_RUN.sub(lambda found: mask_number(found.group(0)), str(text))
+    return _patterns()["digit run"].sub(lambda found: mask_number(found.group(0)), str(text))
 
 
 def _keep_last(text: str) -> str:
