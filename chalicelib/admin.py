@@ -4,6 +4,7 @@
     python -m chalicelib.admin create-key AC…
     python -m chalicelib.admin revoke-key AC… SK…
     python -m chalicelib.admin set-list-shards AC… N
+    python -m chalicelib.admin set-sender AC… IDENTITY [--messaging-service MG…]
     python -m chalicelib.admin create-table
 
 It reads the same settings as the server (HERALD_TABLE_NAME, DYNAMODB_ENDPOINT_URL or
@@ -73,6 +74,24 @@ def set_list_shards(account_sid: str, shards: int) -> dict:
     }
 
 
+def set_sender(account_sid: str, identity: str, messaging_service_sid: str | None = None) -> dict:
+    """Who the account's texts come from on End User Messaging (docs/carriers.md): by
+    default, or for one Messaging Service. Senders read it within auth's cache bound."""
+    from chalicelib.carriers.end_user_messaging import IDENTITY
+
+    if not IDENTITY.match(identity):
+        raise ValueError(
+            "an origination identity is a phone number, its id or ARN, a sender ID or a pool"
+        )
+    if messaging_service_sid and not sids.MESSAGING_SERVICE_SID.match(messaging_service_sid):
+        raise ValueError("a MessagingServiceSid is MG followed by 32 hex digits")
+    try:
+        item = accounts.set_sender(account_sid, identity, messaging_service_sid)
+    except storage.Missing:
+        raise ValueError(f"no such account: {account_sid}") from None
+    return {"account_sid": account_sid, "senders": item["senders"]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m chalicelib.admin",
@@ -91,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     shards = commands.add_parser("set-list-shards", help="raise an account's list shard count")
     shards.add_argument("account_sid")
     shards.add_argument("shards", type=int)
+    sender = commands.add_parser("set-sender", help="set who an account's texts come from")
+    sender.add_argument("account_sid")
+    sender.add_argument("identity", help="phone number, its id or ARN, sender ID or pool")
+    sender.add_argument("--messaging-service", help="only for this MessagingServiceSid")
     commands.add_parser("create-table", help="create the table when it is missing")
     args = parser.parse_args(argv)
 
@@ -105,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             result = revoke_key(args.account_sid, args.key_sid)
         elif args.command == "set-list-shards":
             result = set_list_shards(args.account_sid, args.shards)
+        elif args.command == "set-sender":
+            result = set_sender(args.account_sid, args.identity, args.messaging_service)
         else:
             result = {"created": storage.ensure_table()}
     except (ValueError, storage.Unavailable, storage.Throttled, ClientError) as error:

@@ -1,16 +1,49 @@
 """Carriers: the hand-off interface (base), the events every carrier's receipts speak
-(events), and the implementations, chosen per stage by HERALD_CARRIER."""
+(events), and the implementations, chosen per stage by HERALD_CARRIER:
+
+    sandbox              chalicelib.carriers.sandbox: outcomes by destination number
+    end-user-messaging   chalicelib.carriers.end_user_messaging: AWS End User Messaging SMS
+
+A stage switches between them by configuration alone (HERALD_CARRIER, and the HERALD_EUM_*
+settings, in .chalice/config.json). The settings are checked when this package is first
+imported, i.e. at every function's cold start: a wrong value stops the function there, with
+a ValueError that names the setting, instead of failing each message later.
+"""
 
 from chalicelib import config
 from chalicelib.carriers.base import Carrier
 
+SANDBOX = "sandbox"
+END_USER_MESSAGING = "end-user-messaging"
+
+_instances: dict[str, Carrier] = {}
+
+
+def check() -> str:
+    """The stage's carrier, once its settings are known to be sound; ValueError if not."""
+    name = config.delivery().carrier  # raises for a name that is not in config.CARRIERS
+    if name == END_USER_MESSAGING:
+        from chalicelib.carriers import end_user_messaging
+
+        end_user_messaging.settings()
+    return name
+
 
 def current() -> Carrier:
+    """The stage's carrier (one instance per container and carrier)."""
     name = config.delivery().carrier
-    if name == "sandbox":
-        from chalicelib.carriers.sandbox import Sandbox
+    carrier = _instances.get(name)
+    if carrier is None:
+        if name == SANDBOX:
+            from chalicelib.carriers.sandbox import Sandbox
 
-        return Sandbox()
-    from chalicelib.carriers.end_user_messaging import EndUserMessaging
+            carrier = Sandbox()
+        else:
+            from chalicelib.carriers.end_user_messaging import EndUserMessaging
 
-    return EndUserMessaging()
+            carrier = EndUserMessaging()
+        _instances[name] = carrier
+    return carrier
+
+
+check()

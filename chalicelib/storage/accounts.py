@@ -82,6 +82,39 @@ def set_list_shards(account_sid: str, shards: int, effective_ms: int, now_ms: in
     return marshal.from_attrs(response["Attributes"])
 
 
+def set_sender(account_sid: str, identity: str, messaging_service_sid: str | None = None) -> dict:
+    """Set who the account's texts come from on End User Messaging: its `senders` map's
+    "default", or the entry for one Messaging Service; the new account item (Missing for
+    a missing account). chalicelib.carriers.end_user_messaging reads the map."""
+    from botocore.exceptions import ClientError
+
+    names = {"#senders": "senders", "#key": messaging_service_sid or "default"}
+    # A map entry can only be set once the map exists: set the entry, or else the whole map.
+    forms = (
+        ("SET #senders.#key = :identity", "attribute_exists(#senders)", identity),
+        ("SET #senders = :identity", "attribute_not_exists(#senders)", {names["#key"]: identity}),
+    )
+    for expression, condition, value in forms * 2:  # twice: another writer may race us
+        try:
+            response = client.call(
+                "update_item",
+                Key=schema.account_key(account_sid),
+                UpdateExpression=expression,
+                ConditionExpression=f"attribute_exists(pk) AND {condition}",
+                ExpressionAttributeNames={k: v for k, v in names.items() if k in expression},
+                ExpressionAttributeValues={":identity": marshal.attr(value)},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if not client.is_condition_failure(error):
+                raise
+            if get_account(account_sid) is None:
+                raise client.Missing(account_sid) from error
+            continue
+        return marshal.from_attrs(response["Attributes"])
+    raise ValueError("the account changed meanwhile; try again")
+
+
 def shards_for_reading(account: dict) -> int:
     return account.get("list_shards", schema.DEFAULT_LIST_SHARDS)
 
