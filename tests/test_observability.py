@@ -116,8 +116,13 @@ def test_a_line_that_cannot_be_written_changes_nothing(monkeypatch):
             raise OSError("stdout is gone")
 
     monkeypatch.setattr("sys.stdout", Broken())
-    observability.event("api.request", http_status=200, latency_ms="not a number")
     observability.event("api.request", http_status=200)
+
+
+def test_a_value_of_the_wrong_kind_is_left_out_not_the_line(capsys):
+    observability.event("api.request", http_status=200, latency_ms="not a number")
+    (line,) = parse(capsys.readouterr().out)
+    assert line["http_status"] == 200 and "latency_ms" not in line
 
 
 def test_lines_inside_an_invocation_name_it(capsys):

@@ -111,7 +111,8 @@ def event(name: str, *, level: str = "info", metrics: dict | None = None, **fiel
             if kind is None:
                 unknown.append(key)
             elif value is not None:
-                line[key] = _written(kind, value, key)
+                with contextlib.suppress(Exception):  # a value of the wrong kind is left out
+                    line[key] = _written(kind, value, key)
         if unknown:
             line["unknown_fields"] = sorted(unknown)
         if metrics:
