@@ -39,3 +39,15 @@ def normalize_address(text: str, allow_alphanumeric: bool = False) -> str | None
     if allow_alphanumeric and ALPHANUMERIC_SENDER.match(text):
         return text
     return None
+
+
+def region_of(number: str) -> str | None:
+    """The ISO country code of an E.164 number (FromCountry/ToCountry), or None."""
+    if not number.startswith("+"):
+        return None
+    import phonenumbers
+
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(number, None)) or None
+    except phonenumbers.NumberParseException:
+        return None

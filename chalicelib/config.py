@@ -58,6 +58,9 @@ class Delivery:
     retry_base_seconds: int
     # The sandbox carrier's pause before each receipt (seconds, via the queue's DelaySeconds).
     sandbox_delay_seconds: int
+    # Whether Herald answers STOP/START/HELP itself (the sandbox); on AWS, End User
+    # Messaging's own keyword answers do (HERALD_KEYWORD_REPLIES=1 turns Herald's on there).
+    keyword_replies: bool = True
 
 
 CARRIERS = ("sandbox", "end-user-messaging")
@@ -79,4 +82,6 @@ def delivery() -> Delivery:
         max_send_attempts=int(env.get("HERALD_MAX_SEND_ATTEMPTS", "6")),
         retry_base_seconds=int(env.get("HERALD_RETRY_BASE_SECONDS", "2")),
         sandbox_delay_seconds=int(env.get("HERALD_SANDBOX_DELAY_SECONDS", "1")),
+        keyword_replies=env.get("HERALD_KEYWORD_REPLIES", "1" if carrier == "sandbox" else "0")
+        == "1",
     )

@@ -46,3 +46,8 @@ def auth_token() -> str:
 def api_key_secret() -> str:
     # Twilio's secrets are 32 alphanumerics; token_urlsafe may add '-'/'_', so draw hex.
     return secrets.token_hex(16)
+
+
+def random_id() -> str:
+    """An opaque id like a carrier's message id (the sandbox makes them)."""
+    return secrets.token_hex(16)

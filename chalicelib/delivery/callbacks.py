@@ -31,7 +31,17 @@ RETRYABLE_ERRORS = {
 
 
 def handle(event: dict) -> dict:
-    return process(event, config.delivery().callback_queue_url, deliver)
+    return process(event, config.delivery().callback_queue_url, run)
+
+
+def run(job: Job) -> None:
+    """A job on the callback queue: a status callback, or an inbound message's webhook."""
+    if job.body.get("kind") == "webhook":
+        from chalicelib.inbound import webhook
+
+        webhook.call(job, _auth_token)
+        return
+    deliver(job)
 
 
 def deliver(job: Job) -> None:
@@ -54,12 +64,19 @@ def deliver(job: Job) -> None:
         "I-Twilio-Idempotency-Token": f"{sid}-{body['status']}",
     }
     token = _auth_token(account_sid)
+    method = "GET" if body.get("method") == "GET" else "POST"
+    form = params
+    if method == "GET":
+        # A <Message method="GET" action=…> reply: the fields go in the query string.
+        from urllib.parse import urlencode
+
+        url, form = url + ("&" if urlsplit(url).query else "?") + urlencode(params), None
     if token is not None:
-        headers[signing.SIGNATURE_HEADER] = signing.signature(token, url, params)
+        headers[signing.SIGNATURE_HEADER] = signing.signature(token, url, form)
     answer = outbound.request(
-        "POST",
+        method,
         url,
-        form=params,
+        form=form,
         headers=headers,
         limits=overrides.apply(outbound.Limits()),
         allow_private=config.delivery().allow_private_urls,

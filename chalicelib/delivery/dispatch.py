@@ -10,7 +10,9 @@ the API never writes twice. Each change becomes at most:
   dispatched from scheduled);
 - a status callback, when its status changed after the first one and it has a
   StatusCallback: its form fields are taken from the change itself, so each callback tells
-  the status it is about, whatever happens to the message later.
+  the status it is about, whatever happens to the message later;
+- a webhook call, when an inbound message was stored (chalicelib.inbound.webhook), on the
+  callback queue too: both are signed calls to a user's URL.
 
 Queueing is at-least-once (a retried batch queues its jobs again); the jobs are safe to
 repeat. Each batch writes one `dispatch.batch` line: records in, jobs out.
@@ -21,7 +23,7 @@ import time
 from chalicelib import config, dates, observability
 from chalicelib.delivery import queue
 from chalicelib.messages.model import API_VERSION
-from chalicelib.messages.status import WAITING, Status
+from chalicelib.messages.status import WAITING, Direction, Status
 from chalicelib.storage.stream import Change, message_change
 
 
@@ -36,7 +38,7 @@ def handle(event: dict) -> dict:
             continue
         if _starts_waiting(change):
             sends.append({"kind": "send", "account_sid": change.account_sid, "sid": change.sid})
-        job = callback_job(change)
+        job = callback_job(change) or webhook_job(change)
         if job is not None:
             callbacks.append(job)
     queue.send_many(settings.send_queue_url, sends)
@@ -57,6 +59,12 @@ def _starts_waiting(change: Change) -> bool:
     return new_status in WAITING and old_status not in WAITING
 
 
+def webhook_job(change: Change) -> dict | None:
+    if change.old is not None or change.new.get("direction") != Direction.INBOUND:
+        return None
+    return {"kind": "webhook", "account_sid": change.account_sid, "sid": change.sid}
+
+
 def callback_job(change: Change) -> dict | None:
     new = change.new
     url = (new.get("options") or {}).get("StatusCallback")
@@ -67,6 +75,7 @@ def callback_job(change: Change) -> dict | None:
         "account_sid": change.account_sid,
         "sid": change.sid,
         "url": url,
+        "method": (new.get("options") or {}).get("StatusCallbackMethod", "POST"),
         "status": new["status"],
         "params": status_callback_params(change.account_sid, new),
     }

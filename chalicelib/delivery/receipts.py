@@ -1,5 +1,6 @@
 """Carrier receipts: End User Messaging events (from AWS, or made by the sandbox) move a
-message to the status they report.
+message to the status they report. Inbound texts arrive on the same queue and go to
+chalicelib.inbound.receive.
 
 A receipt is applied only when the transitions table allows its status after the message's
 current one, so a receipt that arrives twice, or after a later one, changes nothing, and a
@@ -27,6 +28,14 @@ def handle(event: dict) -> dict:
 
 
 def apply_job(job: Job) -> None:
+    # The carrier's two-way texts come on this queue too (End User Messaging's two-way
+    # topic, or the sandbox's simulated handset): one queue for everything a carrier says.
+    from chalicelib.inbound import receive
+
+    text = receive.parse(job.body)
+    if text is not None:
+        receive.receive(text)
+        return
     receipt = events.parse(job.body.get("raw", job.body))
     if receipt is None:
         observability.event(

@@ -8,7 +8,7 @@ from chalicelib import auth, errors, forms, sids, storage
 from chalicelib.messages.model import Message
 from chalicelib.messages.params import new_message
 from chalicelib.storage import messages as stored_messages
-from chalicelib.storage import schema
+from chalicelib.storage import optouts, schema
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 MAX_IDEMPOTENCY_KEY = 255
@@ -30,6 +30,7 @@ def create(account_sid: str, params: forms.Params, idempotency_key: str | None =
     IDEMPOTENCY_TTL_SECONDS.
     """
     message = new_message(account_sid, params)
+    _refuse_opted_out(message)
     record = _idempotency_record(idempotency_key, params, message.created_ms)
     earlier = _store(message, record)
     if earlier is None:
@@ -43,16 +44,37 @@ def create(account_sid: str, params: forms.Params, idempotency_key: str | None =
     return Created(Message.from_fields(current or earlier["message"]), replayed=True)
 
 
+def _refuse_opted_out(message: Message) -> None:
+    """21610 when the handset texted STOP to this number (chalicelib.inbound), as Twilio
+    answers; only a phone number can have been texted, so other senders cost no read."""
+    phones = bool(message.from_) and message.from_.startswith("+") and message.to[:1] == "+"
+    if phones and optouts.is_opted_out(message.from_, message.to):
+        raise errors.TwilioError(21610, "Attempt to send to unsubscribed recipient")
+
+
+def shard_for(account_sid: str, sid: str) -> int:
+    """The list shard a new message of this account goes to (the account's write count)."""
+    found = auth.account(account_sid)
+    shards = found.list_shards_for_writing() if found else schema.DEFAULT_LIST_SHARDS
+    return schema.shard_of(sid, shards)
+
+
+def store_new(message: Message) -> None:
+    """Store a message made elsewhere (an inbound text, a reply) under its own Sid, which
+    may be derived (so a retried job finds it): raises storage.Exists when it is there."""
+    stored_messages.put_new_message(
+        message.to_fields(), shard_for(message.account_sid, message.sid)
+    )
+
+
 def _store(message: Message, record: dict | None) -> dict | None:
     """Store a new message (with its idempotency record); the earlier record, if any.
 
     80 random bits per millisecond make a Sid collision all but impossible; should one
     happen, the conditional put keeps the first message and this one takes a new Sid.
     """
-    found = auth.account(message.account_sid)
-    shards = found.list_shards_for_writing() if found else schema.DEFAULT_LIST_SHARDS
     for attempt in range(SID_ATTEMPTS):
-        shard = schema.shard_of(message.sid, shards)
+        shard = shard_for(message.account_sid, message.sid)
         try:
             if record is None:
                 stored_messages.put_new_message(message.to_fields(), shard)

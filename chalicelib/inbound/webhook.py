@@ -1,0 +1,152 @@
+"""Calling the app's webhook for an inbound message, and following its TwiML answer.
+
+The number's SmsUrl gets Twilio's inbound form fields (POST, or GET with them in the query
+string, per SmsMethod), signed with X-Twilio-Signature; when it does not answer 2xx, its
+SmsFallbackUrl is tried once. The answer is read as messaging TwiML
+(chalicelib.inbound.twiml) and each <Message> becomes a reply (chalicelib.inbound.replies).
+Every call is recorded with the inbound message (storage.events), and so is a TwiML error
+(11200, 12100, 12200, 12300): the inbound message itself stays `received`.
+
+The same rules as status callbacks apply to the URLs: short timeouts, a bounded answer, no
+private addresses on deployed stages, and no redirects followed. The job may run twice
+(queues are at-least-once): the app may be called twice, as Twilio may call it; replies are
+made once.
+"""
+
+import logging
+from urllib.parse import urlencode, urlsplit
+
+from chalicelib import addresses, config, signing
+from chalicelib.delivery.batch import Job
+from chalicelib.inbound import replies, twiml
+from chalicelib.messages.model import API_VERSION, Message
+from chalicelib.storage import events
+from chalicelib.storage import messages as stored_messages
+
+log = logging.getLogger("herald.inbound")
+USER_AGENT = "TwilioProxy/1.1"
+
+
+def call(job: Job, auth_token) -> None:
+    """Handle one webhook job; `auth_token(account_sid)` is the signing key or None."""
+    from chalicelib.storage import numbers
+
+    account_sid, sid = job.body.get("account_sid"), job.body.get("sid")
+    fields = stored_messages.get_message(account_sid, sid) if account_sid and sid else None
+    if fields is None:
+        return
+    inbound = Message.from_fields(fields)
+    owner = numbers.get_owner(inbound.to)
+    if owner is None or owner.get("account_sid") != account_sid:
+        return  # the number changed hands since: its new owner never saw this text
+    params = inbound_params(inbound)
+    token = auth_token(account_sid)
+    answer, used = None, None
+    for url_key, method_key in (
+        ("sms_url", "sms_method"),
+        ("sms_fallback_url", "sms_fallback_method"),
+    ):
+        url = owner.get(url_key)
+        if not url:
+            continue
+        used = url
+        answer = _request(url, owner.get(method_key) or "POST", params, token)
+        _record(inbound, "webhook" if url_key == "sms_url" else "fallback", url, answer, token)
+        if answer.ok:
+            break
+    if answer is None:
+        return  # no SmsUrl: Twilio stores the message and calls nobody
+    read = twiml.read(
+        answer.status, answer.headers.get("content-type", ""), answer.body or b"", used
+    )
+    if read.error_code is not None:
+        events.record(
+            account_sid,
+            sid,
+            {"kind": "twiml", "error_code": read.error_code, "warning": read.warning},
+        )
+    for place, reply in enumerate(read.replies):
+        made = replies.send(
+            inbound,
+            f"twiml-{place}",
+            reply.body,
+            reply.media_urls,
+            to=reply.to,
+            from_=reply.from_,
+            status_callback=reply.action,
+            callback_method=reply.method,
+        )
+        if isinstance(made, int):
+            events.record(account_sid, sid, {"kind": "reply", "error_code": made})
+
+
+def inbound_params(message: Message) -> dict[str, str]:
+    """Twilio's inbound form fields for a received message."""
+    params = {
+        "MessageSid": message.sid,
+        "SmsSid": message.sid,
+        "SmsMessageSid": message.sid,
+        "AccountSid": message.account_sid,
+        "From": message.from_ or "",
+        "To": message.to,
+        "Body": message.body,
+        "NumMedia": str(len(message.media_urls)),
+        "NumSegments": str(message.num_segments),
+        "SmsStatus": "received",
+        "ApiVersion": API_VERSION,
+    }
+    for n, url in enumerate(message.media_urls):
+        params[f"MediaUrl{n}"] = url
+        params[f"MediaContentType{n}"] = _content_type(url)
+    for side, number in (("From", message.from_), ("To", message.to)):
+        country = addresses.region_of(number or "")
+        if country:
+            params[f"{side}Country"] = country
+    if message.messaging_service_sid:
+        params["MessagingServiceSid"] = message.messaging_service_sid
+    return params
+
+
+def _content_type(url: str) -> str:
+    import mimetypes
+
+    return mimetypes.guess_type(urlsplit(url).path)[0] or "application/octet-stream"
+
+
+def _request(url: str, method: str, params: dict, token: str | None):
+    from chalicelib import outbound
+
+    url, overrides = outbound.fragment_overrides(url)
+    headers = {"User-Agent": USER_AGENT}
+    if method == "GET":
+        url = url + ("&" if urlsplit(url).query else "?") + urlencode(params)
+        form = None
+        signed_params = {}
+    else:
+        form, signed_params = params, params
+    if token is not None:
+        headers[signing.SIGNATURE_HEADER] = signing.signature(token, url, signed_params)
+    return outbound.request(
+        method,
+        url,
+        form=form,
+        headers=headers,
+        limits=overrides.apply(outbound.Limits()),
+        allow_private=config.delivery().allow_private_urls,
+    )
+
+
+def _record(message: Message, kind: str, url: str, answer, token) -> None:
+    parts = urlsplit(url)
+    events.record(
+        message.account_sid,
+        message.sid,
+        {
+            "kind": kind,
+            "url": f"{parts.scheme}://{parts.netloc}{parts.path}",
+            "answer": answer.status,
+            "error": answer.error,
+            "latency_ms": answer.latency_ms,
+            "signed": token is not None,
+        },
+    )
