@@ -5,7 +5,10 @@ Chalice's template has the functions (`APIHandler`, `Dispatcher`, `Sender`, `Rec
 (`RestAPI`). The event sources name placeholder queues and a placeholder stream
 (chalicelib.delivery.sources); this module points them at the resources it adds: the table
 and its stream, the queues and their dead-letter queues, the AuthToken key, one role, policy
-and log group per function, and the page-token secret.
+and log group per function, the page-token secret, and the carrier events topic (with its
+key, its policy and its subscription by the receipt queue). A stage whose carrier is End
+User Messaging also gets the configuration set whose event destination is that topic, and
+its sender may send from the numbers in the `OriginationIdentityArns` parameter.
 """
 
 import copy
@@ -14,12 +17,19 @@ import json
 from chalice.utils import to_cfn_resource_name
 
 from chalicelib import storage
+from chalicelib.carriers import END_USER_MESSAGING, SANDBOX
 from chalicelib.delivery import sources
 from deploy import shared
 
 TABLE = "MessagesTable"
 SECRET = "PageTokenSecret"
 KEY = "TokenKey"
+EVENTS_KEY = "CarrierEventsKey"
+EVENTS_TOPIC = "CarrierEventsTopic"
+EVENTS_TOPIC_POLICY = "CarrierEventsTopicPolicy"
+EVENTS_SUBSCRIPTION = "CarrierEventsSubscription"
+RECEIPTS_QUEUE_POLICY = "ReceiptsQueuePolicy"
+CONFIGURATION_SET = "ConfigurationSet"
 API = "RestAPI"
 # Chalice's logical ID of the API function (the others are to_cfn_resource_name(name)).
 API_FUNCTION = "APIHandler"
@@ -53,15 +63,19 @@ def function_name(name: str) -> dict:
     return {"Fn::Sub": "${AWS::StackName}" + suffix}
 
 
-def convert(chalice_template: dict, stage: str, settings: dict) -> dict:
+def convert(chalice_template: dict, stage: str, settings: dict, carrier: str = SANDBOX) -> dict:
     template = copy.deepcopy(chalice_template)
     template["Description"] = f"Herald, a Twilio-compatible Messages API (stage {stage})"
-    template["Parameters"] = parameters(stage)
+    template["Parameters"] = parameters(stage, carrier)
     resources = template["Resources"]
     _check_functions(resources)
+    functions = shared.functions(carrier)
     resources[TABLE] = _table()
     resources[SECRET] = _secret()
     resources[KEY] = _key()
+    resources.update(_carrier_events())
+    if carrier == END_USER_MESSAGING:
+        resources[CONFIGURATION_SET] = _configuration_set()
     for work in shared.QUEUES:
         dead_letter = shared.dead_letter(work.name)
         resources[queue_id(dead_letter)] = _queue(shared.DEAD_LETTER_RETENTION_SECONDS)
@@ -74,14 +88,14 @@ def convert(chalice_template: dict, stage: str, settings: dict) -> dict:
             },
         )
     resources[queue_id(shared.STREAM_FAILURES)] = _queue(shared.DEAD_LETTER_RETENTION_SECONDS)
-    for name, function in shared.FUNCTIONS.items():
+    for name, function in functions.items():
         resources[role_id(name)] = _role(function)
-        resources[policy_id(name)] = _policy(name)
+        resources[policy_id(name)] = _policy(name, carrier)
         resources[log_group_id(name)] = _log_group(name, settings[name].log_retention_days)
         _adjust_function(resources[function_id(name)], function)
     api = resources[API]["Properties"]["DefinitionBody"]
     api[shared.GATEWAY_RESPONSES_KEY] = shared.gateway_responses()
-    template["Outputs"].update(_outputs())
+    template["Outputs"].update(_outputs(carrier))
     return template
 
 
@@ -101,15 +115,37 @@ def _check_functions(resources: dict) -> None:
         )
 
 
-def parameters(stage: str) -> dict:
-    return {
+def parameters(stage: str, carrier: str = SANDBOX) -> dict:
+    declared = {
         "TableName": {
             "Type": "String",
             "Default": shared.default_table_name(stage),
             "AllowedPattern": "[a-zA-Z0-9_.-]{3,255}",
             "Description": "Name of the messages table (kept when the stack is deleted)",
-        }
+        },
+        "ConfigurationSetName": {
+            "Type": "String",
+            "Default": shared.default_configuration_set_name(stage),
+            "AllowedPattern": "[A-Za-z0-9_-]{1,64}",
+            "Description": "End User Messaging configuration set whose events reach the "
+            "receipt queue (created by this stack when the stage's carrier is "
+            "end-user-messaging; the only one that may publish to the carrier events topic)",
+        },
     }
+    if carrier == END_USER_MESSAGING:
+        declared["OriginationIdentityArns"] = {
+            "Type": "CommaDelimitedList",
+            "Description": "ARNs of the End User Messaging phone numbers, sender IDs and "
+            "pools the sender may send from (and only those)",
+        }
+        declared["DefaultOriginationIdentity"] = {
+            "Type": "String",
+            "Default": "",
+            "AllowedPattern": "^$|^[A-Za-z0-9_:/+-]{1,256}$",
+            "Description": "Sender of an account with no sender of its own "
+            "(HERALD_EUM_ORIGINATION_IDENTITY); empty: the message's From",
+        }
+    return declared
 
 
 def _table() -> dict:
@@ -135,6 +171,89 @@ def _table() -> dict:
                 "AttributeName": storage.TTL_ATTRIBUTE,
                 "Enabled": True,
             },
+        },
+    }
+
+
+_ACCOUNT_ROOT = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+_ACCOUNT_ID = {"Ref": "AWS::AccountId"}
+_SMS_VOICE_ARNS = {"Fn::Sub": "arn:${AWS::Partition}:sms-voice:${AWS::Region}:${AWS::AccountId}:*"}
+# Named, not referenced: the set waits for the topic's policy, which names the set.
+_CONFIGURATION_SET_ARN = {
+    "Fn::Sub": "arn:${AWS::Partition}:sms-voice:${AWS::Region}:${AWS::AccountId}"
+    ":configuration-set/${ConfigurationSetName}"
+}
+
+
+def _carrier_events() -> dict:
+    """The topic End User Messaging publishes delivery events to, and its way into the
+    receipt queue."""
+    receipts = queue_id("receipts")
+    return {
+        EVENTS_KEY: {
+            "Type": "AWS::KMS::Key",
+            "Properties": {
+                "Description": shared.EVENTS_KEY_DESCRIPTION,
+                "EnableKeyRotation": True,
+                "PendingWindowInDays": shared.KEY_DELETION_WINDOW_DAYS,
+                "KeyPolicy": shared.events_key_policy(
+                    _ACCOUNT_ROOT,
+                    _ACCOUNT_ID,
+                    _SMS_VOICE_ARNS,
+                ),
+            },
+        },
+        EVENTS_TOPIC: {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"KmsMasterKeyId": {"Fn::GetAtt": [EVENTS_KEY, "Arn"]}},
+        },
+        EVENTS_TOPIC_POLICY: {
+            "Type": "AWS::SNS::TopicPolicy",
+            "Properties": {
+                "Topics": [{"Ref": EVENTS_TOPIC}],
+                "PolicyDocument": shared.events_topic_policy(
+                    {"Ref": EVENTS_TOPIC}, _ACCOUNT_ID, _CONFIGURATION_SET_ARN
+                ),
+            },
+        },
+        RECEIPTS_QUEUE_POLICY: {
+            "Type": "AWS::SQS::QueuePolicy",
+            "Properties": {
+                "Queues": [{"Ref": receipts}],
+                "PolicyDocument": shared.receipt_queue_policy(
+                    {"Fn::GetAtt": [receipts, "Arn"]}, {"Ref": EVENTS_TOPIC}
+                ),
+            },
+        },
+        EVENTS_SUBSCRIPTION: {
+            "Type": "AWS::SNS::Subscription",
+            # Nothing is published before the queue takes it.
+            "DependsOn": [RECEIPTS_QUEUE_POLICY],
+            "Properties": {
+                "TopicArn": {"Ref": EVENTS_TOPIC},
+                "Protocol": "sqs",
+                "Endpoint": {"Fn::GetAtt": [receipts, "Arn"]},
+                "RawMessageDelivery": shared.RAW_MESSAGE_DELIVERY,
+            },
+        },
+    }
+
+
+def _configuration_set() -> dict:
+    return {
+        "Type": "AWS::SMSVOICE::ConfigurationSet",
+        # End User Messaging checks that it may publish when the destination is created.
+        "DependsOn": [EVENTS_TOPIC_POLICY, EVENTS_SUBSCRIPTION],
+        "Properties": {
+            "ConfigurationSetName": {"Ref": "ConfigurationSetName"},
+            "EventDestinations": [
+                {
+                    "EventDestinationName": shared.EVENT_DESTINATION_NAME,
+                    "Enabled": True,
+                    "MatchingEventTypes": shared.EVENT_TYPES,
+                    "SnsDestination": {"TopicArn": {"Ref": EVENTS_TOPIC}},
+                }
+            ],
         },
     }
 
@@ -206,12 +325,16 @@ def _arn(function: str):
         if resource.kind == "logs":
             # A log group's Arn attribute already ends in ":*", which covers its streams.
             return {"Fn::GetAtt": [log_group_id(function), "Arn"]}
+        if resource.kind == "origination_identities":
+            return {"Ref": "OriginationIdentityArns"}
+        if resource.kind == "configuration_set":
+            return {"Fn::GetAtt": [CONFIGURATION_SET, "Arn"]}
         raise ValueError(resource)
 
     return arn
 
 
-def _policy(name: str) -> dict:
+def _policy(name: str, carrier: str) -> dict:
     return {
         "Type": "AWS::IAM::Policy",
         "Properties": {
@@ -219,7 +342,7 @@ def _policy(name: str) -> dict:
             "Roles": [{"Ref": role_id(name)}],
             "PolicyDocument": {
                 "Version": "2012-10-17",
-                "Statement": shared.policy_statements(name, _arn(name)),
+                "Statement": shared.policy_statements(name, _arn(name), carrier),
             },
         },
     }
@@ -258,6 +381,10 @@ def _value(value: shared.Value):
         return {"Ref": queue_id(value.name)}
     if value.kind == "key_arn":
         return {"Fn::GetAtt": [KEY, "Arn"]}
+    if value.kind == "configuration_set_name":
+        return {"Ref": CONFIGURATION_SET}
+    if value.kind == "default_origination_identity":
+        return {"Ref": "DefaultOriginationIdentity"}
     raise ValueError(value)
 
 
@@ -319,8 +446,12 @@ def _queue_named_by(arn) -> shared.Queue:
     raise RuntimeError(f"an SQS event source on a queue deploy/shared.py does not know: {arn}")
 
 
-def _outputs() -> dict:
+def _outputs(carrier: str) -> dict:
     outputs = {
+        "CarrierEventsTopicArn": {
+            "Description": "The SNS topic End User Messaging publishes delivery events to",
+            "Value": {"Ref": EVENTS_TOPIC},
+        },
         "TableName": {"Value": {"Ref": TABLE}},
         "TableArn": {"Value": {"Fn::GetAtt": [TABLE, "Arn"]}},
         "KmsKeyId": {
@@ -329,6 +460,8 @@ def _outputs() -> dict:
             "Value": {"Fn::GetAtt": [KEY, "Arn"]},
         },
     }
+    if carrier == END_USER_MESSAGING:
+        outputs["ConfigurationSetName"] = {"Value": {"Ref": CONFIGURATION_SET}}
     for name in shared.all_queue_names():
         outputs[queue_id(name) + "Url"] = {"Value": {"Ref": queue_id(name)}}
     for name in shared.FUNCTIONS:

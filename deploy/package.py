@@ -54,10 +54,18 @@ class Outputs:
         return self.cloudformation / "deployment.zip"
 
 
-def stage_config(stage: str, function: str = shared.API_FUNCTION) -> Config:
-    """Chalice's own view of one function's settings in the stage, so lookups follow
-    Chalice's rules; refuses a stage that gives any function a local-only variable."""
-    config = json.loads((ROOT / CONFIG).read_text(encoding="utf-8"))
+def read_config() -> dict:
+    """.chalice/config.json."""
+    return json.loads((ROOT / CONFIG).read_text(encoding="utf-8"))
+
+
+def stage_config(
+    stage: str, function: str = shared.API_FUNCTION, config: dict | None = None
+) -> Config:
+    """Chalice's own view of one function's settings in the stage (of `config`, by default
+    .chalice/config.json), so lookups follow Chalice's rules; refuses a stage that gives
+    any function a local-only variable."""
+    config = read_config() if config is None else config
     if stage not in config.get("stages", {}) or stage == "local":
         raise SystemExit(f"error: no deployable stage {stage!r} in {CONFIG}")
     for name in shared.FUNCTIONS:
@@ -68,21 +76,38 @@ def stage_config(stage: str, function: str = shared.API_FUNCTION) -> Config:
     return Config(chalice_stage=stage, function_name=function, config_from_disk=config)
 
 
-def function_settings(stage: str) -> dict[str, shared.FunctionSettings]:
+def stage_carrier(stage: str, config: dict | None = None) -> str:
+    """The stage's carrier (HERALD_CARRIER): the same for every function, and one there is."""
+    named = {
+        (stage_config(stage, name, config).environment_variables or {}).get(
+            shared.CARRIER_VARIABLE, "sandbox"
+        )
+        for name in shared.FUNCTIONS
+    }
+    if len(named) != 1 or not named <= set(shared.CARRIERS):
+        raise SystemExit(
+            f"error: stage {stage!r} must give every function one {shared.CARRIER_VARIABLE} of "
+            f"{', '.join(shared.CARRIERS)}; it gives {sorted(named)}"
+        )
+    (carrier,) = named
+    return carrier
+
+
+def function_settings(stage: str, config: dict | None = None) -> dict[str, shared.FunctionSettings]:
     """Timeout and log retention of every function in the stage."""
     settings = {}
     for name in shared.FUNCTIONS:
-        config = stage_config(stage, name)
-        if not config.log_retention_in_days:
+        config_ = stage_config(stage, name, config)
+        if not config_.log_retention_in_days:
             raise SystemExit(f"error: stage {stage!r} sets no log_retention_in_days for {name}")
         settings[name] = shared.FunctionSettings(
-            timeout=config.lambda_timeout,
-            log_retention_days=config.log_retention_in_days,
+            timeout=config_.lambda_timeout,
+            log_retention_days=config_.log_retention_in_days,
         )
     return settings
 
 
-def _stage_app(workdir: Path) -> None:
+def _stage_app(workdir: Path, config: dict) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for name in APP_FILES:
         shutil.copy2(ROOT / name, workdir / name)
@@ -90,7 +115,6 @@ def _stage_app(workdir: Path) -> None:
         if (ROOT / name).is_dir():
             shutil.copytree(ROOT / name, workdir / name, ignore=ignore)
     (workdir / CONFIG).parent.mkdir()
-    config = json.loads((ROOT / CONFIG).read_text(encoding="utf-8"))
     (workdir / CONFIG).write_text(json.dumps(_without_log_retention(config), indent=2))
 
 
@@ -171,34 +195,46 @@ def add_bytecode(zip_path: Path) -> None:
             bundle.writestr(entry, Path(pyc_path).read_bytes())
 
 
-def package_cloudformation(stage: str, workdir: Path, out: Path, env: dict, settings) -> None:
+def package_cloudformation(
+    stage: str, workdir: Path, out: Path, env: dict, settings, carrier: str
+) -> None:
     _chalice(["--stage", stage, str(out)], workdir, env)
     generated = out / "sam.json"
-    converted = cloudformation.convert(json.loads(generated.read_text()), stage, settings)
+    template = json.loads(generated.read_text())
+    converted = cloudformation.convert(template, stage, settings, carrier)
     generated.write_text(json.dumps(converted, indent=2) + "\n")
 
 
-def package_terraform(stage: str, workdir: Path, out: Path, env: dict, settings) -> None:
+def package_terraform(
+    stage: str, workdir: Path, out: Path, env: dict, settings, carrier: str
+) -> None:
     _chalice(["--stage", stage, "--pkg-format", "terraform", str(out)], workdir, env)
     generated = out / "chalice.tf.json"
-    converted = terraform.convert(json.loads(generated.read_text()), stage, settings)
+    converted = terraform.convert(json.loads(generated.read_text()), stage, settings, carrier)
     generated.write_text(json.dumps(converted, indent=2) + "\n")
-    (out / "versions.tf").write_text(terraform.VERSIONS_TF)
+    (out / "versions.tf").write_text(terraform.versions_tf(carrier))
 
 
 def package(
-    stage: str, out: Path, wheelhouse: Path | None = None, region: str = "us-east-1"
+    stage: str,
+    out: Path,
+    wheelhouse: Path | None = None,
+    region: str = "us-east-1",
+    config: dict | None = None,
 ) -> Outputs:
-    settings = function_settings(stage)
+    """Package `stage` of `config` (by default .chalice/config.json) into `out`."""
+    config = read_config() if config is None else config
+    settings = function_settings(stage, config)
+    carrier = stage_carrier(stage, config)
     env = _environment(region, wheelhouse)
     with tempfile.TemporaryDirectory(prefix="herald-package-") as temp:
         workdir = Path(temp) / "app"
         workdir.mkdir()
-        _stage_app(workdir)
+        _stage_app(workdir, config)
         built = Outputs(Path(temp) / "cloudformation", Path(temp) / "terraform")
-        package_cloudformation(stage, workdir, built.cloudformation, env, settings)
+        package_cloudformation(stage, workdir, built.cloudformation, env, settings, carrier)
         # The second run reuses the bundle the first one built (Chalice caches it).
-        package_terraform(stage, workdir, built.terraform, env, settings)
+        package_terraform(stage, workdir, built.terraform, env, settings, carrier)
         add_bytecode(built.zip_path)
         shutil.copyfile(built.zip_path, built.terraform / "deployment.zip")
         return _publish(built, Outputs(out / "cloudformation", out / "terraform"))

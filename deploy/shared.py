@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass, field
 
 from chalicelib import errors, storage
+from chalicelib.carriers import END_USER_MESSAGING, SANDBOX, events
+from chalicelib.carriers import end_user_messaging as eum
 from chalicelib.delivery import sources
 
 # Environment variables the functions read (chalicelib/config.py).
@@ -23,6 +25,9 @@ CALLBACK_QUEUE_VARIABLE = "HERALD_CALLBACK_QUEUE_URL"
 RECEIPT_QUEUE_VARIABLE = "HERALD_RECEIPT_QUEUE_URL"
 KMS_KEY_VARIABLE = "HERALD_KMS_KEY_ID"
 CARRIER_VARIABLE = "HERALD_CARRIER"
+CARRIERS = (SANDBOX, END_USER_MESSAGING)
+CONFIGURATION_SET_VARIABLE = eum.CONFIGURATION_SET_VARIABLE
+ORIGINATION_VARIABLE = eum.ORIGINATION_VARIABLE
 # Variables for local runs only: a local DynamoDB, SQS or KMS (any AWS_ENDPOINT_URL_*),
 # callbacks to loopback and private addresses, dynalite's read-back. Never deployed.
 LOCAL_ONLY_VARIABLES = (
@@ -61,7 +66,9 @@ def table_definition() -> dict:
 class Resource:
     """Something a grant covers. kind: table | indexes (all of the table's) | index (one,
     by name) | stream (the table's) | queue (by name) | key | logs (the function's own
-    log group)."""
+    log group) | origination_identities (the stage's list of End User Messaging phone
+    numbers, sender IDs and pools: a list, so it stands alone in its grant) |
+    configuration_set (the stage's End User Messaging configuration set)."""
 
     kind: str
     name: str = ""
@@ -72,6 +79,10 @@ INDEXES = Resource("indexes")
 STREAM = Resource("stream")
 KEY = Resource("key")
 LOGS = Resource("logs")
+ORIGINATION_IDENTITIES = Resource("origination_identities")
+CONFIGURATION_SET = Resource("configuration_set")
+# Resources the writers name as a whole list: a grant on one names nothing else.
+LISTS = {ORIGINATION_IDENTITIES}
 
 
 def index(name: str) -> Resource:
@@ -85,7 +96,8 @@ def queue(name: str) -> Resource:
 @dataclass(frozen=True)
 class Value:
     """What a variable is set to, by reference. kind: table_name | page_token_secret |
-    queue_url (by queue name) | key_arn."""
+    queue_url (by queue name) | key_arn | configuration_set_name |
+    default_origination_identity (a template parameter, possibly empty)."""
 
     kind: str
     name: str = ""
@@ -94,6 +106,8 @@ class Value:
 TABLE_NAME = Value("table_name")
 PAGE_TOKEN_SECRET = Value("page_token_secret")
 KEY_ARN = Value("key_arn")
+CONFIGURATION_SET_NAME = Value("configuration_set_name")
+DEFAULT_ORIGINATION_IDENTITY = Value("default_origination_identity")
 
 
 def queue_url(name: str) -> Value:
@@ -199,9 +213,16 @@ def _dynamodb(*actions: str) -> tuple[str, ...]:
     return tuple(f"dynamodb:{action}" for action in actions)
 
 
-FUNCTIONS = {
-    function.name: function
-    for function in (
+def functions(carrier: str = SANDBOX) -> dict[str, "Function"]:
+    """Every function, with what it may do and is told on a stage whose carrier is
+    `carrier` (only the sender's depend on it)."""
+    if carrier not in CARRIERS:
+        raise ValueError(f"{CARRIER_VARIABLE} is one of {', '.join(CARRIERS)}, not {carrier!r}")
+    return {function.name: function for function in _functions(carrier)}
+
+
+def _functions(carrier: str) -> tuple["Function", ...]:
+    return (
         Function(
             "api_handler",
             "the REST API",
@@ -222,17 +243,7 @@ FUNCTIONS = {
                 CALLBACK_QUEUE_VARIABLE: queue_url("callbacks"),
             },
         ),
-        Function(
-            "sender",
-            "claims a message and hands it to the carrier",
-            (
-                Grant("Messages", _dynamodb("GetItem", "UpdateItem"), (TABLE,)),
-                Grant("SendQueue", CONSUME_QUEUE_ACTIONS, (queue("send"),)),
-                # The sandbox carrier queues its receipts as AWS would send them.
-                Grant("QueueReceipts", SEND_ACTIONS, (queue("receipts"),)),
-            ),
-            {TABLE_VARIABLE: TABLE_NAME, RECEIPT_QUEUE_VARIABLE: queue_url("receipts")},
-        ),
+        _sender(carrier),
         Function(
             "receipts",
             "applies carrier receipts",
@@ -267,7 +278,37 @@ FUNCTIONS = {
             {TABLE_VARIABLE: TABLE_NAME},
         ),
     )
-}
+
+
+# Sending through End User Messaging, on the stage's numbers and configuration set only.
+EUM_SEND_ACTIONS = ("sms-voice:SendTextMessage", "sms-voice:SendMediaMessage")
+
+
+def _sender(carrier: str) -> "Function":
+    grants = [
+        Grant("Messages", _dynamodb("GetItem", "UpdateItem"), (TABLE,)),
+        Grant("SendQueue", CONSUME_QUEUE_ACTIONS, (queue("send"),)),
+    ]
+    variables = {TABLE_VARIABLE: TABLE_NAME}
+    if carrier == SANDBOX:
+        # The sandbox carrier queues its receipts as AWS would send them.
+        grants.append(Grant("QueueReceipts", SEND_ACTIONS, (queue("receipts"),)))
+        variables[RECEIPT_QUEUE_VARIABLE] = queue_url("receipts")
+    else:
+        # Each resource a SendTextMessage names is authorised on its own: the origination
+        # identity and the configuration set.
+        grants.append(Grant("SendFromTheStageNumbers", EUM_SEND_ACTIONS, (ORIGINATION_IDENTITIES,)))
+        grants.append(Grant("SendWithTheConfigurationSet", EUM_SEND_ACTIONS, (CONFIGURATION_SET,)))
+        variables[CONFIGURATION_SET_VARIABLE] = CONFIGURATION_SET_NAME
+        variables[ORIGINATION_VARIABLE] = DEFAULT_ORIGINATION_IDENTITY
+    return Function(
+        "sender", "claims a message and hands it to the carrier", tuple(grants), variables
+    )
+
+
+FUNCTIONS = functions(SANDBOX)  # the names, and a sandbox stage's grants
+
+
 API_FUNCTION = "api_handler"
 STREAM_CONSUMER = "dispatcher"
 SCHEDULED = "scheduler"
@@ -277,19 +318,28 @@ SCHEDULED = "scheduler"
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 
 
-def policy_statements(function: str, arn) -> list[dict]:
+def policy_statements(function: str, arn, carrier: str = SANDBOX) -> list[dict]:
     """The function's whole IAM policy; `arn(resource)` names a Resource in the writer's
-    syntax (for LOGS: that function's own log group and its streams)."""
-    grants = [*FUNCTIONS[function].grants, Grant("FunctionLogs", LOG_ACTIONS, (LOGS,))]
+    syntax (for LOGS: that function's own log group and its streams; for a list resource,
+    the whole list)."""
+    described = functions(carrier)[function]
+    grants = [*described.grants, Grant("FunctionLogs", LOG_ACTIONS, (LOGS,))]
     return [
         {
             "Sid": grant.sid,
             "Effect": "Allow",
             "Action": list(grant.actions),
-            "Resource": [arn(resource) for resource in grant.resources],
+            "Resource": _resources(grant, arn),
         }
         for grant in grants
     ]
+
+
+def _resources(grant: Grant, arn):
+    if LISTS & set(grant.resources):
+        (resource,) = grant.resources  # a list stands alone in its grant
+        return arn(resource)
+    return [arn(resource) for resource in grant.resources]
 
 
 @dataclass(frozen=True)
@@ -370,6 +420,93 @@ def key_policy(account_root: str, decrypting_role: str) -> dict:
 KEY_DESCRIPTION = "Herald: encrypts each account's AuthToken for signing callbacks"
 KEY_DELETION_WINDOW_DAYS = 30
 DECRYPTING_FUNCTION = "callbacks"
+
+
+# --- carrier events: End User Messaging -> SNS -> the receipt queue ------------------------
+
+# The configuration set's event destination is an SNS topic; the receipt queue subscribes to
+# it with raw message delivery, so each job's body is the event itself, as the sandbox queues
+# it (chalicelib.carriers.events.parse also reads SNS's envelope, should it be turned off).
+RAW_MESSAGE_DELIVERY = True
+SMS_VOICE_PRINCIPAL = "sms-voice.amazonaws.com"
+SNS_PRINCIPAL = "sns.amazonaws.com"
+EVENT_DESTINATION_NAME = "herald-receipts"
+# The events that move a message (TEXT_QUEUED and TEXT_PENDING change nothing: not sent).
+EVENT_TYPES = sorted(name for name, (status, _) in events.EVENT_STATUSES.items() if status)
+EVENTS_KEY_DESCRIPTION = "Herald: encrypts the carrier events topic (End User Messaging receipts)"
+
+
+def default_configuration_set_name(stage: str) -> str:
+    return f"herald-{stage}"
+
+
+def events_key_policy(account_root, account_id, sms_voice_arns) -> dict:
+    """The carrier events topic's key. The account administers it through IAM; End User
+    Messaging may use it to publish to the topic (an encrypted topic needs a customer
+    managed key: the AWS-managed SNS key cannot let a service publish), from this account's
+    resources only. ARNs and ids in the writer's syntax."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministersTheKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": account_root},
+                "Action": list(KEY_ADMIN_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                "Sid": "EndUserMessagingPublishesEvents",
+                "Effect": "Allow",
+                "Principal": {"Service": SMS_VOICE_PRINCIPAL},
+                "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {"aws:SourceArn": sms_voice_arns},
+                },
+            },
+        ],
+    }
+
+
+def events_topic_policy(topic_arn, account_id, configuration_set_arn) -> dict:
+    """Only End User Messaging may publish to the topic, for the stage's configuration set
+    in this account."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "EndUserMessagingPublishesEvents",
+                "Effect": "Allow",
+                "Principal": {"Service": SMS_VOICE_PRINCIPAL},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {"aws:SourceArn": configuration_set_arn},
+                },
+            }
+        ],
+    }
+
+
+def receipt_queue_policy(queue_arn, topic_arn) -> dict:
+    """The receipt queue takes messages from the carrier events topic, and from nothing else
+    outside IAM (the functions' roles send and consume through their own policies)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "CarrierEventsTopicDelivers",
+                "Effect": "Allow",
+                "Principal": {"Service": SNS_PRINCIPAL},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+            }
+        ],
+    }
 
 
 # --- errors API Gateway answers itself ------------------------------------------------------

@@ -8,12 +8,19 @@ source, puts the API stage on `aws_api_gateway_deployment.stage_name` (removed i
 6), cannot write a log group, names the schedule's rule alike in every stage, and writes
 event source mappings for a stream and queues by placeholder name, without a dependency on
 them; each function below fixes one of those or adds one piece.
+
+Every stage gets the carrier events topic (End User Messaging's delivery events, into the
+receipt queue). A stage whose carrier is End User Messaging also gets the configuration set
+and its event destination (`aws_pinpointsmsvoicev2_event_destination`, which needs the AWS
+provider 6.48 or later: versions.tf says so for such a stage only), and its sender may send
+from the numbers in `var.origination_identity_arns`.
 """
 
 import copy
 import json
 
 from chalicelib import storage
+from chalicelib.carriers import END_USER_MESSAGING, SANDBOX
 from chalicelib.delivery import sources
 from deploy import shared
 
@@ -27,7 +34,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.0, < 7.0"
+      version = "AWS_VERSIONS"
     }
     random = {
       source  = "hashicorp/random"
@@ -37,6 +44,15 @@ terraform {
 }
 """
 
+# The AWS provider versions a stage's configuration works with: 5 and 6, or, for End User
+# Messaging's event destination resource, 6.48 (the first release we found it in) and later.
+AWS_PROVIDER_VERSIONS = {SANDBOX: ">= 5.0, < 7.0", END_USER_MESSAGING: ">= 6.48.0, < 7.0"}
+
+
+def versions_tf(carrier: str = SANDBOX) -> str:
+    return VERSIONS_TF.replace("AWS_VERSIONS", AWS_PROVIDER_VERSIONS[carrier])
+
+
 TABLE = "aws_dynamodb_table.messages"
 SECRET = "random_password.page_token_secret"
 KEY = "aws_kms_key.tokens"
@@ -44,6 +60,13 @@ STAGE = "aws_api_gateway_stage.rest_api"
 ACCOUNT = "data.aws_caller_identity.current"
 PARTITION = "data.aws_partition.current"
 SCHEDULE_RULE = "aws_cloudwatch_event_rule.scheduler-event"  # Chalice's address
+EVENTS_KEY = "aws_kms_key.carrier_events"
+EVENTS_TOPIC = "aws_sns_topic.carrier_events"
+EVENTS_TOPIC_POLICY = "aws_sns_topic_policy.carrier_events"
+EVENTS_SUBSCRIPTION = "aws_sns_topic_subscription.carrier_events"
+RECEIPTS_QUEUE_POLICY = "aws_sqs_queue_policy.receipts"
+CONFIGURATION_SET = "aws_pinpointsmsvoicev2_configuration_set.herald"
+EVENT_DESTINATION = "aws_pinpointsmsvoicev2_event_destination.receipts"
 
 
 def function(name: str) -> str:
@@ -76,18 +99,20 @@ def function_name(name: str) -> str:
     return "${local.function_name}" + suffix
 
 
-def convert(chalice_tf: dict, stage: str, settings: dict) -> dict:
+def convert(chalice_tf: dict, stage: str, settings: dict, carrier: str = SANDBOX) -> dict:
     config = {"//": "Written by `make package` from `chalice package --pkg-format terraform`."}
     config.update(copy.deepcopy(chalice_tf))
     # Both replaced: versions.tf holds the settings, and nothing reads Chalice's data sources.
     config.pop("terraform", None)
     config.pop("data", None)
-    config["variable"] = _variables(stage)
+    config["variable"] = _variables(stage, carrier)
     config["provider"] = {"aws": {"region": "${var.region}"}}
     default_table = json.dumps(shared.default_table_name("${var.stage}"))
+    default_set = json.dumps(shared.default_configuration_set_name("${var.stage}"))
     config["locals"].update(
         function_name="herald-${var.stage}",
         table_name="${coalesce(var.table_name, " + default_table + ")}",
+        configuration_set_name="${coalesce(var.configuration_set_name, " + default_set + ")}",
     )
     config["locals"]["chalice_api_swagger"] = _with_gateway_responses(
         config["locals"]["chalice_api_swagger"]
@@ -95,11 +120,13 @@ def convert(chalice_tf: dict, stage: str, settings: dict) -> dict:
     config["data"] = {
         "aws_caller_identity": {"current": {}},
         "aws_partition": {"current": {}},
-        "aws_iam_policy_document": {name: _policy_document(name) for name in shared.FUNCTIONS},
+        "aws_iam_policy_document": {
+            name: _policy_document(name, carrier) for name in shared.FUNCTIONS
+        },
     }
     resources = config["resource"]
     _check_functions(resources)
-    _adjust_chalice_resources(resources)
+    _adjust_chalice_resources(resources, carrier)
     _add(resources, TABLE, _table())
     _add(resources, SECRET, {"length": shared.SECRET_LENGTH, "special": False})
     _add(resources, KEY, _key())
@@ -127,11 +154,16 @@ def convert(chalice_tf: dict, stage: str, settings: dict) -> dict:
         queue(shared.STREAM_FAILURES),
         _queue(shared.STREAM_FAILURES, shared.DEAD_LETTER_RETENTION_SECONDS),
     )
-    for name, described in shared.FUNCTIONS.items():
+    for name, described in shared.functions(carrier).items():
         _add(resources, role(name), _role(described))
         _add(resources, policy(name), _policy(name))
         _add(resources, log_group(name), _log_group(name, settings[name].log_retention_days))
-    config["output"] = _outputs(config["output"])
+    for address, body in _carrier_events().items():
+        _add(resources, address, body)
+    if carrier == END_USER_MESSAGING:
+        _add(resources, CONFIGURATION_SET, {"name": "${local.configuration_set_name}"})
+        _add(resources, EVENT_DESTINATION, _event_destination())
+    config["output"] = _outputs(config["output"], carrier)
     return config
 
 
@@ -144,8 +176,8 @@ def _add(resources: dict, address: str, body: dict) -> None:
     resources.setdefault(kind, {})[name] = body
 
 
-def _variables(stage: str) -> dict:
-    return {
+def _variables(stage: str, carrier: str) -> dict:
+    declared = {
         "stage": {
             "type": "string",
             "default": stage,
@@ -162,7 +194,34 @@ def _variables(stage: str) -> dict:
             "default": None,
             "description": "AWS region; empty means the provider's usual lookup (AWS_REGION…)",
         },
+        "configuration_set_name": {
+            "type": "string",
+            "default": None,
+            "description": "End User Messaging configuration set whose events reach the receipt "
+            "queue (created here when the stage's carrier is end-user-messaging; the only one "
+            "that may publish to the carrier events topic); empty means herald-<stage>",
+        },
     }
+    if carrier == END_USER_MESSAGING:
+        declared["origination_identity_arns"] = {
+            "type": "list(string)",
+            "description": "ARNs of the End User Messaging phone numbers, sender IDs and pools "
+            "the sender may send from (and only those)",
+            "validation": [
+                {
+                    "condition": "${length(var.origination_identity_arns) > 0 && alltrue("
+                    '[for arn in var.origination_identity_arns : startswith(arn, "arn:")])}',
+                    "error_message": "List at least one ARN (arn:…:sms-voice:…).",
+                }
+            ],
+        }
+        declared["default_origination_identity"] = {
+            "type": "string",
+            "default": "",
+            "description": "Sender of an account with no sender of its own "
+            "(HERALD_EUM_ORIGINATION_IDENTITY); empty means the message's From",
+        }
+    return declared
 
 
 def _with_gateway_responses(swagger_text: str) -> str:
@@ -181,8 +240,8 @@ def _check_functions(resources: dict) -> None:
         )
 
 
-def _adjust_chalice_resources(resources: dict) -> None:
-    for name, described in shared.FUNCTIONS.items():
+def _adjust_chalice_resources(resources: dict, carrier: str) -> None:
+    for name, described in shared.functions(carrier).items():
         _adjust_function(resources["aws_lambda_function"][name], described)
     for mapping in resources.get("aws_lambda_event_source_mapping", {}).values():
         _point_event_source(mapping)
@@ -223,6 +282,10 @@ def _value(value: shared.Value) -> str:
         return _ref(queue(value.name), "url")
     if value.kind == "key_arn":
         return _ref(KEY, "arn")
+    if value.kind == "configuration_set_name":
+        return _ref(CONFIGURATION_SET, "name")
+    if value.kind == "default_origination_identity":
+        return "${var.default_origination_identity}"
     raise ValueError(value)
 
 
@@ -339,7 +402,7 @@ def _queue(
 
 
 def _key() -> dict:
-    root = "arn:" + _ref(PARTITION, "partition") + ":iam::" + _ref(ACCOUNT, "account_id") + ":root"
+    root = _ACCOUNT_ROOT
     decrypting_role = _ref(role(shared.DECRYPTING_FUNCTION), "arn")
     return {
         "description": shared.KEY_DESCRIPTION,
@@ -386,12 +449,16 @@ def _arn(name: str):
             return _ref(KEY, "arn")
         if resource.kind == "logs":
             return _ref(log_group(name), "arn") + ":*"
+        if resource.kind == "origination_identities":
+            return "${var.origination_identity_arns}"  # the list itself
+        if resource.kind == "configuration_set":
+            return _ref(CONFIGURATION_SET, "arn")
         raise ValueError(resource)
 
     return arn
 
 
-def _policy_document(name: str) -> dict:
+def _policy_document(name: str, carrier: str) -> dict:
     return {
         "statement": [
             {
@@ -400,7 +467,7 @@ def _policy_document(name: str) -> dict:
                 "actions": statement["Action"],
                 "resources": statement["Resource"],
             }
-            for statement in shared.policy_statements(name, _arn(name))
+            for statement in shared.policy_statements(name, _arn(name), carrier)
         ]
     }
 
@@ -417,8 +484,75 @@ def _log_group(name: str, retention_days: int) -> dict:
     return {"name": "/aws/lambda/" + function_name(name), "retention_in_days": retention_days}
 
 
-def _outputs(chalice_outputs: dict) -> dict:
+_ACCOUNT_ID = _ref(ACCOUNT, "account_id")
+_ACCOUNT_ROOT = "arn:" + _ref(PARTITION, "partition") + ":iam::" + _ACCOUNT_ID + ":root"
+# Any region: the configuration has no region of its own (var.region may be empty).
+_SMS_VOICE = "arn:" + _ref(PARTITION, "partition") + ":sms-voice:*:" + _ACCOUNT_ID + ":"
+
+
+def _carrier_events() -> dict:
+    """The topic End User Messaging publishes delivery events to, and its way into the
+    receipt queue."""
+    receipts = queue("receipts")
+    return {
+        EVENTS_KEY: {
+            "description": shared.EVENTS_KEY_DESCRIPTION,
+            "enable_key_rotation": True,
+            "deletion_window_in_days": shared.KEY_DELETION_WINDOW_DAYS,
+            "policy": json.dumps(
+                shared.events_key_policy(_ACCOUNT_ROOT, _ACCOUNT_ID, _SMS_VOICE + "*")
+            ),
+        },
+        EVENTS_TOPIC: {
+            "name": "${local.function_name}-carrier-events",
+            "kms_master_key_id": _ref(EVENTS_KEY, "arn"),
+        },
+        EVENTS_TOPIC_POLICY: {
+            "arn": _ref(EVENTS_TOPIC, "arn"),
+            "policy": json.dumps(
+                shared.events_topic_policy(
+                    _ref(EVENTS_TOPIC, "arn"),
+                    _ACCOUNT_ID,
+                    _SMS_VOICE + "configuration-set/${local.configuration_set_name}",
+                )
+            ),
+        },
+        RECEIPTS_QUEUE_POLICY: {
+            "queue_url": _ref(receipts, "url"),
+            "policy": json.dumps(
+                shared.receipt_queue_policy(_ref(receipts, "arn"), _ref(EVENTS_TOPIC, "arn"))
+            ),
+        },
+        EVENTS_SUBSCRIPTION: {
+            "topic_arn": _ref(EVENTS_TOPIC, "arn"),
+            "protocol": "sqs",
+            "endpoint": _ref(receipts, "arn"),
+            "raw_message_delivery": shared.RAW_MESSAGE_DELIVERY,
+            # Nothing is published before the queue takes it.
+            "depends_on": [RECEIPTS_QUEUE_POLICY],
+        },
+    }
+
+
+def _event_destination() -> dict:
+    return {
+        "configuration_set_name": _ref(CONFIGURATION_SET, "name"),
+        "event_destination_name": shared.EVENT_DESTINATION_NAME,
+        "matching_event_types": shared.EVENT_TYPES,
+        "sns_destination": {"topic_arn": _ref(EVENTS_TOPIC, "arn")},
+        # End User Messaging checks that it may publish when the destination is created.
+        "depends_on": [EVENTS_TOPIC_POLICY, EVENTS_SUBSCRIPTION],
+    }
+
+
+def _outputs(chalice_outputs: dict, carrier: str) -> dict:
     outputs = dict(chalice_outputs)
+    outputs["CarrierEventsTopicArn"] = {
+        "value": _ref(EVENTS_TOPIC, "arn"),
+        "description": "The SNS topic End User Messaging publishes delivery events to",
+    }
+    if carrier == END_USER_MESSAGING:
+        outputs["ConfigurationSetName"] = {"value": _ref(CONFIGURATION_SET, "name")}
     outputs["EndpointURL"] = {"value": _ref(STAGE, "invoke_url") + "/"}
     outputs["TableName"] = {"value": _ref(TABLE, "name")}
     outputs["TableArn"] = {"value": _ref(TABLE, "arn")}

@@ -1,7 +1,9 @@
 """The deploy templates `make package` writes: linted, scanned, and held to what the code does.
 
-The packaging runs once for the module (dev stage) into a temporary directory, with pip
-confined to the wheelhouse `make wheelhouse` filled, so nothing here touches the network.
+The packaging runs once per carrier (the dev stage as it is, on the sandbox, and the same
+stage switched to End User Messaging) into a temporary directory, with pip confined to the
+wheelhouse `make wheelhouse` filled, so nothing here touches the network. Every test of the
+outputs runs on both.
 
 What each function may do, which queue feeds which function and what each function is told
 are written out below as the expectation, and read back from the templates themselves (not
@@ -20,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib import config, errors, keys, storage
+from chalicelib.carriers import events
 from chalicelib.delivery import sources
 from deploy import cloudformation, package, shared
 from deploy.package import BYTECODE_TOPS
@@ -80,6 +83,19 @@ GRANTS = {
 }
 for _grants in GRANTS.values():
     _grants["logs"] = LOGS
+EUM_SEND = {"sms-voice:SendTextMessage", "sms-voice:SendMediaMessage"}
+# On End User Messaging the sender sends from the stage's numbers, with its configuration set,
+# and queues no receipts (AWS sends them).
+EUM_GRANTS = {
+    **GRANTS,
+    "sender": {
+        "table": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        "queue/send": CONSUME,
+        "origination_identities": EUM_SEND,
+        "configuration_set": EUM_SEND,
+        "logs": LOGS,
+    },
+}
 
 # Function -> {variable: what it refers to}: "table", "secret", "queue/<name>", "key".
 VARIABLES = {
@@ -98,6 +114,18 @@ VARIABLES = {
     },
     "scheduler": {"HERALD_TABLE_NAME": "table"},
 }
+EUM_VARIABLES = {
+    **VARIABLES,
+    "sender": {
+        "HERALD_TABLE_NAME": "table",
+        "HERALD_EUM_CONFIGURATION_SET": "configuration_set",
+        "HERALD_EUM_ORIGINATION_IDENTITY": "default_origination_identity",
+    },
+}
+CARRIERS = ("sandbox", "end-user-messaging")
+EXPECTED = {"sandbox": (GRANTS, VARIABLES), "end-user-messaging": (EUM_GRANTS, EUM_VARIABLES)}
+# The events that move a message: what the configuration set sends to the topic.
+EVENT_TYPES = sorted(t for t, (status, _) in events.EVENT_STATUSES.items() if status is not None)
 # Work queue -> (its consumer, maxReceiveCount).
 WORK_QUEUES = {"send": ("sender", 20), "receipts": ("receipts", 10), "callbacks": ("callbacks", 10)}
 STREAM_FAILURES = "dispatcher_failures"
@@ -114,10 +142,34 @@ def _require(path: Path, make_target: str) -> None:
         pytest.fail(f"{path} is missing: run `make {make_target}` (make test does)")
 
 
+def stage_on(carrier: str) -> dict:
+    """.chalice/config.json with the dev stage's carrier switched to `carrier`: by
+    configuration alone, as a user switches a stage."""
+    config_ = package.read_config()
+    config_["stages"][STAGE]["environment_variables"][shared.CARRIER_VARIABLE] = carrier
+    return config_
+
+
+@pytest.fixture(scope="module", params=CARRIERS)
+def carrier(request) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def outputs(tmp_path_factory) -> package.Outputs:
+def outputs(tmp_path_factory, carrier) -> package.Outputs:
     _require(WHEELHOUSE, "wheelhouse")
-    return package.package(STAGE, tmp_path_factory.mktemp("build"), WHEELHOUSE)
+    build = tmp_path_factory.mktemp(f"build-{carrier}")
+    return package.package(STAGE, build, WHEELHOUSE, config=stage_on(carrier))
+
+
+@pytest.fixture(scope="module")
+def grants(carrier) -> dict:
+    return EXPECTED[carrier][0]
+
+
+@pytest.fixture(scope="module")
+def variables(carrier) -> dict:
+    return EXPECTED[carrier][1]
 
 
 @pytest.fixture(scope="module")
@@ -215,13 +267,20 @@ def test_every_checkov_skip_is_in_the_readme_table():
 # --- the bundle ---------------------------------------------------------------------------
 
 
+def run_time_tops() -> set[str]:
+    """What the run-time requirements' wheels (in the wheelhouse) put at the bundle's top."""
+    tops = set()
+    for wheel in WHEELHOUSE.glob("*.whl"):
+        with zipfile.ZipFile(wheel) as archive:
+            tops |= {name.split("/")[0] for name in archive.namelist()}
+    return tops
+
+
 def test_bundle_holds_only_the_app_and_its_run_time_needs(outputs):
     with zipfile.ZipFile(outputs.zip_path) as bundle:
         names = bundle.namelist()
     tops = {name.split("/")[0] for name in names}
-    assert tops <= {"app.py", "__pycache__", "chalicelib", "chalice", "phonenumbers"} | {
-        top for top in tops if top.startswith("phonenumberslite-")
-    }
+    assert tops <= {"app.py", "__pycache__", "chalicelib", "chalice"} | run_time_tops()
     assert "app.py" in tops and "phonenumbers" in tops
     assert not {"boto3", "botocore"} & tops  # the Lambda runtime provides them
     assert outputs.zip_path.stat().st_size < 1024 * 1024
@@ -298,8 +357,10 @@ def cfn_resource(sam: dict, function: dict, arn) -> str:
     kind = sam["Resources"][logical]["Type"]
     if kind == "AWS::SQS::Queue":
         return f"queue/{cfn_queue_name(sam, logical)}"
-    if kind == "AWS::KMS::Key":
+    if kind == "AWS::KMS::Key" and logical == cloudformation.KEY:
         return "key"
+    if kind == "AWS::SMSVOICE::ConfigurationSet":
+        return "configuration_set"
     if kind == "AWS::Logs::LogGroup" and logical == cfn_log_group_of(sam, function):
         return "logs"  # the function's own (the Arn attribute ends in ":*": its streams)
     raise AssertionError(f"a grant on {arn}")
@@ -324,6 +385,11 @@ def cfn_grants(sam: dict, name: str) -> dict:
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             assert statement["Effect"] == "Allow"
             assert set(statement) == {"Sid", "Effect", "Action", "Resource"}  # no NotAction…
+            if statement["Resource"] == {"Ref": "OriginationIdentityArns"}:
+                # A list parameter: the statement's whole Resource, and nothing else.
+                assert sam["Parameters"]["OriginationIdentityArns"]["Type"] == "CommaDelimitedList"
+                grants.setdefault("origination_identities", set()).update(statement["Action"])
+                continue
             for arn in statement["Resource"]:
                 resource = cfn_resource(sam, function, arn)
                 grants.setdefault(resource, set()).update(statement["Action"])
@@ -331,8 +397,8 @@ def cfn_grants(sam: dict, name: str) -> dict:
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
-def test_cfn_each_role_may_do_exactly_what_its_function_needs(sam, name):
-    assert cfn_grants(sam, name) == GRANTS[name]
+def test_cfn_each_role_may_do_exactly_what_its_function_needs(sam, grants, name):
+    assert cfn_grants(sam, name) == grants[name]
 
 
 def test_cfn_has_the_six_functions_each_with_a_role_of_its_own(sam):
@@ -442,8 +508,9 @@ def test_cfn_no_placeholder_source_is_left(sam):
 
 
 def cfn_key(sam: dict) -> dict:
-    (key,) = resources_of(sam, "AWS::KMS::Key").values()
-    return key
+    keys_ = resources_of(sam, "AWS::KMS::Key")
+    assert set(keys_) == {cloudformation.KEY, cloudformation.EVENTS_KEY}
+    return keys_[cloudformation.KEY]
 
 
 def test_cfn_token_key_rotates_and_only_callbacks_decrypt(sam):
@@ -491,6 +558,12 @@ def cfn_value(sam: dict, value) -> str:
     if value == {"Fn::Sub": "{{resolve:secretsmanager:${PageTokenSecret}:SecretString}}"}:
         assert sam["Resources"]["PageTokenSecret"]["Type"] == "AWS::SecretsManager::Secret"
         return "secret"
+    if value == {"Ref": "ConfigurationSet"}:
+        assert sam["Resources"]["ConfigurationSet"]["Type"] == "AWS::SMSVOICE::ConfigurationSet"
+        return "configuration_set"
+    if value == {"Ref": "DefaultOriginationIdentity"}:
+        assert sam["Parameters"]["DefaultOriginationIdentity"]["Default"] == ""
+        return "default_origination_identity"
     if "Ref" in value:
         return f"queue/{cfn_queue_name(sam, value['Ref'])}"
     (logical, attribute) = value["Fn::GetAtt"]
@@ -503,18 +576,18 @@ def literal_variables(variables: dict) -> dict:
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
-def test_cfn_function_is_told_its_resources_by_reference(sam, name):
-    variables = cfn_functions(sam)[name]["Properties"]["Environment"]["Variables"]
-    literal = literal_variables(variables)
-    referenced = {k: cfn_value(sam, v) for k, v in variables.items() if k not in literal}
-    assert referenced == VARIABLES[name]
-    check_literal_variables(name, literal, TIMEOUTS[name])
+def test_cfn_function_is_told_its_resources_by_reference(sam, carrier, variables, name):
+    told = cfn_functions(sam)[name]["Properties"]["Environment"]["Variables"]
+    literal = literal_variables(told)
+    referenced = {k: cfn_value(sam, v) for k, v in told.items() if k not in literal}
+    assert referenced == variables[name]
+    check_literal_variables(name, literal, TIMEOUTS[name], carrier)
 
 
-def check_literal_variables(name: str, literal: dict, timeout: int) -> None:
+def check_literal_variables(name: str, literal: dict, timeout: int, carrier: str) -> None:
     """What the function is told outright is the stage's, and loads into sound settings."""
-    assert literal == package.stage_config(STAGE, name).environment_variables
-    assert literal[shared.CARRIER_VARIABLE] == "sandbox"
+    assert literal == package.stage_config(STAGE, name, stage_on(carrier)).environment_variables
+    assert literal[shared.CARRIER_VARIABLE] == carrier
     assert not [variable for variable in literal if shared.is_local_only(variable)]
     with pytest.MonkeyPatch.context() as patch:
         for variable in [v for v in os.environ if v.startswith("HERALD_")]:
@@ -575,8 +648,8 @@ def test_cfn_outputs(sam):
         "CallbacksName",
         "SchedulerName",
     } <= set(outputs)
-    (key,) = resources_of(sam, "AWS::KMS::Key")
-    assert outputs["KmsKeyId"]["Value"] == {"Fn::GetAtt": [key, "Arn"]}
+    assert outputs["KmsKeyId"]["Value"] == {"Fn::GetAtt": [cloudformation.KEY, "Arn"]}
+    assert outputs["CarrierEventsTopicArn"]["Value"] == {"Ref": cloudformation.EVENTS_TOPIC}
     assert outputs["SendQueueUrl"]["Value"] == {"Ref": "SendQueue"}
 
 
@@ -616,7 +689,7 @@ def test_unknown_paths_answer_twilio_404():
 
 # --- Terraform ----------------------------------------------------------------------------
 
-REFERENCE = re.compile(r"^\$\{([a-z_]+)\.([\w-]+)\.([a-z_]+)\}$")
+REFERENCE = re.compile(r"^\$\{([a-z0-9_]+)\.([\w-]+)\.([a-z_]+)\}$")
 
 
 def tf_ref(text: str) -> tuple[str, str, str]:
@@ -625,16 +698,21 @@ def tf_ref(text: str) -> tuple[str, str, str]:
     return match.groups()
 
 
-def test_tf_pins_current_terraform_and_providers(outputs, tf):
+def test_tf_pins_current_terraform_and_providers(outputs, tf, carrier):
     versions = (outputs.terraform / "versions.tf").read_text()
     assert 'required_version = ">= 1.5.0"' in versions
-    assert 'version = ">= 5.0, < 7.0"' in versions
+    # aws_pinpointsmsvoicev2_event_destination: in the AWS provider from 6.48 on.
+    aws = ">= 5.0, < 7.0" if carrier == "sandbox" else ">= 6.48.0, < 7.0"
+    assert f'version = "{aws}"' in versions
     assert "terraform" not in tf  # only versions.tf sets it: checkov cannot parse it in JSON
     # No null_data_source, and none of Chalice's own data sources.
     assert set(tf["data"]) == {"aws_iam_policy_document", "aws_caller_identity", "aws_partition"}
     assert "stage_name" not in tf["resource"]["aws_api_gateway_deployment"]["rest_api"]
     assert tf["resource"]["aws_api_gateway_stage"]["rest_api"]["stage_name"] == "api"
-    assert set(tf["variable"]) == {"stage", "table_name", "region"}
+    expected_variables = {"stage", "table_name", "region", "configuration_set_name"}
+    if carrier == "end-user-messaging":
+        expected_variables |= {"origination_identity_arns", "default_origination_identity"}
+    assert set(tf["variable"]) == expected_variables
     assert tf["provider"]["aws"]["region"] == "${var.region}"
 
 
@@ -644,7 +722,7 @@ def test_tf_every_reference_is_declared(tf):
     declared = {f"{kind}.{name}" for kind, named in tf["resource"].items() for name in named} | {
         f"data.{kind}.{name}" for kind, named in tf["data"].items() for name in named
     }
-    references = re.findall(r"(?<![.\w])((?:aws|random)_[a-z_]+)\.([\w-]+)", text)
+    references = re.findall(r"(?<![.\w])((?:aws|random)_[a-z0-9_]+)\.([\w-]+)", text)
     assert references
     for kind, name in references:
         assert f"{kind}.{name}" in declared, f"{kind}.{name}"
@@ -715,6 +793,8 @@ def tf_resource(name: str, arn: str) -> str:
         return f"queue/{resource}"
     if (kind, resource) == ("aws_kms_key", "tokens"):
         return "key"
+    if (kind, resource) == ("aws_pinpointsmsvoicev2_configuration_set", "herald"):
+        return "configuration_set"
     raise AssertionError(f"a grant on {arn}")
 
 
@@ -737,14 +817,19 @@ def tf_grants(tf: dict, name: str) -> dict:
     for statement in tf["data"]["aws_iam_policy_document"][document]["statement"]:
         assert statement["effect"] == "Allow"
         assert set(statement) == {"sid", "effect", "actions", "resources"}
+        if statement["resources"] == "${var.origination_identity_arns}":
+            # The list variable (one interpolation: its value, unwrapped), and nothing else.
+            assert tf["variable"]["origination_identity_arns"]["type"] == "list(string)"
+            grants.setdefault("origination_identities", set()).update(statement["actions"])
+            continue
         for arn in statement["resources"]:
             grants.setdefault(tf_resource(name, arn), set()).update(statement["actions"])
     return grants
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
-def test_tf_each_role_may_do_exactly_what_its_function_needs(tf, name):
-    assert tf_grants(tf, name) == GRANTS[name]
+def test_tf_each_role_may_do_exactly_what_its_function_needs(tf, grants, name):
+    assert tf_grants(tf, name) == grants[name]
 
 
 def test_tf_has_the_six_functions_each_with_a_role_of_its_own(tf):
@@ -841,7 +926,8 @@ def test_tf_no_placeholder_source_is_left(tf):
 
 
 def test_tf_token_key_rotates_and_only_callbacks_decrypt(tf):
-    (key,) = tf["resource"]["aws_kms_key"].values()
+    assert set(tf["resource"]["aws_kms_key"]) == {"tokens", "carrier_events"}
+    key = tf["resource"]["aws_kms_key"]["tokens"]
     assert key["enable_key_rotation"] is True
     assert key["lifecycle"] == {"prevent_destroy": True}
     root = (
@@ -859,18 +945,22 @@ def tf_value(value: str) -> str:
         return "secret"
     if value == "${aws_kms_key.tokens.arn}":
         return "key"
+    if value == "${aws_pinpointsmsvoicev2_configuration_set.herald.name}":
+        return "configuration_set"
+    if value == "${var.default_origination_identity}":
+        return "default_origination_identity"
     kind, queue, attribute = tf_ref(value)
     assert (kind, attribute) == ("aws_sqs_queue", "url")
     return f"queue/{queue}"
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
-def test_tf_function_is_told_its_resources_by_reference(tf, name):
-    variables = tf["resource"]["aws_lambda_function"][name]["environment"]["variables"]
-    literal = {k: v for k, v in variables.items() if not v.startswith("${")}
-    referenced = {k: tf_value(v) for k, v in variables.items() if k not in literal}
-    assert referenced == VARIABLES[name]
-    check_literal_variables(name, literal, TIMEOUTS[name])
+def test_tf_function_is_told_its_resources_by_reference(tf, carrier, variables, name):
+    told = tf["resource"]["aws_lambda_function"][name]["environment"]["variables"]
+    literal = {k: v for k, v in told.items() if not v.startswith("${")}
+    referenced = {k: tf_value(v) for k, v in told.items() if k not in literal}
+    assert referenced == variables[name]
+    check_literal_variables(name, literal, TIMEOUTS[name], carrier)
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -913,6 +1003,7 @@ def test_tf_outputs(tf):
         "SchedulerName",
     } <= set(tf["output"])
     assert tf["output"]["KmsKeyId"]["value"] == "${aws_kms_key.tokens.arn}"
+    assert tf["output"]["CarrierEventsTopicArn"]["value"] == "${aws_sns_topic.carrier_events.arn}"
 
 
 # --- stages ---------------------------------------------------------------------------------
@@ -931,7 +1022,7 @@ def test_deployable_stages_are_arm64_without_local_settings():
             assert settings.lambda_architecture == "arm64"
             assert settings.lambda_timeout == TIMEOUTS[function]
             assert settings.log_retention_in_days
-            assert settings.environment_variables.get(shared.CARRIER_VARIABLE) == "sandbox"
+            assert settings.environment_variables.get(shared.CARRIER_VARIABLE) in CARRIERS
             assert not [v for v in settings.environment_variables if shared.is_local_only(v)]
         # API Gateway gives up at 29 s.
         assert package.stage_config(name).lambda_timeout < 29
@@ -970,3 +1061,190 @@ def test_repackaging_keeps_what_the_user_keeps_beside_the_outputs(tmp_path):
     assert (out.terraform / "terraform.tfstate").read_text() == "state"
     assert (out.terraform / "generated.json").read_text() == "new"
     assert (out.cloudformation / "generated.json").read_text() == "new"
+
+
+# --- carrier events: End User Messaging -> SNS -> the receipt queue (both outputs) ---------
+
+ACCOUNT_ID_CFN = {"Ref": "AWS::AccountId"}
+ACCOUNT_ID_TF = "${data.aws_caller_identity.current.account_id}"
+SMS_VOICE = "sms-voice.amazonaws.com"
+
+
+def check_events_key_policy(policy: dict, root, account_id) -> None:
+    """The account administers the topic's key; End User Messaging, for this account only,
+    may use it to publish; nobody else may use it."""
+    by_sid = {statement["Sid"]: statement for statement in policy["Statement"]}
+    assert set(by_sid) == {"AccountAdministersTheKey", "EndUserMessagingPublishesEvents"}
+    assert by_sid["AccountAdministersTheKey"]["Principal"] == {"AWS": root}
+    publishing = by_sid["EndUserMessagingPublishesEvents"]
+    assert publishing["Principal"] == {"Service": SMS_VOICE}
+    assert publishing["Action"] == ["kms:GenerateDataKey*", "kms:Decrypt"]
+    assert publishing["Condition"]["StringEquals"] == {"aws:SourceAccount": account_id}
+    for action in by_sid["AccountAdministersTheKey"]["Action"]:
+        pattern = re.escape(action).replace(r"\*", ".*")
+        assert not re.fullmatch(pattern, "kms:Decrypt") and not re.fullmatch(pattern, "kms:Encrypt")
+
+
+def check_topic_policy(policy: dict, topic, account_id, configuration_set_arn: str) -> None:
+    (statement,) = policy["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": SMS_VOICE}
+    assert statement["Action"] == "sns:Publish"
+    assert statement["Resource"] == topic
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": account_id},
+        "ArnLike": {"aws:SourceArn": configuration_set_arn},
+    }
+
+
+def check_queue_policy(policy: dict, queue_arn, topic) -> None:
+    (statement,) = policy["Statement"]
+    assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Resource"] == queue_arn
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": topic}}
+
+
+def test_cfn_carrier_events_reach_the_receipt_queue_from_an_encrypted_topic(sam):
+    resources = sam["Resources"]
+    topic = {"Ref": cloudformation.EVENTS_TOPIC}
+    assert resources[cloudformation.EVENTS_TOPIC]["Properties"] == {
+        "KmsMasterKeyId": {"Fn::GetAtt": [cloudformation.EVENTS_KEY, "Arn"]}
+    }
+    key = resources[cloudformation.EVENTS_KEY]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    root = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+    check_events_key_policy(key["KeyPolicy"], root, ACCOUNT_ID_CFN)
+    topic_policy = resources[cloudformation.EVENTS_TOPIC_POLICY]["Properties"]
+    assert topic_policy["Topics"] == [topic]
+    set_arn = {
+        "Fn::Sub": "arn:${AWS::Partition}:sms-voice:${AWS::Region}:${AWS::AccountId}"
+        ":configuration-set/${ConfigurationSetName}"
+    }
+    check_topic_policy(topic_policy["PolicyDocument"], topic, ACCOUNT_ID_CFN, set_arn)
+    assert sam["Parameters"]["ConfigurationSetName"]["Default"] == f"herald-{STAGE}"
+    receipts = {"Fn::GetAtt": ["ReceiptsQueue", "Arn"]}
+    subscription = resources[cloudformation.EVENTS_SUBSCRIPTION]
+    assert subscription["Properties"] == {
+        "TopicArn": topic,
+        "Protocol": "sqs",
+        "Endpoint": receipts,
+        "RawMessageDelivery": True,
+    }
+    assert subscription["DependsOn"] == [cloudformation.RECEIPTS_QUEUE_POLICY]
+    queue_policy = resources[cloudformation.RECEIPTS_QUEUE_POLICY]["Properties"]
+    assert queue_policy["Queues"] == [{"Ref": "ReceiptsQueue"}]
+    check_queue_policy(queue_policy["PolicyDocument"], receipts, topic)
+    # Only the receipt queue takes anything from outside IAM.
+    assert len(resources_of(sam, "AWS::SQS::QueuePolicy")) == 1
+
+
+def test_cfn_configuration_set_sends_events_to_the_topic_on_end_user_messaging(sam, carrier):
+    sets = resources_of(sam, "AWS::SMSVOICE::ConfigurationSet")
+    if carrier == "sandbox":
+        assert sets == {} and "OriginationIdentityArns" not in sam["Parameters"]
+        assert "sms-voice:" not in json.dumps(resources_of(sam, "AWS::IAM::Policy"))
+        return
+    (configuration_set,) = sets.values()
+    properties = configuration_set["Properties"]
+    assert properties["ConfigurationSetName"] == {"Ref": "ConfigurationSetName"}
+    (destination,) = properties["EventDestinations"]
+    assert destination == {
+        "EventDestinationName": "herald-receipts",
+        "Enabled": True,
+        "MatchingEventTypes": EVENT_TYPES,
+        "SnsDestination": {"TopicArn": {"Ref": cloudformation.EVENTS_TOPIC}},
+    }
+    # The topic lets End User Messaging publish before the destination is made.
+    assert cloudformation.EVENTS_TOPIC_POLICY in configuration_set["DependsOn"]
+    identities = sam["Parameters"]["OriginationIdentityArns"]
+    assert identities["Type"] == "CommaDelimitedList" and "Default" not in identities
+    assert sam["Outputs"]["ConfigurationSetName"]["Value"] == {"Ref": "ConfigurationSet"}
+
+
+def test_tf_carrier_events_reach_the_receipt_queue_from_an_encrypted_topic(tf):
+    resources = tf["resource"]
+    topic = "${aws_sns_topic.carrier_events.arn}"
+    assert resources["aws_sns_topic"]["carrier_events"] == {
+        "name": "${local.function_name}-carrier-events",
+        "kms_master_key_id": "${aws_kms_key.carrier_events.arn}",
+    }
+    key = resources["aws_kms_key"]["carrier_events"]
+    assert key["enable_key_rotation"] is True
+    root = (
+        "arn:${data.aws_partition.current.partition}:iam::"
+        "${data.aws_caller_identity.current.account_id}:root"
+    )
+    check_events_key_policy(json.loads(key["policy"]), root, ACCOUNT_ID_TF)
+    topic_policy = resources["aws_sns_topic_policy"]["carrier_events"]
+    assert topic_policy["arn"] == topic
+    set_arn = (
+        "arn:${data.aws_partition.current.partition}:sms-voice:*:"
+        "${data.aws_caller_identity.current.account_id}"
+        ":configuration-set/${local.configuration_set_name}"
+    )
+    check_topic_policy(json.loads(topic_policy["policy"]), topic, ACCOUNT_ID_TF, set_arn)
+    assert tf["locals"]["configuration_set_name"] == (
+        '${coalesce(var.configuration_set_name, "herald-${var.stage}")}'
+    )
+    subscription = resources["aws_sns_topic_subscription"]["carrier_events"]
+    assert subscription == {
+        "topic_arn": topic,
+        "protocol": "sqs",
+        "endpoint": "${aws_sqs_queue.receipts.arn}",
+        "raw_message_delivery": True,
+        "depends_on": ["aws_sqs_queue_policy.receipts"],
+    }
+    (queue_policy,) = resources["aws_sqs_queue_policy"].values()
+    assert queue_policy["queue_url"] == "${aws_sqs_queue.receipts.url}"
+    check_queue_policy(json.loads(queue_policy["policy"]), "${aws_sqs_queue.receipts.arn}", topic)
+
+
+def test_tf_configuration_set_sends_events_to_the_topic_on_end_user_messaging(tf, carrier):
+    resources = tf["resource"]
+    if carrier == "sandbox":
+        assert not [kind for kind in resources if kind.startswith("aws_pinpointsmsvoicev2")]
+        assert "sms-voice:" not in json.dumps(tf["data"]["aws_iam_policy_document"])
+        return
+    (configuration_set,) = resources["aws_pinpointsmsvoicev2_configuration_set"].values()
+    assert configuration_set == {"name": "${local.configuration_set_name}"}
+    (destination,) = resources["aws_pinpointsmsvoicev2_event_destination"].values()
+    assert destination == {
+        "configuration_set_name": "${aws_pinpointsmsvoicev2_configuration_set.herald.name}",
+        "event_destination_name": "herald-receipts",
+        "matching_event_types": EVENT_TYPES,
+        "sns_destination": {"topic_arn": "${aws_sns_topic.carrier_events.arn}"},
+        "depends_on": [
+            "aws_sns_topic_policy.carrier_events",
+            "aws_sns_topic_subscription.carrier_events",
+        ],
+    }
+    identities = tf["variable"]["origination_identity_arns"]
+    assert identities["type"] == "list(string)" and "default" not in identities
+    assert tf["variable"]["default_origination_identity"]["default"] == ""
+
+
+def test_the_configuration_set_matches_only_events_end_user_messaging_has():
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("pinpoint-sms-voice-v2")
+    assert set(EVENT_TYPES) <= set(model.shape_for("EventType").enum)
+    assert set(EVENT_TYPES) == set(shared.EVENT_TYPES)
+
+
+@pytest.mark.parametrize(
+    ("functions", "complaint"),
+    [
+        ({"sender": "end-user-messaging"}, "one HERALD_CARRIER"),  # a mixed stage
+        ({name: "eum" for name in FUNCTIONS}, "one HERALD_CARRIER"),
+    ],
+)
+def test_packaging_refuses_a_stage_without_one_known_carrier(functions, complaint):
+    config_ = package.read_config()
+    stage = config_["stages"][STAGE]
+    for function, carrier_ in functions.items():
+        stage.setdefault("lambda_functions", {}).setdefault(function, {})[
+            "environment_variables"
+        ] = {shared.CARRIER_VARIABLE: carrier_}
+    with pytest.raises(SystemExit, match=complaint):
+        package.stage_carrier(STAGE, config_)
