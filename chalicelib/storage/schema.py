@@ -8,6 +8,8 @@ messages one account sends (the arithmetic is in docs/table-design.md):
     API key              AccountSid                            "key#SK…"
     message              AccountSid + "#" + its Sid            "message"
     idempotency record   "idem#" + sha256(AccountSid, key)     "idem"
+    phone number         AccountSid + "#" + its Sid (PN…)      "number"
+    number's owner       "number#" + the E.164 number          "owner"
 
 Fetch, update and delete of a message are one call on its own partition. The caller's
 AccountSid is part of the key, so another account's Sid is simply not there: it answers exactly
@@ -37,12 +39,15 @@ INDEX_BY_ACCOUNT = "by-account"
 INDEX_BY_TO = "by-to"
 INDEX_BY_FROM = "by-from"
 INDEX_BY_TO_FROM = "by-to-from"
+# An account's IncomingPhoneNumbers, newest first (see "phone numbers" below).
+INDEX_NUMBERS = "numbers"
 # Index name -> its hash-key attribute; all of them sort on LIST_SORT_KEY.
 LIST_INDEXES = {
     INDEX_BY_ACCOUNT: "list_pk",
     INDEX_BY_TO: "to_key",
     INDEX_BY_FROM: "from_key",
     INDEX_BY_TO_FROM: "to_from_key",
+    INDEX_NUMBERS: "numbers_pk",
 }
 # The indexes whose partitions are per account (or per account and sender) and so take a
 # whole account's sending rate: they are sharded. A To partition takes one handset's
@@ -168,6 +173,63 @@ def split_message_pk(pk: str) -> tuple[str, str]:
     """(AccountSid, Sid) of a message item's partition key."""
     account_sid, _, sid = pk.partition("#")
     return account_sid, sid
+
+
+# --- phone numbers (IncomingPhoneNumbers) -------------------------------------------------
+#
+# A number is two items written together in one transaction (chalicelib.storage.numbers):
+# the resource, under its account like a message (so another account's Sid is simply not
+# there), and its owner item, keyed by the number itself, which holds the account and the
+# webhook settings. The owner item is what makes a number belong to one account at most
+# (created only where none exists) and what an inbound text reads, with one GetItem, to
+# find its account and webhook. The resource items are listed through the sparse "numbers"
+# index: `numbers_pk` = AccountSid, sorted on `lk` (12 hex digits of the creation
+# millisecond + the Sid's 32), keys only like the message lists.
+
+NUMBER_SK = "number"
+OWNER_PK_PREFIX = "number#"
+OWNER_SK = "owner"
+# What the owner item copies of its number: who owns it and where its texts go.
+OWNER_FIELDS = (
+    "account_sid",
+    "sid",
+    "phone_number",
+    "sms_url",
+    "sms_method",
+    "sms_fallback_url",
+    "sms_fallback_method",
+    "status_callback",
+    "status_callback_method",
+)
+
+
+def number_key(account_sid: str, sid: str) -> dict:
+    return _key(f"{account_sid}#{sid}", NUMBER_SK)
+
+
+def owner_key(phone_number: str) -> dict:
+    return _key(OWNER_PK_PREFIX + phone_number, OWNER_SK)
+
+
+def number_item(fields: dict) -> dict:
+    """A number's resource item: its fields plus its keys and its list index attributes."""
+    return {
+        "pk": f"{fields['account_sid']}#{fields['sid']}",
+        "sk": NUMBER_SK,
+        **fields,
+        LIST_SORT_KEY: list_key(fields["created_ms"], fields["sid"]),
+        LIST_INDEXES[INDEX_NUMBERS]: fields["account_sid"],
+    }
+
+
+def owner_item(fields: dict) -> dict:
+    """A number's owner item: its key and the OWNER_FIELDS the number has (None is absent)."""
+    owner = {name: fields.get(name) for name in OWNER_FIELDS}
+    return {
+        "pk": OWNER_PK_PREFIX + fields["phone_number"],
+        "sk": OWNER_SK,
+        **{name: value for name, value in owner.items() if value is not None},
+    }
 
 
 def fields_of(item: dict) -> dict:
