@@ -23,6 +23,10 @@ class Settings:
     # For DynamoDB implementations that ignore ReturnValuesOnConditionCheckFailure (dynalite):
     # a refused write is read back to tell "missing" from "wrong state".
     read_back_refused_writes: bool = False
+    # A message's From must be one of the account's IncomingPhoneNumbers (21606 otherwise),
+    # at the cost of one GetItem per create. Off unless HERALD_REQUIRE_REGISTERED_FROM=1: the
+    # sandbox sends from any number.
+    require_registered_from: bool = False
 
 
 def load() -> Settings:
@@ -34,6 +38,7 @@ def load() -> Settings:
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         page_token_secret=env.get("HERALD_PAGE_TOKEN_SECRET", _DEV_TOKEN_SECRET).encode(),
         read_back_refused_writes=env.get("HERALD_READ_BACK_REFUSED_WRITES") == "1",
+        require_registered_from=env.get("HERALD_REQUIRE_REGISTERED_FROM") == "1",
     )
 
 

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlparse
 
-from chalicelib import addresses, carriers, clock, dates, errors, forms, sids
+from chalicelib import addresses, carriers, clock, config, dates, errors, forms, sids
 from chalicelib.messages.model import Message
 from chalicelib.messages.status import Status
 from chalicelib.segments import count_segments
@@ -45,6 +45,8 @@ def new_message(account_sid: str, params: forms.Params) -> Message:
     send_at_ms = _schedule(params, now)
     if content_sid:
         options["ContentSid"] = content_sid
+    # Last: the one check that reads DynamoDB is paid only by an otherwise valid create.
+    _check_registered_sender(account_sid, from_)
 
     if send_at_ms is not None:
         status = Status.SCHEDULED
@@ -97,6 +99,23 @@ def _sender(params: forms.Params) -> tuple[str | None, str | None]:
                 21212, f"The 'From' number {from_} is not a valid phone number or shortcode."
             )
     return normalized, service_sid or None
+
+
+def _check_registered_sender(account_sid: str, from_: str | None) -> None:
+    """Where the stage asks for it (HERALD_REQUIRE_REGISTERED_FROM=1; off in the sandbox), a
+    From phone number must be one of the account's IncomingPhoneNumbers: one GetItem on the
+    number's owner item. Alphanumeric sender IDs and channel addresses are not checked."""
+    if not from_ or not from_.startswith("+") or not config.load().require_registered_from:
+        return
+    from chalicelib.storage import numbers
+
+    owner = numbers.get_owner(from_)
+    if owner is None or owner["account_sid"] != account_sid:
+        raise errors.TwilioError(
+            21606,
+            f"The From phone number {from_} is not a valid, SMS-capable inbound phone number"
+            " or short code for your account.",
+        )
 
 
 def _content(params: forms.Params, service_sid: str | None) -> tuple[str, list[str], str | None]:
