@@ -7,7 +7,7 @@ from chalice import Chalice
 
 from chalicelib.delivery import sources
 from chalicelib.observability.handlers import instrument
-from chalicelib.web import fallbacks, messages, numbers, sandbox
+from chalicelib.web import fallbacks, media, messages, numbers, sandbox
 from chalicelib.web.routing import SERVED_METHODS
 
 app = Chalice(app_name="herald")
@@ -15,6 +15,7 @@ app = Chalice(app_name="herald")
 instrument(app)
 
 messages.register(app)
+media.register(app)
 numbers.register(app)
 sandbox.register(app)
 fallbacks.register(app)

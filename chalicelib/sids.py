@@ -10,6 +10,7 @@ import secrets
 
 # \Z, not $: `$` also matches before a trailing newline.
 MESSAGE_SID = re.compile(r"^(SM|MM)([0-9a-f]{32})\Z")
+MEDIA_SID = re.compile(r"^ME[0-9a-f]{32}\Z")
 ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}\Z")
 API_KEY_SID = re.compile(r"^SK[0-9a-f]{32}\Z")
 MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}\Z")
@@ -51,3 +52,11 @@ def api_key_secret() -> str:
 def random_id() -> str:
     """An opaque id like a carrier's message id (the sandbox makes them)."""
     return secrets.token_hex(16)
+
+
+def media_sid(message_sid: str, position: int) -> str:
+    """The Sid of a message's media at `position` (when the message was made): derived, so
+    a message's media need no items of their own."""
+    import hashlib
+
+    return "ME" + hashlib.sha256(f"{message_sid}#{position}".encode()).hexdigest()[:32]

@@ -38,6 +38,7 @@ BACKENDS = {
     "tests.test_create": ("moto", "dynalite"),
     "tests.test_list": ("moto", "dynalite"),
     "tests.test_resource": ("moto", "dynalite"),
+    "tests.test_media": ("moto", "dynalite"),
     "tests.test_dynalite": ("dynalite",),
 }
 

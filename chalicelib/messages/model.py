@@ -33,6 +33,9 @@ class Message:
     messaging_service_sid: str | None = None
     num_segments: int = 1
     media_urls: list[str] = field(default_factory=list)
+    # Aligned with media_urls: each media's Sid and content type (chalicelib.messages.media).
+    media_sids: list[str] = field(default_factory=list)
+    media_types: list[str] = field(default_factory=list)
     direction: str = Direction.OUTBOUND_API.value
     price: str | None = None
     price_unit: str = "USD"
@@ -44,6 +47,8 @@ class Message:
     # Each status it has had: {"status", "at_ms", and "error_code" where one was set}.
     history: list[dict] = field(default_factory=list)
     # Delivery's own bookkeeping: the worker's claim and the carrier's id for the message.
+    # Message Feedback ({"outcome", "created_ms", "updated_ms"}), once given.
+    feedback: dict | None = None
     claim: str | None = None
     lease_until_ms: int | None = None
     attempts: int = 0
@@ -54,6 +59,8 @@ class Message:
         stored = asdict(self)
         stored["from"] = stored.pop("from_")
         stored["media_urls"] = self.media_urls or None
+        stored["media_sids"] = self.media_sids or None
+        stored["media_types"] = self.media_types or None
         stored["options"] = self.options or None
         stored["history"] = self.history or None
         stored["attempts"] = self.attempts or None
@@ -66,6 +73,8 @@ class Message:
         values["from_"] = stored.get("from")
         values.setdefault("body", "")
         values["media_urls"] = stored.get("media_urls") or []
+        values["media_sids"] = stored.get("media_sids") or []
+        values["media_types"] = stored.get("media_types") or []
         values["options"] = stored.get("options") or {}
         values["history"] = stored.get("history") or []
         values["attempts"] = stored.get("attempts") or 0

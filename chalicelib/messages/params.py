@@ -54,9 +54,13 @@ def new_message(account_sid: str, params: forms.Params) -> Message:
         status = Status.ACCEPTED
     else:
         status = Status.QUEUED
+    from chalicelib.messages import media  # it reads params: imported here, not at the top
+
+    sid = sids.message_sid(now, has_media=bool(media_urls))
+    media_sids, media_types = media.describe(sid, media_urls)
     return Message(
         account_sid=account_sid,
-        sid=sids.message_sid(now, has_media=bool(media_urls)),
+        sid=sid,
         to=to,
         from_=from_,
         body=body,
@@ -68,6 +72,8 @@ def new_message(account_sid: str, params: forms.Params) -> Message:
         messaging_service_sid=service_sid,
         num_segments=count_segments(body),
         media_urls=media_urls,
+        media_sids=media_sids,
+        media_types=media_types,
         send_at_ms=send_at_ms,
         options=options,
         history=[{"status": status.value, "at_ms": now}],

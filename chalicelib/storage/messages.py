@@ -239,3 +239,22 @@ def due_messages(partition: str, until_ms: int, limit: int) -> list[tuple[str, s
         Limit=limit,
     )
     return [schema.split_message_pk(item["pk"]["S"]) for item in response.get("Items", [])]
+
+
+def remove_media(account_sid: str, sid: str, place: int, media_sid: str) -> None:
+    """Remove the message's media at `place`, only while it is still `media_sid` there."""
+    from botocore.exceptions import ClientError
+
+    lists = ("media_urls", "media_sids", "media_types")
+    try:
+        client.call(
+            "update_item",
+            Key=schema.message_key(account_sid, sid),
+            UpdateExpression="REMOVE " + ", ".join(f"{name}[{place}]" for name in lists),
+            ConditionExpression=f"media_sids[{place}] = :media",
+            ExpressionAttributeValues={":media": {"S": media_sid}},
+        )
+    except ClientError as error:
+        if client.is_condition_failure(error):
+            raise WrongState({}) from error
+        raise
