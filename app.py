@@ -7,7 +7,7 @@ from chalice import Chalice
 
 from chalicelib.delivery import sources
 from chalicelib.observability.handlers import instrument
-from chalicelib.web import fallbacks, media, messages, numbers, sandbox
+from chalicelib.web import fallbacks, inbox, media, messages, numbers, sandbox
 from chalicelib.web.routing import SERVED_METHODS
 
 app = Chalice(app_name="herald")
@@ -18,6 +18,7 @@ messages.register(app)
 media.register(app)
 numbers.register(app)
 sandbox.register(app)
+inbox.register(app)
 fallbacks.register(app)
 __all__ = ["SERVED_METHODS", "app"]
 
