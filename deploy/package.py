@@ -1,9 +1,17 @@
 """`make package`: CloudFormation (SAM) and Terraform for one Chalice stage, no AWS account.
 
     python -m deploy.package [--stage dev] [--out build] [--wheelhouse DIR] [--region R]
+                             [--python PYTHON]
 
 writes OUT/cloudformation/{sam.json,deployment.zip} and
 OUT/terraform/{chalice.tf.json,versions.tf,deployment.zip}.
+
+The functions' Lambda runtime is the version of PYTHON (default: the interpreter running
+this), which also compiles the bundle's bytecode, so the two always match: Chalice writes the
+running interpreter's version, and --python python3.13 (any 3.11 to 3.14) re-targets the
+templates and compiles the .pyc files with that interpreter instead. Re-targeting is refused
+when a dependency in the bundle holds compiled code (its wheel was chosen for this
+interpreter); Herald's are pure Python.
 
 Chalice runs on a copy of the app (app.py, chalicelib/, requirements.txt, .chalice/config.json)
 so that nothing else in the work tree can reach the bundle and two runs never share
@@ -12,10 +20,8 @@ directory only (`make wheelhouse` fills it), so packaging needs no network.
 """
 
 import argparse
-import importlib.util
 import json
 import os
-import py_compile
 import shutil
 import subprocess
 import sys
@@ -38,6 +44,49 @@ BYTECODE_TOPS = ("app.py", "chalicelib", "chalice")
 # Chalice writes its zip entries with this fixed time; added entries follow suit so the
 # bundle stays byte-identical for identical sources.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+# The Python versions a bundle may target: Herald needs 3.11 (pyproject.toml), Chalice 1.34
+# and Lambda run up to 3.14.
+RUNTIMES = ((3, 11), (3, 12), (3, 13), (3, 14))
+# Lambda's deprecation dates (AWS's runtime table, as cfn-lint 1.58 carries it): 3.13 and
+# 3.14 are both supported until 2029-06-30.
+DEPRECATED = {(3, 11): "2027-06-30", (3, 12): "2028-10-31", (3, 13): "2029-06-30"}
+NEWEST_SUPPORTED_UNTIL_2029 = (3, 13)
+# Files that are machine code for one interpreter: a bundle holding any keeps its runtime.
+COMPILED_SUFFIXES = (".so", ".pyd")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The interpreter a bundle is built for: it compiles the bytecode, and its version is
+    the functions' Lambda runtime."""
+
+    python: str  # an executable
+    version: tuple[int, int]
+
+    @property
+    def name(self) -> str:
+        return "python{}.{}".format(*self.version)
+
+
+def runtime(python: str | None = None) -> Runtime:
+    """The Runtime of `python` (default: this interpreter), refused outside RUNTIMES."""
+    if python is None:
+        return Runtime(sys.executable, sys.version_info[:2])
+    try:
+        answer = subprocess.run(
+            [python, "-c", "import sys; print(*sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        version = tuple(int(part) for part in answer.stdout.split())
+    except (OSError, subprocess.SubprocessError, ValueError) as error:
+        raise SystemExit(f"error: cannot run {python}: {error}") from None
+    if version not in RUNTIMES:
+        allowed = ", ".join("{}.{}".format(*v) for v in RUNTIMES)
+        raise SystemExit(f"error: {python} is Python {version}; the runtime is one of {allowed}")
+    return Runtime(python, version)
 
 
 @dataclass(frozen=True)
@@ -161,14 +210,31 @@ def _chalice(args: list[str], workdir: Path, env: dict) -> None:
         raise RuntimeError(f"chalice package {' '.join(args)} failed:\n{result.stderr}")
 
 
-def add_bytecode(zip_path: Path) -> None:
-    """Add checked-hash .pyc files (PEP 552) for the modules every cold start imports.
+# Run by the target interpreter: compile each named source (relative to the directory given)
+# to a checked-hash .pyc under its own cache tag; print {source: .pyc} as JSON.
+_COMPILE = """\
+import importlib.util, json, py_compile, sys
+root, names = sys.argv[1], sys.argv[2:]
+compiled = {}
+for name in names:
+    cached = importlib.util.cache_from_source(name)
+    py_compile.compile(root + "/" + name, cfile=root + "/" + cached, dfile=name, doraise=True,
+                       invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+    compiled[name] = cached
+print(json.dumps(compiled))
+"""
+
+
+def add_bytecode(zip_path: Path, target: Runtime | None = None) -> None:
+    """Add checked-hash .pyc files (PEP 552) for the modules every cold start imports,
+    compiled by the target interpreter (default: this one).
 
     Lambda's /var/task is read-only, so without them Python compiles every bundled module
     on every cold start. A checked-hash .pyc is used only while the hash of its source
-    matches, and only by the Python version it was compiled for (Chalice picks the Lambda
-    runtime from this interpreter's version); otherwise Python reads the source as before.
+    matches, and only by the Python version it was compiled for (the functions' runtime is
+    the target's version); otherwise Python reads the source as before.
     """
+    target = target or runtime()
     with zipfile.ZipFile(zip_path) as bundle:
         sources = {
             info.filename: bundle.read(info)
@@ -179,20 +245,54 @@ def add_bytecode(zip_path: Path) -> None:
         tempfile.TemporaryDirectory(prefix="herald-pyc-") as temp,
         zipfile.ZipFile(zip_path, "a", compression=zipfile.ZIP_DEFLATED) as bundle,
     ):
-        for name, source in sorted(sources.items()):
+        for name, source in sources.items():
             source_path = Path(temp) / name
             source_path.parent.mkdir(parents=True, exist_ok=True)
             source_path.write_bytes(source)
-            pyc_path = py_compile.compile(
-                str(source_path),
-                dfile=name,
-                doraise=True,
-                invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH,
-            )
-            entry = zipfile.ZipInfo(importlib.util.cache_from_source(name), ZIP_TIME)
+        answer = subprocess.run(
+            [target.python, "-c", _COMPILE, temp, *sorted(sources)],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        )
+        if answer.returncode != 0:
+            raise RuntimeError(f"compiling the bundle with {target.python}:\n{answer.stderr}")
+        for cached in sorted(json.loads(answer.stdout).values()):
+            entry = zipfile.ZipInfo(cached, ZIP_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
-            bundle.writestr(entry, Path(pyc_path).read_bytes())
+            bundle.writestr(entry, (Path(temp) / cached).read_bytes())
+
+
+def retarget(built: "Outputs", target: Runtime) -> None:
+    """Point both templates' functions at `target`'s runtime instead of the one Chalice
+    wrote (this interpreter's), once the bundle is known to hold no compiled code."""
+    with zipfile.ZipFile(built.zip_path) as bundle:
+        compiled = [n for n in bundle.namelist() if n.endswith(COMPILED_SUFFIXES)]
+    if compiled:
+        raise SystemExit(
+            f"error: the bundle holds code compiled for this interpreter ({compiled[0]}, …): "
+            f"package with {target.name}'s own chalice instead"
+        )
+    written = runtime().name
+    sam_path = built.cloudformation / "sam.json"
+    sam = json.loads(sam_path.read_text())
+    for resource in sam["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            _replace_runtime(resource["Properties"], "Runtime", written, target.name)
+    sam_path.write_text(json.dumps(sam, indent=2) + "\n")
+    tf_path = built.terraform / "chalice.tf.json"
+    tf = json.loads(tf_path.read_text())
+    for function in tf["resource"]["aws_lambda_function"].values():
+        _replace_runtime(function, "runtime", written, target.name)
+    tf_path.write_text(json.dumps(tf, indent=2) + "\n")
+
+
+def _replace_runtime(properties: dict, key: str, written: str, wanted: str) -> None:
+    if properties.get(key) != written:
+        raise RuntimeError(f"Chalice wrote runtime {properties.get(key)!r}, not {written!r}")
+    properties[key] = wanted
 
 
 def package_cloudformation(
@@ -221,8 +321,11 @@ def package(
     wheelhouse: Path | None = None,
     region: str = "us-east-1",
     config: dict | None = None,
+    python: str | None = None,
 ) -> Outputs:
-    """Package `stage` of `config` (by default .chalice/config.json) into `out`."""
+    """Package `stage` of `config` (by default .chalice/config.json) into `out`, for the
+    runtime of `python` (by default this interpreter)."""
+    target = runtime(python)
     config = read_config() if config is None else config
     settings = function_settings(stage, config)
     carrier = stage_carrier(stage, config)
@@ -235,7 +338,9 @@ def package(
         package_cloudformation(stage, workdir, built.cloudformation, env, settings, carrier)
         # The second run reuses the bundle the first one built (Chalice caches it).
         package_terraform(stage, workdir, built.terraform, env, settings, carrier)
-        add_bytecode(built.zip_path)
+        if target.version != sys.version_info[:2]:
+            retarget(built, target)
+        add_bytecode(built.zip_path, target)
         shutil.copyfile(built.zip_path, built.terraform / "deployment.zip")
         return _publish(built, Outputs(out / "cloudformation", out / "terraform"))
 
@@ -260,13 +365,24 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         help="the region Chalice is told (the templates themselves are region-neutral)",
     )
+    parser.add_argument(
+        "--python",
+        help="the interpreter whose version is the functions' runtime and that compiles "
+        "their bytecode (3.11 to 3.14; default: this one)",
+    )
     args = parser.parse_args(argv)
-    outputs = package(args.stage, args.out, args.wheelhouse, args.region)
+    target = runtime(args.python)
+    outputs = package(args.stage, args.out, args.wheelhouse, args.region, python=args.python)
     size = outputs.zip_path.stat().st_size
-    print(f"stage {args.stage}:")
+    print(f"stage {args.stage} ({target.name}):")
     print(f"  {outputs.cloudformation}/sam.json")
     print(f"  {outputs.terraform}/chalice.tf.json, versions.tf")
     print(f"  deployment.zip: {size} bytes ({size / 1024:.0f} KiB)")
+    if target.version < NEWEST_SUPPORTED_UNTIL_2029:
+        print(
+            f"note: Lambda deprecates {target.name} on {DEPRECATED.get(target.version, '?')}; "
+            "--python with a newer interpreter re-targets the bundle (README: Deploy)"
+        )
     return 0
 
 
