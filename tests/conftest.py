@@ -39,6 +39,7 @@ BACKENDS = {
     "tests.test_list": ("moto", "dynalite"),
     "tests.test_resource": ("moto", "dynalite"),
     "tests.test_media": ("moto", "dynalite"),
+    "tests.api.test_numbers": ("moto", "dynalite"),
     "tests.test_dynalite": ("dynalite",),
 }
 
