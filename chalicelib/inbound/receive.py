@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from chalicelib import addresses, clock, dates, sids, storage
 from chalicelib.inbound import keywords, replies
-from chalicelib.messages import create
+from chalicelib.messages.create import store_new
 from chalicelib.messages.model import Message
 from chalicelib.messages.status import Direction, Status
 from chalicelib.segments import count_segments
@@ -93,7 +93,7 @@ def receive(text: InboundText) -> Message | None:
         optouts.opt_in(text.number, text.handset)
     message = _message(owner["account_sid"], text)
     try:
-        create.store_new(message)
+        store_new(message)
     except storage.Exists:
         return message  # handed over before: stored then (and answered then)
     if keyword is not None:

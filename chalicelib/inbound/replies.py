@@ -12,7 +12,7 @@ import hashlib
 
 from chalicelib import addresses, clock, config, storage
 from chalicelib.inbound import keywords
-from chalicelib.messages import create
+from chalicelib.messages.create import store_new
 from chalicelib.messages.model import Message
 from chalicelib.messages.params import MAX_BODY_CHARS
 from chalicelib.messages.status import Direction, Status
@@ -74,5 +74,5 @@ def send(
         history=[{"status": Status.QUEUED.value, "at_ms": now}],
     )
     with contextlib.suppress(storage.Exists):  # made by an earlier run of the same job
-        create.store_new(reply)
+        store_new(reply)
     return reply

@@ -41,7 +41,8 @@ class Request:
 @dataclass
 class Receiver:
     """An HTTP server on 127.0.0.1 that records every request and answers `answers` in turn
-    (then 200): a status code, or ("slow", seconds), or ("redirect", url)."""
+    (then 200): a status code, ("slow", seconds), ("redirect", url), or (status,
+    content type, body)."""
 
     server: ThreadingHTTPServer
     requests: list = field(default_factory=list)
@@ -57,14 +58,26 @@ def receiver():
     state: dict = {}
 
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.do_POST()
+
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
             text = self.rfile.read(length).decode()
             found = state["receiver"]
             found.requests.append(
-                Request("POST", self.path, dict(self.headers), dict(parse_qsl(text, True)))
+                Request(self.command, self.path, dict(self.headers), dict(parse_qsl(text, True)))
             )
             answer = found.answers.pop(0) if found.answers else 200
+            if isinstance(answer, tuple) and isinstance(answer[0], int):
+                status, content_type, payload = answer
+                data = payload.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             if isinstance(answer, tuple) and answer[0] == "slow":
                 threading.Event().wait(answer[1])
                 answer = 200
