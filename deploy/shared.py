@@ -223,12 +223,7 @@ def functions(carrier: str = SANDBOX) -> dict[str, "Function"]:
 
 def _functions(carrier: str) -> tuple["Function", ...]:
     return (
-        Function(
-            "api_handler",
-            "the REST API",
-            (Grant("MessagesTable", _dynamodb(*storage.ACTIONS), (TABLE, INDEXES)),),
-            {TABLE_VARIABLE: TABLE_NAME, SECRET_VARIABLE: PAGE_TOKEN_SECRET},
-        ),
+        _api(carrier),
         Function(
             "dispatcher",
             "the table's stream to the send and callback queues",
@@ -246,18 +241,25 @@ def _functions(carrier: str) -> tuple["Function", ...]:
         _sender(carrier),
         Function(
             "receipts",
-            "applies carrier receipts",
+            "applies carrier receipts and stores inbound texts",
             (
-                Grant("Messages", _dynamodb("GetItem", "UpdateItem"), (TABLE,)),
+                # PutItem: an inbound text, a keyword's answer, an opt-out; DeleteItem: an
+                # opt-in (chalicelib/inbound).
+                Grant(
+                    "Messages",
+                    _dynamodb("GetItem", "UpdateItem", "PutItem", "DeleteItem"),
+                    (TABLE,),
+                ),
                 Grant("ReceiptQueue", CONSUME_QUEUE_ACTIONS, (queue("receipts"),)),
             ),
             {TABLE_VARIABLE: TABLE_NAME, RECEIPT_QUEUE_VARIABLE: queue_url("receipts")},
         ),
         Function(
             "callbacks",
-            "posts signed status callbacks",
+            "posts signed status callbacks and inbound webhooks",
             (
-                # GetItem: the account (its encrypted AuthToken); PutItem: each attempt.
+                # GetItem: the account (its encrypted AuthToken), the message, the number's
+                # owner and opt-outs; PutItem: each attempt, and each TwiML reply.
                 Grant("AccountsAndAttempts", _dynamodb("GetItem", "PutItem"), (TABLE,)),
                 Grant("DecryptTokens", ("kms:Decrypt",), (KEY,)),
                 Grant("CallbackQueue", CONSUME_QUEUE_ACTIONS, (queue("callbacks"),)),
@@ -278,6 +280,17 @@ def _functions(carrier: str) -> tuple["Function", ...]:
             {TABLE_VARIABLE: TABLE_NAME},
         ),
     )
+
+
+def _api(carrier: str) -> "Function":
+    grants = [Grant("MessagesTable", _dynamodb(*storage.ACTIONS), (TABLE, INDEXES))]
+    variables = {TABLE_VARIABLE: TABLE_NAME, SECRET_VARIABLE: PAGE_TOKEN_SECRET}
+    if carrier == SANDBOX:
+        # The sandbox's handset (chalicelib/web/sandbox.py) queues the text a carrier
+        # would publish on the carrier events queue.
+        grants.append(Grant("QueueSimulatedTexts", SEND_ACTIONS, (queue("receipts"),)))
+        variables[RECEIPT_QUEUE_VARIABLE] = queue_url("receipts")
+    return Function("api_handler", "the REST API", tuple(grants), variables)
 
 
 # Sending through End User Messaging, on the stage's numbers and configuration set only.

@@ -50,7 +50,7 @@ LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 # Function -> {resource: actions}. Resources: "table", "indexes" (all), "index/<name>",
 # "stream", "queue/<name>", "key", "logs" (the function's own log group).
 GRANTS = {
-    "api_handler": {"table": API_ACTIONS, "indexes": API_ACTIONS},
+    "api_handler": {"table": API_ACTIONS, "indexes": API_ACTIONS, "queue/receipts": SEND},
     "dispatcher": {
         "stream": {
             "dynamodb:DescribeStream",
@@ -68,7 +68,12 @@ GRANTS = {
         "queue/receipts": SEND,
     },
     "receipts": {
-        "table": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        "table": {
+            "dynamodb:GetItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:PutItem",
+            "dynamodb:DeleteItem",
+        },
         "queue/receipts": CONSUME,
     },
     "callbacks": {
@@ -88,6 +93,8 @@ EUM_SEND = {"sms-voice:SendTextMessage", "sms-voice:SendMediaMessage"}
 # and queues no receipts (AWS sends them).
 EUM_GRANTS = {
     **GRANTS,
+    # No sandbox handset on a real carrier's stage.
+    "api_handler": {"table": API_ACTIONS, "indexes": API_ACTIONS, "logs": LOGS},
     "sender": {
         "table": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
         "queue/send": CONSUME,
@@ -99,7 +106,11 @@ EUM_GRANTS = {
 
 # Function -> {variable: what it refers to}: "table", "secret", "queue/<name>", "key".
 VARIABLES = {
-    "api_handler": {"HERALD_TABLE_NAME": "table", "HERALD_PAGE_TOKEN_SECRET": "secret"},
+    "api_handler": {
+        "HERALD_TABLE_NAME": "table",
+        "HERALD_PAGE_TOKEN_SECRET": "secret",
+        "HERALD_RECEIPT_QUEUE_URL": "queue/receipts",
+    },
     "dispatcher": {
         "HERALD_TABLE_NAME": "table",
         "HERALD_SEND_QUEUE_URL": "queue/send",
@@ -116,6 +127,7 @@ VARIABLES = {
 }
 EUM_VARIABLES = {
     **VARIABLES,
+    "api_handler": {"HERALD_TABLE_NAME": "table", "HERALD_PAGE_TOKEN_SECRET": "secret"},
     "sender": {
         "HERALD_TABLE_NAME": "table",
         "HERALD_EUM_CONFIGURATION_SET": "configuration_set",
