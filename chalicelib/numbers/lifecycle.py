@@ -5,15 +5,19 @@ included) is 21422, and the answer never says whose it is. Another account's Sid
 20404 exactly as a missing one does, after the same DynamoDB calls.
 """
 
+import random
+import time
+
 from chalicelib import clock, errors, forms, storage
 from chalicelib.numbers.model import IncomingPhoneNumber, is_number_sid, number_path, number_sid
 from chalicelib.numbers.params import apply, changes_of, new_number
 from chalicelib.storage import numbers as stored_numbers
 
 SID_ATTEMPTS = 3
-# An update that keeps meeting other updates of the same number gives up after this many
-# reads (each one is a GetItem and a write that was refused).
-UPDATE_ATTEMPTS = 5
+# An update that keeps meeting other updates of the same number gives up (503) after this
+# many reads, each one a GetItem and a write that was refused, with a growing random pause
+# between them so that racing updates fall out of step.
+UPDATE_ATTEMPTS = 10
 
 
 def not_found(account_sid: str, sid: str) -> errors.TwilioError:
@@ -52,7 +56,11 @@ def update(account_sid: str, sid: str, params: forms.Params) -> IncomingPhoneNum
     """Change the given fields; the owner item's copy of the webhook fields changes with
     them, in the same transaction. An update that asks for no change writes nothing."""
     changes = changes_of(account_sid, params)
-    for _ in range(UPDATE_ATTEMPTS):
+    pause = 0.005
+    for attempt in range(UPDATE_ATTEMPTS):
+        if attempt:
+            time.sleep(pause * (0.5 + random.random()))
+            pause = min(pause * 2, 0.1)
         current = fetch(account_sid, sid)
         changed = apply(current, changes)
         if changed == current:
