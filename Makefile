@@ -14,11 +14,13 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cat requirements-checkov.txt
 # `make test`) installs from here with the network off.
 WHEELHOUSE := $(VENV)/wheelhouse
 WHEELHOUSE_STAMP := $(WHEELHOUSE)/.downloaded-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
-# dynalite, a second DynamoDB for the tests, pinned in package.json and package-lock.json.
+# dynalite, a second DynamoDB for the tests, and axe-core, the inbox's accessibility check,
+# pinned in package.json and package-lock.json.
 HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes)
 NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run test lint format clean package checkov wheelhouse dynalite bench
+.PHONY: install run test lint format clean package checkov wheelhouse dynalite chromium bench
 
 install: $(STAMP)
 
@@ -32,7 +34,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: install
 	PORT=$(PORT) $(BIN)/python -m devtools.run
 
-test: install checkov wheelhouse dynalite
+test: install checkov wheelhouse dynalite chromium
 	$(BIN)/python -m pytest
 
 # Printed figures, not a test: DynamoDB calls per request, list cost and requests/s.
@@ -50,6 +52,21 @@ endif
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# Debian's Chromium for the inbox's browser tests (tests/browser): Playwright drives it, since
+# Playwright's own browser download cannot reach its servers. Installed only when it is
+# missing (root, apt-get; the package lists are refreshed only when the install needs it).
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "make: installing Debian's chromium for the browser tests"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -qq chromium >/dev/null 2>&1 \
+	      || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }; \
+	  else \
+	    echo "make: no $(CHROMIUM) and no root apt-get: the browser tests will be skipped (CI fails them)"; \
+	  fi; \
+	fi
 
 # build/cloudformation and build/terraform for STAGE (dev, prod); no AWS credentials needed.
 package: install wheelhouse

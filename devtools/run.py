@@ -59,6 +59,7 @@ Herald is serving on {url}
   DynamoDB:    {where}
   AccountSid:  {sid}
   AuthToken:   {token}
+  Inbox:       {url}/inbox/  (sign in with the AccountSid and AuthToken above)
 
 More accounts and API keys, on this DynamoDB (another shell, in this directory):
   export DYNAMODB_ENDPOINT_URL={endpoint}{credentials}

@@ -139,7 +139,7 @@ function renderList() {
   const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.party : null;
   list.replaceChildren(...groups.map((group) => conversationItem(group, group.party === state.party)));
   if (focused) list.querySelector(`[data-party="${CSS.escape(focused)}"]`)?.focus();
-  $('list-empty').hidden = groups.length > 0;
+  $('list-empty').hidden = groups.length > 0 || !state.list.feed.etag;
   $('more').hidden = !state.list.next;
   noticeNew();
 }
@@ -248,10 +248,9 @@ function renderReply(messages) {
   if (!state.numbers.length) {
     $('reply').hidden = true;
     const register = $('register');
-    if (register.hidden) {
-      register.hidden = false;
-      if (!register.PhoneNumber.value) register.PhoneNumber.value = ours;
-    }
+    register.hidden = false;
+    const field = register.PhoneNumber;
+    if (!field.value && ours && document.activeElement !== field) field.value = ours;
     return;
   }
   $('register').hidden = true;

@@ -40,10 +40,8 @@ const SHORT = {month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit
 export function timeOf(ms, fine = false) {
   if (ms === null || ms === undefined || Number.isNaN(ms)) return '';
   const date = new Date(ms);
-  const text = fine
-    ? `${date.toLocaleDateString()} ${date.toLocaleTimeString([], FINE)}`
-    : date.toLocaleString([], SHORT);
-  return h('time', {datetime: date.toISOString()}, text);
+  const text = fine ? date.toLocaleTimeString([], FINE) : date.toLocaleString([], SHORT);
+  return h('time', {datetime: date.toISOString(), title: date.toString()}, text);
 }
 
 export const msOf = (rfc) => (rfc ? Date.parse(rfc) : null);
@@ -123,10 +121,11 @@ export function historyTable(history, meanings) {
 
 export function eventsTable(events, meanings) {
   if (!events.length) return h('p', {class: 'empty'}, 'No status callback or webhook attempts yet.');
-  return table('Callback and webhook attempts', ['Kind', 'URL', 'Answer', 'Latency', 'Signature', 'At'],
+  return table('Callback and webhook attempts', ['Attempt', 'Answer', 'Latency', 'Signature', 'At'],
     events.map((event) => [
-      [event.kind, event.status ? ` (${event.status})` : '', event.attempt ? ` #${event.attempt}` : ''].join(''),
-      event.url ? h('code', {}, event.url) : '',
+      [h('span', {class: 'kind'},
+        [event.kind, event.status ? ` (${event.status})` : '', event.attempt ? ` #${event.attempt}` : ''].join('')),
+      event.url ? h('code', {class: 'url'}, event.url) : ''],
       event.answer
         ? h('span', {class: event.answer < 300 ? 'ok' : 'bad'}, String(event.answer))
         : h('span', {class: 'bad'}, event.error || (event.error_code
