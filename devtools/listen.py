@@ -1,10 +1,12 @@
 """A status-callback and webhook listener for trying Herald by hand: prints each request it
 gets and whether its X-Twilio-Signature is valid, and answers 204.
 
-    .venv/bin/python -m devtools.listen 9000 --auth-token $AUTH_TOKEN
+    .venv/bin/python -m devtools.listen 9000 --auth-token $AUTH_TOKEN [--reply '<Response>…']
 
-then create a message with StatusCallback=http://127.0.0.1:9000/status. The signature is
-checked with twilio's own RequestValidator (a development dependency), not Herald's code.
+then create a message with StatusCallback=http://127.0.0.1:9000/status, or register a number
+with SmsUrl=http://127.0.0.1:9000/sms: with --reply it answers every request with that
+TwiML (text/xml), as an app answering inbound texts would. The signature is checked with
+twilio's own RequestValidator (a development dependency), not Herald's code.
 """
 
 import argparse
@@ -13,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
 
-def handler_for(auth_token: str | None):
+def handler_for(auth_token: str | None, reply: str | None = None):
     from twilio.request_validator import RequestValidator
 
     validator = RequestValidator(auth_token) if auth_token else None
@@ -31,9 +33,20 @@ def handler_for(auth_token: str | None):
             else:
                 verdict = "signature INVALID" if signature else "no signature"
             fields = " ".join(f"{k}={v}" for k, v in sorted(form.items()))
-            print(f"POST {self.path}  {verdict}\n  {fields}", flush=True)
-            self.send_response(204)
+            print(f"{self.command} {self.path}  {verdict}\n  {fields}", flush=True)
+            if reply is None:
+                self.send_response(204)
+                self.end_headers()
+                return
+            data = reply.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(data)))
             self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            self.do_POST()
 
         def log_message(self, *args):
             pass
@@ -45,8 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.listen", description=__doc__)
     parser.add_argument("port", type=int, nargs="?", default=9000)
     parser.add_argument("--auth-token", help="the account's AuthToken, to check signatures")
+    parser.add_argument("--reply", help="answer every request with this TwiML (text/xml)")
     args = parser.parse_args(argv)
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), handler_for(args.auth_token))
+    handler = handler_for(args.auth_token, args.reply)
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
     print(f"listening on http://127.0.0.1:{args.port} (Ctrl-C stops)", flush=True)
     try:
         server.serve_forever()
