@@ -59,6 +59,7 @@ TIMEOUT = 10
 
 TO = "+14155550100"
 FROM = "+15005550006"
+URL = "https://example.com/sms"
 # Valid addresses (so that creates get past validation) and a few that are not.
 ADDRESSES = [
     TO, FROM, "+14155550123", "+447911123456", "+4915112345678", "+61491570156",
@@ -171,6 +172,9 @@ class Herald:
             "Connection": "close",
         }
         self.pool: list[str] = []
+        # Live IncomingPhoneNumbers of the account, and the numbers they were registered with.
+        self.number_pool: list[str] = []
+        self.registered = 0
         self.setup_requests = 0
 
     def create(self, index: int) -> str:
@@ -190,8 +194,22 @@ class Herald:
         assert response.status_code == 201, response.text
         return response.json()["sid"]
 
-    def fill_pool(self, size: int = 24) -> None:
+    def register(self) -> str:
+        """Register a number no fuzzed create uses (+1 415 555 02xx, then 03xx, …)."""
+        self.registered += 1
+        response = requests.post(
+            f"{self.url}/2010-04-01/Accounts/{self.account_sid}/IncomingPhoneNumbers.json",
+            data={"PhoneNumber": f"+1415555{200 + self.registered:04d}", "SmsUrl": URL},
+            headers=self.headers,
+            timeout=TIMEOUT,
+        )
+        self.setup_requests += 1
+        assert response.status_code == 201, response.text
+        return response.json()["sid"]
+
+    def fill_pool(self, size: int = 24, numbers: int = 12) -> None:
         self.pool = [self.create(i) for i in range(size)]
+        self.number_pool = [self.register() for _ in range(numbers)]
 
     def aim(self, case, swap_sids: bool = True) -> None:
         """Point the case at this account, and most message Sids at live messages."""
@@ -203,18 +221,39 @@ class Herald:
         sid = parameters.get("Sid")
         if not swap_sids:
             return
+        self._aim_number_body(case)
         # A well-formed generated Sid is swapped for a live one 3 times in 4; the others
         # (and every malformed one) stay, to exercise the 404 paths too.
-        if isinstance(sid, str) and re.fullmatch(r"(SM|MM)[0-9a-fA-F]{32}", sid):
-            choice = int(sid[-2:], 16)
-            if choice % 4:
-                parameters["Sid"] = self.pool[choice % len(self.pool)]
+        for pattern, pool in (
+            (r"(SM|MM)[0-9a-fA-F]{32}", self.pool),
+            (r"PN[0-9a-fA-F]{32}", self.number_pool),
+        ):
+            if isinstance(sid, str) and re.fullmatch(pattern, sid):
+                choice = int(sid[-2:], 16)
+                if choice % 4:
+                    parameters["Sid"] = pool[choice % len(pool)]
+
+    def _aim_number_body(self, case) -> None:
+        """A number's update may name its own account only, and a create succeeds only with a
+        number no account has: give most such cases those (the rest stay, for the 400s)."""
+        body = case.body if isinstance(case.body, dict) else None
+        if body is None or "/IncomingPhoneNumbers" not in case.path:
+            return
+        choice = len(json.dumps(body, default=str)) % 4
+        if "AccountSid" in body and choice:
+            body["AccountSid"] = self.account_sid
+        if case.path.endswith("/IncomingPhoneNumbers.json") and choice:
+            self.registered += 1
+            body["PhoneNumber"] = f"+1415555{200 + self.registered:04d}"
 
     def after(self, case, response) -> None:
         """A deleted pool message is replaced, so the pool stays live."""
         sid = (case.path_parameters or {}).get("Sid")
         if case.method.upper() == "DELETE" and response.status_code == 204 and sid in self.pool:
             self.pool[self.pool.index(sid)] = self.create(len(self.pool))
+        deleted = case.method.upper() == "DELETE" and response.status_code == 204
+        if deleted and sid in self.number_pool:
+            self.number_pool[self.number_pool.index(sid)] = self.register()
 
 
 @pytest.fixture(scope="module")
@@ -257,32 +296,56 @@ def documented_success_status(ctx, response, case):
             )
 
 
-def _twilio_properties():
-    document = json.loads(TWILIO_DOCUMENT.read_text(encoding="utf-8"))
-    message = document["components"]["schemas"]["api.v2010.account.message"]
-    page = document["paths"]["/2010-04-01/Accounts/{AccountSid}/Messages.json"]["get"]
+def _twilio_properties(name: str, component: str, list_path: str) -> tuple[set, set]:
+    document = json.loads((TWILIO_DOCUMENT.parent / name).read_text(encoding="utf-8"))
+    resource = document["components"]["schemas"][component]
+    page = document["paths"][list_path]["get"]
     page = page["responses"]["200"]["content"]["application/json"]["schema"]
-    return set(message["properties"]), set(page["properties"])
+    return set(resource["properties"]), set(page["properties"])
 
 
-MESSAGE_KEYS, PAGE_KEYS = _twilio_properties()
+# The resources whose JSON Twilio's schemas fix: a path fragment -> (the list key, the
+# resource's properties, a page's keys).
+TWILIO_KEYS = {
+    "/IncomingPhoneNumbers": (
+        "incoming_phone_numbers",
+        *_twilio_properties(
+            "twilio_api_v2010_incoming_phone_numbers.json",
+            "api.v2010.account.incoming_phone_number",
+            "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json",
+        ),
+    ),
+    "/Messages": (
+        "messages",
+        *_twilio_properties(
+            TWILIO_DOCUMENT.name,
+            "api.v2010.account.message",
+            "/2010-04-01/Accounts/{AccountSid}/Messages.json",
+        ),
+    ),
+}
 
 
 def exact_twilio_keys(ctx, response, case):
-    """A Message has exactly the properties of Twilio's schema; a page, exactly its keys."""
+    """A Message or an IncomingPhoneNumber has exactly the properties of Twilio's schema; a
+    page, exactly its keys."""
     if not 200 <= response.status_code < 300 or response.status_code == 204:
         return
     body = _json_body(response)
     if not isinstance(body, dict) or case.path == "/openapi.json":
         return
-    messages = [body]
-    if "messages" in body:
-        if set(body) != PAGE_KEYS:
-            raise AssertionError(f"page keys {sorted(set(body) ^ PAGE_KEYS)} differ")
-        messages = body["messages"]
-    for message in messages:
-        if set(message) != MESSAGE_KEYS:
-            raise AssertionError(f"message keys {sorted(set(message) ^ MESSAGE_KEYS)} differ")
+    fragment = next((f for f in TWILIO_KEYS if f in case.path), "/Messages")
+    list_key, resource_keys, page_keys = TWILIO_KEYS[fragment]
+    resources = [body]
+    if list_key in body:
+        if set(body) != page_keys:
+            raise AssertionError(f"page keys {sorted(set(body) ^ page_keys)} differ")
+        resources = body[list_key]
+    for resource in resources:
+        if set(resource) != resource_keys:
+            raise AssertionError(
+                f"{fragment[1:]} keys {sorted(set(resource) ^ resource_keys)} differ"
+            )
 
 
 def formats_as_documented(path: Path):
