@@ -299,3 +299,23 @@ def test_a_lambda_request_line_has_api_gateways_and_lambdas_request_ids(account,
     assert line["request_id"] == event["requestContext"]["requestId"]
     assert line["aws_request_id"] == context.aws_request_id
     assert line["function"] == "herald-dev" and line["operation"] == "fetch"
+
+
+@pytest.mark.parametrize(
+    ("template", "method", "operation"),
+    [
+        ("/Messages.json", "POST", "create"),
+        ("/Messages/{sid_json}", "PUT", "update"),
+        ("/IncomingPhoneNumbers.json", "GET", "numbers.list"),
+        ("/IncomingPhoneNumbers/{sid_json}", "DELETE", "numbers.delete"),
+        ("/Messages/{message_sid}/Media.json", "GET", "media.list"),
+        ("/Messages/{message_sid}/Media/{sid_json}", "GET", "media.fetch"),
+        ("/Messages/{message_sid}/Feedback.json", "POST", "feedback.create"),
+        ("/Sandbox/Inbound.json", "POST", "sandbox.inbound"),
+        ("/Messages.json", "PATCH", "other"),
+    ],
+)
+def test_every_resource_names_its_operation(template, method, operation):
+    from chalicelib.observability.handlers import operation_of
+
+    assert operation_of("/2010-04-01/Accounts/{account_sid}" + template, method) == operation

@@ -13,18 +13,20 @@ import time
 
 from chalicelib import observability
 
-ACCOUNT = "/2010-04-01/Accounts/{account_sid}"
-MESSAGES = ACCOUNT + "/Messages.json"
-MESSAGE = ACCOUNT + "/Messages/{sid_json}"
-OPERATIONS = {
-    (MESSAGES, "POST"): "create",
-    (MESSAGES, "GET"): "list",
-    (MESSAGE, "GET"): "fetch",
-    (MESSAGE, "POST"): "update",
-    (MESSAGE, "PUT"): "update",
-    (MESSAGE, "DELETE"): "delete",
-    ("/openapi.json", "GET"): "openapi",
+# The operation a request is, from its route's path template: a list path (`…/Name.json`)
+# or an instance path (`…/Name/{sid_json}`) and the method. Messages' operations are plain
+# (create, list, …); every other resource's are prefixed with its name (numbers.create,
+# media.list, feedback.create, sandbox.inbound, …).
+LIST_VERBS = {"GET": "list", "POST": "create"}
+INSTANCE_VERBS = {"GET": "fetch", "POST": "update", "PUT": "update", "DELETE": "delete"}
+RESOURCE_NAMES = {
+    "Messages": "",
+    "IncomingPhoneNumbers": "numbers",
+    "Media": "media",
+    "Feedback": "feedback",
+    "Inbound": "sandbox",
 }
+SID_PREFIXES = ("SM", "MM", "PN", "ME")
 # Chalice's names for the event sources behind the delivery functions.
 EVENT_SOURCES = ("sqs", "dynamodb", "scheduled")
 HEX = frozenset("0123456789abcdefABCDEF")
@@ -56,16 +58,17 @@ def _request_line(request, response, latency_ms: float) -> None:
     try:
         method = request.method
         resource = (request.context or {}).get("resourcePath")
-        operation = OPERATIONS.get((resource, method), "other")
+        operation = operation_of(resource or "", method)
         params = request.uri_params or {}
         status = response.status_code if response is not None else 500
         body = response.body if response is not None else None
         sid_json = params.get("sid_json") or ""
         sid = sid_json[: -len(".json")] if sid_json.endswith(".json") else None
+        sid = sid or params.get("message_sid")
         if operation == "create" and status == 201 and isinstance(body, dict):
             sid = body.get("sid")
         account_sid = _shaped(params.get("account_sid"), "AC")
-        sid = _shaped(sid, "SM", "MM")
+        sid = _shaped(sid, *SID_PREFIXES)
         replayed = response is not None and "Idempotent-Replayed" in (response.headers or {})
         created = operation == "create" and status == 201 and not replayed
         error_code = body.get("code") if status >= 400 and isinstance(body, dict) else None
@@ -84,6 +87,24 @@ def _request_line(request, response, latency_ms: float) -> None:
         latency_ms=latency_ms,
         metrics={"MessagesCreated": 1} if created else None,
     )
+
+
+def operation_of(template: str, method: str) -> str:
+    if template == "/openapi.json":
+        return "openapi"
+    segments = template.split("/")
+    if segments[-1] == "{sid_json}" and len(segments) > 1:
+        name, verbs = segments[-2], INSTANCE_VERBS
+    elif segments[-1].endswith(".json"):
+        name, verbs = segments[-1][: -len(".json")], LIST_VERBS
+    else:
+        return "other"
+    resource, verb = RESOURCE_NAMES.get(name), verbs.get(method)
+    if resource is None or verb is None:
+        return "other"
+    if resource == "sandbox":
+        return "sandbox.inbound"
+    return f"{resource}.{verb}" if resource else verb
 
 
 def _shaped(value, *prefixes: str) -> str | None:
