@@ -36,6 +36,13 @@ FINAL = {"delivered", "undelivered", "failed", "canceled"}
 TWIML = b"<Response><Message>Thanks! See you at 7.</Message></Response>"
 
 
+PICTURE = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="120" height="80">'
+    b'<rect width="120" height="80" fill="#e8a33d"/><circle cx="60" cy="40" r="25" fill="#fff"/>'
+    b"</svg>"
+)
+
+
 @dataclass
 class Request:
     method: str
@@ -62,6 +69,14 @@ def app_receiver():
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
             self.wfile.write(answer)
+
+        def do_GET(self):
+            # The media the handset sends: a picture the page previews.
+            self.send_response(200)
+            self.send_header("Content-Type", "image/svg+xml")
+            self.send_header("Content-Length", str(len(PICTURE)))
+            self.end_headers()
+            self.wfile.write(PICTURE)
 
         def log_message(self, *args):
             pass
@@ -287,6 +302,8 @@ def test_reply_as_the_handset_reaches_the_webhook_signed(page, herald, screensho
     assert reply.get_by_label("To (your number)").input_value() == FROM
     already = len(herald.hook.requests)
     reply.get_by_label("Message").fill("YES please")
+    picture = herald.hook.url + "/table.svg"
+    reply.get_by_label("Media URL").fill(picture)
     reply.get_by_role("button", name="Send as handset").click()
 
     request = wait_for(
@@ -297,6 +314,7 @@ def test_reply_as_the_handset_reaches_the_webhook_signed(page, herald, screensho
     assert request.form["Body"] == "YES please"
     assert (request.form["From"], request.form["To"]) == (party, FROM)
     assert request.form["AccountSid"] == account["account_sid"]
+    assert (request.form["NumMedia"], request.form["MediaUrl0"]) == ("1", picture)
     signature = header(request, "X-Twilio-Signature")
     assert signature
     validator = RequestValidator(account["auth_token"])
@@ -305,6 +323,11 @@ def test_reply_as_the_handset_reaches_the_webhook_signed(page, herald, screensho
 
     inbound = page.locator("#thread li.msg.in").filter(has_text="YES please")
     expect_text(inbound, "received")
+    preview = inbound.get_by_role("img", name="Media 1")
+    preview.wait_for()
+    page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth > 0", arg=preview.element_handle()
+    )
     # The app's TwiML answer is sent back to the handset and shows up in the thread too.
     answer = page.locator("#thread li.msg.out").filter(has_text="Thanks! See you at 7.")
     expect_text(answer, "delivered", timeout=15_000)
@@ -448,7 +471,9 @@ def axe_violations(page, axe_script) -> list[dict]:
 
 
 @pytest.mark.parametrize(
-    ("scheme", "viewport"), [("light", WIDE), ("dark", WIDE), ("light", PHONE)]
+    ("scheme", "viewport"),
+    [("light", WIDE), ("dark", WIDE), ("light", PHONE)],
+    ids=["light-wide", "dark-wide", "light-phone"],
 )
 def test_accessibility_and_screenshots(browser, herald, axe_script, screenshots, scheme, viewport):
     """axe-core (pinned in package.json) finds no serious or critical violation on the
