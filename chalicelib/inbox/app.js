@@ -421,8 +421,14 @@ function route() {
   if (!state.api) return;
   const [, kind, party, sid] = location.hash.split('/');
   const inbox = $('inbox');
-  if (kind === 'c' && party) {
-    openThread(decodeURIComponent(party));
+  let number = null;
+  try {
+    number = party ? decodeURIComponent(party) : null;
+  } catch {
+    number = null;
+  }
+  if (kind === 'c' && number) {
+    openThread(number);
     $('thread-pane').hidden = false;
     if (sid && /^(SM|MM)[0-9a-f]{32}$/.test(sid)) {
       openDetail(sid);

@@ -27,7 +27,6 @@ import functools
 import hashlib
 import json
 import os
-from pathlib import Path
 
 from chalice import Response
 
@@ -41,7 +40,6 @@ API_ACCOUNT = INBOX + "/api/Accounts/{account_sid}"
 API_MESSAGES = API_ACCOUNT + "/Messages.json"
 API_MESSAGE = API_ACCOUNT + "/Messages/{sid_json}"
 
-ASSET_DIR = Path(__file__).resolve().parent.parent / "inbox"
 # The page's files: name -> Content-Type. Nothing else under ASSET_DIR is served.
 ASSETS = {
     "app.js": "text/javascript; charset=utf-8",
@@ -100,10 +98,17 @@ def enabled() -> bool:
     return config.delivery().carrier == "sandbox"
 
 
+def asset_dir():
+    """chalicelib/inbox, where the page's files are (pathlib is imported on first use)."""
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "inbox"
+
+
 @functools.cache
 def _asset(name: str) -> tuple[bytes, str]:
     """(the file's bytes, its ETag), read on first use."""
-    data = (ASSET_DIR / name).read_bytes()
+    data = (asset_dir() / name).read_bytes()
     return data, f'"{hashlib.sha256(data).hexdigest()[:32]}"'
 
 

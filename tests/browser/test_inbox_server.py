@@ -19,6 +19,21 @@ def inbox_get(api, path, headers=None, auth=True):
     )
 
 
+def test_nothing_of_the_inbox_is_read_at_a_cold_start():
+    """`import app` (the API function's cold start) reads none of the page's files."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import app\nfrom chalicelib.web import inbox\nprint(inbox._asset.cache_info().currsize)"
+    )
+    env = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.strip() == "0"
+
+
 def test_the_page_is_served_without_credentials_under_a_strict_csp(chalice_client):
     for path in ("/inbox", "/inbox/"):
         response = chalice_client.http.get(path)
@@ -54,8 +69,9 @@ def test_assets_are_served_with_etags_and_nothing_else_is(chalice_client):
 def test_the_assets_are_small_and_load_nothing_from_elsewhere():
     from chalicelib.web import inbox
 
-    files = [inbox.ASSET_DIR / inbox.PAGE] + [inbox.ASSET_DIR / name for name in inbox.ASSETS]
-    assert sorted(p.name for p in inbox.ASSET_DIR.iterdir()) == sorted(p.name for p in files)
+    folder = inbox.asset_dir()
+    files = [folder / inbox.PAGE] + [folder / name for name in inbox.ASSETS]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in files)
     assert sum(p.stat().st_size for p in files) < 60_000
     for path in files:
         text = path.read_text(encoding="utf-8")
