@@ -66,6 +66,10 @@ class Delivery:
     # Whether Herald answers STOP/START/HELP itself (the sandbox); on AWS, End User
     # Messaging's own keyword answers do (HERALD_KEYWORD_REPLIES=1 turns Herald's on there).
     keyword_replies: bool = True
+    # The private bucket End User Messaging sends MMS media from (HERALD_MEDIA_BUCKET), and
+    # whether the sandbox fetches media as that carrier would (HERALD_SANDBOX_FETCH_MEDIA=1).
+    media_bucket: str | None = None
+    sandbox_fetches_media: bool = False
 
 
 CARRIERS = ("sandbox", "end-user-messaging")
@@ -87,6 +91,8 @@ def delivery() -> Delivery:
         max_send_attempts=int(env.get("HERALD_MAX_SEND_ATTEMPTS", "6")),
         retry_base_seconds=int(env.get("HERALD_RETRY_BASE_SECONDS", "2")),
         sandbox_delay_seconds=int(env.get("HERALD_SANDBOX_DELAY_SECONDS", "1")),
+        media_bucket=env.get("HERALD_MEDIA_BUCKET") or None,
+        sandbox_fetches_media=env.get("HERALD_SANDBOX_FETCH_MEDIA") == "1",
         keyword_replies=env.get("HERALD_KEYWORD_REPLIES", "1" if carrier == "sandbox" else "0")
         == "1",
     )

@@ -19,6 +19,9 @@ from typing import Protocol
 @dataclass(frozen=True)
 class Accepted:
     carrier_id: str
+    # The content types of the message's media as the carrier took them, where it fetched
+    # them (recorded on the message's Media).
+    media_types: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -56,3 +59,7 @@ class Carrier(Protocol):
 
     def send(self, message) -> Outcome:
         """Hand `message` (a chalicelib.messages.Message) over, once."""
+
+    def feedback(self, message) -> None:
+        """Pass the message's Feedback on (its `feedback["outcome"]`), where the carrier
+        takes feedback; nothing otherwise."""

@@ -55,6 +55,7 @@ from chalicelib.carriers.base import (
     Throttled,
     TimedOut,
 )
+from chalicelib.delivery import media_fetch
 
 log = logging.getLogger("herald.delivery")
 
@@ -141,8 +142,10 @@ class EndUserMessaging:
 
     def send(self, message) -> Outcome:
         stage = settings()
-        if message.media_urls:
-            return Refused(30008, "This stage's carrier (End User Messaging) sends SMS only")
+        if len(message.media_urls) > 1:
+            return Refused(
+                21623, "End User Messaging carries one media file per message: send one each"
+            )
         try:
             senders = account_senders(message.account_sid)
         except Exception as error:  # nothing was handed over: try again later
@@ -154,13 +157,53 @@ class EndUserMessaging:
                 return Refused(21704, "The Messaging Service contains no phone numbers")
             return Refused(21606, "No origination identity is configured for this message")
         request = request_for(message, identity, stage, clock.now_ms())
+        media_types = None
+        if message.media_urls:
+            try:
+                request, media_types = _with_media(message, request)
+            except media_fetch.MediaRefused as refused:
+                return Refused(refused.code, refused.message)
+            except Exception as error:  # S3 failed: nothing was handed over yet
+                log.warning("could not store the media of %s: %r", message.sid, error)
+                return Throttled(f"the media could not be stored: {error}")
         try:
-            answer = client().send_text_message(**request)
+            if media_types is None:
+                answer = client().send_text_message(**request)
+            else:
+                answer = client().send_media_message(**request)
         except Exception as error:
             outcome = outcome_of(error, message, identity)
             log.warning("End User Messaging: %s for %s: %r", outcome, message.sid, error)
             return outcome
-        return Accepted(answer["MessageId"])
+        return Accepted(answer["MessageId"], media_types)
+
+    def feedback(self, message) -> None:
+        """PutMessageFeedback for a message sent with MessageFeedbackEnabled: confirmed is
+        RECEIVED, unconfirmed FAILED."""
+        outcome = (message.feedback or {}).get("outcome")
+        if not message.carrier_id or outcome not in ("confirmed", "unconfirmed"):
+            return
+        client().put_message_feedback(
+            MessageId=message.carrier_id,
+            MessageFeedbackStatus="RECEIVED" if outcome == "confirmed" else "FAILED",
+        )
+
+
+def _with_media(message, request: dict) -> tuple[dict, tuple[str, ...]]:
+    """The SendMediaMessage request for a message with one media file: the file fetched
+    (chalicelib.delivery.media_fetch) and stored in the stage's media bucket."""
+    from chalicelib.messages import media
+    from chalicelib.storage import media_objects
+
+    (fetched,) = media_fetch.fetch_all(message.media_urls)
+    ((media_sid, _url, _type),) = media.entries(message)
+    key = f"{message.account_sid}/{message.sid}/{media_sid}"
+    uri = media_objects.put(key, fetched.data, fetched.content_type)
+    request = {k: v for k, v in request.items() if k not in ("MessageType",)}
+    request["MediaUrls"] = [uri]
+    if not request.get("MessageBody"):
+        request.pop("MessageBody", None)
+    return request, (fetched.content_type,)
 
 
 def account_senders(account_sid: str) -> dict:
@@ -197,6 +240,8 @@ def request_for(message, identity: str, stage: Settings, now_ms: int) -> dict:
     price = max_price(message.options.get("MaxPrice"))
     if price is not None:
         request["MaxPrice"] = price
+    if message.options.get("ProvideFeedback") == "true":
+        request["MessageFeedbackEnabled"] = True
     return request
 
 

@@ -87,9 +87,22 @@ class Sandbox:
             return Refused(behaviour.error_code, events.ERROR_MESSAGES[behaviour.error_code])
         if behaviour.answer == "timeout":
             return TimedOut("sandbox: no answer")
+        media_types = None
+        if message.media_urls and config.delivery().sandbox_fetches_media:
+            # As End User Messaging would (the limits, not the S3 copy): HERALD_SANDBOX_FETCH_MEDIA.
+            from chalicelib.delivery import media_fetch
+
+            try:
+                fetched = media_fetch.fetch_all(message.media_urls)
+            except media_fetch.MediaRefused as refused:
+                return Refused(refused.code, refused.message)
+            media_types = tuple(item.content_type for item in fetched)
         carrier_id = "sandbox-" + secrets.token_hex(16)
         _receipts(message, carrier_id, behaviour.events)
-        return Accepted(carrier_id)
+        return Accepted(carrier_id, media_types)
+
+    def feedback(self, message) -> None:
+        return None  # the sandbox keeps no record of what happened after delivery
 
 
 def _receipts(message, carrier_id: str, event_types: tuple[str, ...]) -> None:

@@ -12,7 +12,8 @@ the API never writes twice. Each change becomes at most:
   StatusCallback: its form fields are taken from the change itself, so each callback tells
   the status it is about, whatever happens to the message later;
 - a webhook call, when an inbound message was stored (chalicelib.inbound.webhook), on the
-  callback queue too: both are signed calls to a user's URL.
+  callback queue too: both are signed calls to a user's URL;
+- a feedback job, on the send queue, when Feedback was given on a message a carrier took.
 
 Queueing is at-least-once (a retried batch queues its jobs again); the jobs are safe to
 repeat. Each batch writes one `dispatch.batch` line: records in, jobs out.
@@ -38,6 +39,8 @@ def handle(event: dict) -> dict:
             continue
         if _starts_waiting(change):
             sends.append({"kind": "send", "account_sid": change.account_sid, "sid": change.sid})
+        if _feedback_given(change):
+            sends.append({"kind": "feedback", "account_sid": change.account_sid, "sid": change.sid})
         job = callback_job(change) or webhook_job(change)
         if job is not None:
             callbacks.append(job)
@@ -57,6 +60,14 @@ def _starts_waiting(change: Change) -> bool:
     new_status = change.new.get("status")
     old_status = change.old.get("status") if change.old else None
     return new_status in WAITING and old_status not in WAITING
+
+
+def _feedback_given(change: Change) -> bool:
+    # Feedback (chalicelib.messages.media) goes to the carrier that sent the message, on
+    # the send queue: the sender function is the one that talks to the carrier.
+    old = (change.old or {}).get("feedback")
+    new = change.new.get("feedback")
+    return bool(new) and new != old and bool(change.new.get("carrier_id"))
 
 
 def webhook_job(change: Change) -> dict | None:

@@ -41,6 +41,9 @@ def handle(event: dict) -> dict:
 
 
 def send_one(job: Job) -> None:
+    if job.body.get("kind") == "feedback":
+        _pass_feedback_on(job)
+        return
     account_sid, sid = job.body.get("account_sid"), job.body.get("sid")
     if not (isinstance(account_sid, str) and isinstance(sid, str)):
         observability.event(
@@ -133,13 +136,10 @@ def _hand_over(message: Message, token: str) -> None:
     retry = None
     try:
         if isinstance(outcome, Accepted):
-            lifecycle.transition(
-                message.account_sid,
-                message.sid,
-                Status.SENT,
-                {"sent_ms": clock.now_ms(), "carrier_id": outcome.carrier_id},
-                **mine,
-            )
+            changes = {"sent_ms": clock.now_ms(), "carrier_id": outcome.carrier_id}
+            if outcome.media_types and len(outcome.media_types) == len(message.media_urls):
+                changes["media_types"] = list(outcome.media_types)  # as the carrier found them
+            lifecycle.transition(message.account_sid, message.sid, Status.SENT, changes, **mine)
         elif isinstance(outcome, Throttled):
             # Nothing was handed over: release the claim and try again later.
             stored_messages.update_message(
@@ -264,3 +264,13 @@ def _validity_expired(message: Message, now_ms: int) -> bool:
         return False
     start = message.send_at_ms or message.created_ms
     return now_ms > start + int(period) * 1000
+
+
+def _pass_feedback_on(job: Job) -> None:
+    """A message's Feedback, passed on to the carrier that sent it (End User Messaging's
+    PutMessageFeedback); the sandbox takes none. A failure comes back through the queue."""
+    account_sid, sid = job.body.get("account_sid"), job.body.get("sid")
+    fields = stored_messages.get_message(account_sid, sid) if account_sid and sid else None
+    if fields is None:
+        return
+    carriers.current().feedback(Message.from_fields(fields))

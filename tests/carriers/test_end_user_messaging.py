@@ -161,10 +161,10 @@ def test_senders_that_cannot_be_read_mean_try_later(stubbed, monkeypatch):
     assert isinstance(send(message()), Throttled)  # nothing was handed over
 
 
-def test_mms_is_refused_without_a_request(stubber):
-    outcome = send(message(media_urls=["https://example.com/cat.png"]))
-    assert isinstance(outcome, Refused) and outcome.error_code == 30008
-    assert "SMS only" in outcome.error_message
+def test_more_than_one_media_is_refused_without_a_request(stubber):
+    # End User Messaging carries one media file per MMS (tests/carriers/test_mms.py).
+    outcome = send(message(media_urls=["https://example.com/a.png", "https://example.com/b.png"]))
+    assert isinstance(outcome, Refused) and outcome.error_code == 21623
 
 
 @pytest.mark.parametrize(

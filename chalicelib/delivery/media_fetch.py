@@ -1,0 +1,61 @@
+"""Fetching a message's media for a carrier that carries the files themselves (End User
+Messaging sends MMS from S3 objects, not from URLs; the sandbox can be told to fetch too).
+
+Each MediaUrl is an untrusted URL and is fetched as callbacks are called
+(chalicelib.outbound): a GET with short timeouts, no redirects, no private addresses on
+deployed stages, and the body bounded. Twilio's limits apply to what is fetched:
+
+    11200  the URL did not answer 2xx (or not at all)
+    30019  the media are larger than MAX_TOTAL_BYTES together
+    12300  a content type a phone cannot show (CONTENT_TYPES)
+"""
+
+from dataclasses import dataclass
+
+from chalicelib import config
+
+MAX_TOTAL_BYTES = 5 * 1024 * 1024  # Twilio's limit for one MMS's media
+CONTENT_TYPES = ("image/", "audio/", "video/")
+OTHER_TYPES = frozenset(
+    {"text/vcard", "text/x-vcard", "text/calendar", "text/csv", "text/plain", "application/pdf"}
+)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    url: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class MediaRefused(Exception):
+    code: int
+    message: str
+
+
+def fetch_all(urls: list[str]) -> list[Fetched]:
+    """Every URL's content, within the limits above; raises MediaRefused at the first that
+    is not."""
+    from chalicelib import outbound
+
+    fetched, left = [], MAX_TOTAL_BYTES
+    for url in urls:
+        answer = outbound.request(
+            "GET",
+            url,
+            headers={"Accept": "image/*, audio/*, video/*, */*;q=0.5"},
+            limits=outbound.Limits(max_body=left),
+            allow_private=config.delivery().allow_private_urls,
+        )
+        if answer.error == "too large":
+            raise MediaRefused(30019, "Content size exceeds carrier limit")
+        if not answer.ok:
+            reason = answer.error or f"HTTP {answer.status}"
+            raise MediaRefused(11200, f"HTTP retrieval failure: {reason}")
+        content_type = answer.headers.get("content-type", "").split(";")[0].strip().lower()
+        if not (content_type.startswith(CONTENT_TYPES) or content_type in OTHER_TYPES):
+            raise MediaRefused(12300, f"Invalid Content-Type: {content_type or 'none'}")
+        left -= len(answer.body)
+        fetched.append(Fetched(url, content_type, answer.body))
+    return fetched
