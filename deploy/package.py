@@ -32,7 +32,7 @@ from pathlib import Path
 
 from chalice.config import Config
 
-from deploy import cloudformation, shared, terraform
+from deploy import cloudformation, prune, shared, terraform
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_FILES = ("app.py", "requirements.txt")
@@ -340,6 +340,7 @@ def package(
         package_terraform(stage, workdir, built.terraform, env, settings, carrier)
         if target.version != sys.version_info[:2]:
             retarget(built, target)
+        prune.prune(built.zip_path)
         add_bytecode(built.zip_path, target)
         shutil.copyfile(built.zip_path, built.terraform / "deployment.zip")
         return _publish(built, Outputs(out / "cloudformation", out / "terraform"))
