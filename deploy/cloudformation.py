@@ -30,6 +30,8 @@ EVENTS_TOPIC_POLICY = "CarrierEventsTopicPolicy"
 EVENTS_SUBSCRIPTION = "CarrierEventsSubscription"
 RECEIPTS_QUEUE_POLICY = "ReceiptsQueuePolicy"
 CONFIGURATION_SET = "ConfigurationSet"
+MEDIA_BUCKET = "MediaBucket"
+MEDIA_BUCKET_POLICY = "MediaBucketPolicy"
 API = "RestAPI"
 # Chalice's logical ID of the API function (the others are to_cfn_resource_name(name)).
 API_FUNCTION = "APIHandler"
@@ -76,6 +78,7 @@ def convert(chalice_template: dict, stage: str, settings: dict, carrier: str = S
     resources.update(_carrier_events())
     if carrier == END_USER_MESSAGING:
         resources[CONFIGURATION_SET] = _configuration_set()
+        resources.update(_media_bucket())
     for work in shared.QUEUES:
         dead_letter = shared.dead_letter(work.name)
         resources[queue_id(dead_letter)] = _queue(shared.DEAD_LETTER_RETENTION_SECONDS)
@@ -123,16 +126,15 @@ def parameters(stage: str, carrier: str = SANDBOX) -> dict:
             "AllowedPattern": "[a-zA-Z0-9_.-]{3,255}",
             "Description": "Name of the messages table (kept when the stack is deleted)",
         },
-        "ConfigurationSetName": {
+    }
+    if carrier == END_USER_MESSAGING:
+        declared["ConfigurationSetName"] = {
             "Type": "String",
             "Default": shared.default_configuration_set_name(stage),
             "AllowedPattern": "[A-Za-z0-9_-]{1,64}",
-            "Description": "End User Messaging configuration set whose events reach the "
-            "receipt queue (created by this stack when the stage's carrier is "
-            "end-user-messaging; the only one that may publish to the carrier events topic)",
-        },
-    }
-    if carrier == END_USER_MESSAGING:
+            "Description": "End User Messaging configuration set this stack creates, whose "
+            "events reach the receipt queue",
+        }
         declared["OriginationIdentityArns"] = {
             "Type": "CommaDelimitedList",
             "Description": "ARNs of the End User Messaging phone numbers, sender IDs and "
@@ -178,10 +180,8 @@ def _table() -> dict:
 _ACCOUNT_ROOT = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
 _ACCOUNT_ID = {"Ref": "AWS::AccountId"}
 _SMS_VOICE_ARNS = {"Fn::Sub": "arn:${AWS::Partition}:sms-voice:${AWS::Region}:${AWS::AccountId}:*"}
-# Named, not referenced: the set waits for the topic's policy, which names the set.
-_CONFIGURATION_SET_ARN = {
-    "Fn::Sub": "arn:${AWS::Partition}:sms-voice:${AWS::Region}:${AWS::AccountId}"
-    ":configuration-set/${ConfigurationSetName}"
+_CARRIER_MESSAGES = {
+    "Fn::Sub": "arn:${AWS::Partition}:sms-voice:${AWS::Region}:${AWS::AccountId}:message/*"
 }
 
 
@@ -212,7 +212,7 @@ def _carrier_events() -> dict:
             "Properties": {
                 "Topics": [{"Ref": EVENTS_TOPIC}],
                 "PolicyDocument": shared.events_topic_policy(
-                    {"Ref": EVENTS_TOPIC}, _ACCOUNT_ID, _CONFIGURATION_SET_ARN
+                    {"Ref": EVENTS_TOPIC}, _ACCOUNT_ID, _SMS_VOICE_ARNS
                 ),
             },
         },
@@ -254,6 +254,54 @@ def _configuration_set() -> dict:
                     "SnsDestination": {"TopicArn": {"Ref": EVENTS_TOPIC}},
                 }
             ],
+        },
+    }
+
+
+def _media_bucket() -> dict:
+    """The private bucket End User Messaging sends MMS media from (chalicelib.storage.
+    media_objects): the sender writes each file, SendMediaMessage reads it as the sender."""
+    bucket_arn = {"Fn::GetAtt": [MEDIA_BUCKET, "Arn"]}
+    return {
+        MEDIA_BUCKET: {
+            "Type": "AWS::S3::Bucket",
+            # Its objects expire on their own; a bucket that still holds some cannot be
+            # deleted with the stack, so it stays (empty it, then delete it).
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [
+                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                    ]
+                },
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                "LifecycleConfiguration": {
+                    "Rules": [
+                        {
+                            "Id": "ExpireSentMedia",
+                            "Status": "Enabled",
+                            "ExpirationInDays": shared.MEDIA_RETENTION_DAYS,
+                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                        }
+                    ]
+                },
+            },
+        },
+        MEDIA_BUCKET_POLICY: {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": MEDIA_BUCKET},
+                "PolicyDocument": shared.media_bucket_policy(
+                    bucket_arn, {"Fn::Sub": "${" + MEDIA_BUCKET + ".Arn}/*"}
+                ),
+            },
         },
     }
 
@@ -329,6 +377,10 @@ def _arn(function: str):
             return {"Ref": "OriginationIdentityArns"}
         if resource.kind == "configuration_set":
             return {"Fn::GetAtt": [CONFIGURATION_SET, "Arn"]}
+        if resource.kind == "carrier_messages":
+            return _CARRIER_MESSAGES
+        if resource.kind == "media_objects":
+            return {"Fn::Sub": "${" + MEDIA_BUCKET + ".Arn}/*"}
         raise ValueError(resource)
 
     return arn
@@ -385,6 +437,8 @@ def _value(value: shared.Value):
         return {"Ref": CONFIGURATION_SET}
     if value.kind == "default_origination_identity":
         return {"Ref": "DefaultOriginationIdentity"}
+    if value.kind == "media_bucket":
+        return {"Ref": MEDIA_BUCKET}
     raise ValueError(value)
 
 
@@ -462,6 +516,7 @@ def _outputs(carrier: str) -> dict:
     }
     if carrier == END_USER_MESSAGING:
         outputs["ConfigurationSetName"] = {"Value": {"Ref": CONFIGURATION_SET}}
+        outputs["MediaBucketName"] = {"Value": {"Ref": MEDIA_BUCKET}}
     for name in shared.all_queue_names():
         outputs[queue_id(name) + "Url"] = {"Value": {"Ref": queue_id(name)}}
     for name in shared.FUNCTIONS:

@@ -28,6 +28,7 @@ CARRIER_VARIABLE = "HERALD_CARRIER"
 CARRIERS = (SANDBOX, END_USER_MESSAGING)
 CONFIGURATION_SET_VARIABLE = eum.CONFIGURATION_SET_VARIABLE
 ORIGINATION_VARIABLE = eum.ORIGINATION_VARIABLE
+MEDIA_BUCKET_VARIABLE = "HERALD_MEDIA_BUCKET"
 # Variables for local runs only: a local DynamoDB, SQS or KMS (any AWS_ENDPOINT_URL_*),
 # callbacks to loopback and private addresses, dynalite's read-back. Never deployed.
 LOCAL_ONLY_VARIABLES = (
@@ -68,7 +69,9 @@ class Resource:
     by name) | stream (the table's) | queue (by name) | key | logs (the function's own
     log group) | origination_identities (the stage's list of End User Messaging phone
     numbers, sender IDs and pools: a list, so it stands alone in its grant) |
-    configuration_set (the stage's End User Messaging configuration set)."""
+    configuration_set (the stage's End User Messaging configuration set) | carrier_messages
+    (End User Messaging's messages in this account) | media_objects (the objects in the
+    media bucket)."""
 
     kind: str
     name: str = ""
@@ -81,6 +84,8 @@ KEY = Resource("key")
 LOGS = Resource("logs")
 ORIGINATION_IDENTITIES = Resource("origination_identities")
 CONFIGURATION_SET = Resource("configuration_set")
+CARRIER_MESSAGES = Resource("carrier_messages")
+MEDIA_OBJECTS = Resource("media_objects")
 # Resources the writers name as a whole list: a grant on one names nothing else.
 LISTS = {ORIGINATION_IDENTITIES}
 
@@ -97,7 +102,8 @@ def queue(name: str) -> Resource:
 class Value:
     """What a variable is set to, by reference. kind: table_name | page_token_secret |
     queue_url (by queue name) | key_arn | configuration_set_name |
-    default_origination_identity (a template parameter, possibly empty)."""
+    default_origination_identity (a template parameter, possibly empty) | media_bucket
+    (its name)."""
 
     kind: str
     name: str = ""
@@ -108,6 +114,7 @@ PAGE_TOKEN_SECRET = Value("page_token_secret")
 KEY_ARN = Value("key_arn")
 CONFIGURATION_SET_NAME = Value("configuration_set_name")
 DEFAULT_ORIGINATION_IDENTITY = Value("default_origination_identity")
+MEDIA_BUCKET = Value("media_bucket")
 
 
 def queue_url(name: str) -> Value:
@@ -312,8 +319,15 @@ def _sender(carrier: str) -> "Function":
         # identity and the configuration set.
         grants.append(Grant("SendFromTheStageNumbers", EUM_SEND_ACTIONS, (ORIGINATION_IDENTITIES,)))
         grants.append(Grant("SendWithTheConfigurationSet", EUM_SEND_ACTIONS, (CONFIGURATION_SET,)))
+        # Feedback given through the API (chalicelib.delivery.worker, on the send queue).
+        grants.append(
+            Grant("PassFeedbackOn", ("sms-voice:PutMessageFeedback",), (CARRIER_MESSAGES,))
+        )
+        # MMS: the sender stores the media file, and SendMediaMessage reads it as the caller.
+        grants.append(Grant("MediaFiles", ("s3:PutObject", "s3:GetObject"), (MEDIA_OBJECTS,)))
         variables[CONFIGURATION_SET_VARIABLE] = CONFIGURATION_SET_NAME
         variables[ORIGINATION_VARIABLE] = DEFAULT_ORIGINATION_IDENTITY
+        variables[MEDIA_BUCKET_VARIABLE] = MEDIA_BUCKET
     return Function(
         "sender", "claims a message and hands it to the carrier", tuple(grants), variables
     )
@@ -449,6 +463,28 @@ EVENT_TYPES = sorted(name for name, (status, _) in events.EVENT_STATUSES.items()
 EVENTS_KEY_DESCRIPTION = "Herald: encrypts the carrier events topic (End User Messaging receipts)"
 
 
+# MMS media (End User Messaging stages): kept until End User Messaging has surely fetched it
+# (a text lives at most 72 hours, TimeToLive's maximum), then expired.
+MEDIA_RETENTION_DAYS = 7
+
+
+def media_bucket_policy(bucket_arn, objects_arn) -> dict:
+    """Nothing but TLS reaches the media bucket (it is private: no one outside IAM at all)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "TlsOnly",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "s3:*",
+                "Resource": [bucket_arn, objects_arn],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
+
+
 def default_configuration_set_name(stage: str) -> str:
     return f"herald-{stage}"
 
@@ -483,9 +519,10 @@ def events_key_policy(account_root, account_id, sms_voice_arns) -> dict:
     }
 
 
-def events_topic_policy(topic_arn, account_id, configuration_set_arn) -> dict:
-    """Only End User Messaging may publish to the topic, for the stage's configuration set
-    in this account."""
+def events_topic_policy(topic_arn, account_id, sms_voice_arns) -> dict:
+    """Only End User Messaging may publish to the topic, for resources of this account: the
+    configuration set's delivery events, and two-way texts from a number whose two-way
+    channel is this topic (chalicelib.inbound)."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -497,7 +534,7 @@ def events_topic_policy(topic_arn, account_id, configuration_set_arn) -> dict:
                 "Resource": topic_arn,
                 "Condition": {
                     "StringEquals": {"aws:SourceAccount": account_id},
-                    "ArnLike": {"aws:SourceArn": configuration_set_arn},
+                    "ArnLike": {"aws:SourceArn": sms_voice_arns},
                 },
             }
         ],

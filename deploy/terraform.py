@@ -67,6 +67,7 @@ EVENTS_SUBSCRIPTION = "aws_sns_topic_subscription.carrier_events"
 RECEIPTS_QUEUE_POLICY = "aws_sqs_queue_policy.receipts"
 CONFIGURATION_SET = "aws_pinpointsmsvoicev2_configuration_set.herald"
 EVENT_DESTINATION = "aws_pinpointsmsvoicev2_event_destination.receipts"
+MEDIA_BUCKET = "aws_s3_bucket.media"
 
 
 def function(name: str) -> str:
@@ -108,12 +109,15 @@ def convert(chalice_tf: dict, stage: str, settings: dict, carrier: str = SANDBOX
     config["variable"] = _variables(stage, carrier)
     config["provider"] = {"aws": {"region": "${var.region}"}}
     default_table = json.dumps(shared.default_table_name("${var.stage}"))
-    default_set = json.dumps(shared.default_configuration_set_name("${var.stage}"))
     config["locals"].update(
         function_name="herald-${var.stage}",
         table_name="${coalesce(var.table_name, " + default_table + ")}",
-        configuration_set_name="${coalesce(var.configuration_set_name, " + default_set + ")}",
     )
+    if carrier == END_USER_MESSAGING:
+        default_set = json.dumps(shared.default_configuration_set_name("${var.stage}"))
+        config["locals"]["configuration_set_name"] = (
+            "${coalesce(var.configuration_set_name, " + default_set + ")}"
+        )
     config["locals"]["chalice_api_swagger"] = _with_gateway_responses(
         config["locals"]["chalice_api_swagger"]
     )
@@ -163,6 +167,8 @@ def convert(chalice_tf: dict, stage: str, settings: dict, carrier: str = SANDBOX
     if carrier == END_USER_MESSAGING:
         _add(resources, CONFIGURATION_SET, {"name": "${local.configuration_set_name}"})
         _add(resources, EVENT_DESTINATION, _event_destination())
+        for address, body in _media_bucket().items():
+            _add(resources, address, body)
     config["output"] = _outputs(config["output"], carrier)
     return config
 
@@ -194,15 +200,14 @@ def _variables(stage: str, carrier: str) -> dict:
             "default": None,
             "description": "AWS region; empty means the provider's usual lookup (AWS_REGION…)",
         },
-        "configuration_set_name": {
-            "type": "string",
-            "default": None,
-            "description": "End User Messaging configuration set whose events reach the receipt "
-            "queue (created here when the stage's carrier is end-user-messaging; the only one "
-            "that may publish to the carrier events topic); empty means herald-<stage>",
-        },
     }
     if carrier == END_USER_MESSAGING:
+        declared["configuration_set_name"] = {
+            "type": "string",
+            "default": None,
+            "description": "End User Messaging configuration set created here, whose events "
+            "reach the receipt queue; empty means herald-<stage>",
+        }
         declared["origination_identity_arns"] = {
             "type": "list(string)",
             "description": "ARNs of the End User Messaging phone numbers, sender IDs and pools "
@@ -286,6 +291,8 @@ def _value(value: shared.Value) -> str:
         return _ref(CONFIGURATION_SET, "name")
     if value.kind == "default_origination_identity":
         return "${var.default_origination_identity}"
+    if value.kind == "media_bucket":
+        return _ref(MEDIA_BUCKET, "bucket")
     raise ValueError(value)
 
 
@@ -453,6 +460,10 @@ def _arn(name: str):
             return "${var.origination_identity_arns}"  # the list itself
         if resource.kind == "configuration_set":
             return _ref(CONFIGURATION_SET, "arn")
+        if resource.kind == "carrier_messages":
+            return _SMS_VOICE + "message/*"
+        if resource.kind == "media_objects":
+            return _ref(MEDIA_BUCKET, "arn") + "/*"
         raise ValueError(resource)
 
     return arn
@@ -510,11 +521,7 @@ def _carrier_events() -> dict:
         EVENTS_TOPIC_POLICY: {
             "arn": _ref(EVENTS_TOPIC, "arn"),
             "policy": json.dumps(
-                shared.events_topic_policy(
-                    _ref(EVENTS_TOPIC, "arn"),
-                    _ACCOUNT_ID,
-                    _SMS_VOICE + "configuration-set/${local.configuration_set_name}",
-                )
+                shared.events_topic_policy(_ref(EVENTS_TOPIC, "arn"), _ACCOUNT_ID, _SMS_VOICE + "*")
             ),
         },
         RECEIPTS_QUEUE_POLICY: {
@@ -545,6 +552,50 @@ def _event_destination() -> dict:
     }
 
 
+def _media_bucket() -> dict:
+    """The private bucket End User Messaging sends MMS media from (chalicelib.storage.
+    media_objects): the sender writes each file, SendMediaMessage reads it as the sender."""
+    bucket = _ref(MEDIA_BUCKET, "id")
+    return {
+        MEDIA_BUCKET: {"bucket_prefix": "${local.function_name}-media-"},
+        "aws_s3_bucket_public_access_block.media": {
+            "bucket": bucket,
+            "block_public_acls": True,
+            "block_public_policy": True,
+            "ignore_public_acls": True,
+            "restrict_public_buckets": True,
+        },
+        "aws_s3_bucket_ownership_controls.media": {
+            "bucket": bucket,
+            "rule": {"object_ownership": "BucketOwnerEnforced"},
+        },
+        "aws_s3_bucket_server_side_encryption_configuration.media": {
+            "bucket": bucket,
+            "rule": {"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}},
+        },
+        "aws_s3_bucket_lifecycle_configuration.media": {
+            "bucket": bucket,
+            "rule": {
+                "id": "expire-sent-media",
+                "status": "Enabled",
+                "filter": {},
+                "expiration": {"days": shared.MEDIA_RETENTION_DAYS},
+                "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
+            },
+        },
+        "aws_s3_bucket_policy.media": {
+            "bucket": bucket,
+            "policy": json.dumps(
+                shared.media_bucket_policy(
+                    _ref(MEDIA_BUCKET, "arn"), _ref(MEDIA_BUCKET, "arn") + "/*"
+                )
+            ),
+            # Both change the bucket's policy settings; one at a time.
+            "depends_on": ["aws_s3_bucket_public_access_block.media"],
+        },
+    }
+
+
 def _outputs(chalice_outputs: dict, carrier: str) -> dict:
     outputs = dict(chalice_outputs)
     outputs["CarrierEventsTopicArn"] = {
@@ -553,6 +604,7 @@ def _outputs(chalice_outputs: dict, carrier: str) -> dict:
     }
     if carrier == END_USER_MESSAGING:
         outputs["ConfigurationSetName"] = {"value": _ref(CONFIGURATION_SET, "name")}
+        outputs["MediaBucketName"] = {"value": _ref(MEDIA_BUCKET, "bucket")}
     outputs["EndpointURL"] = {"value": _ref(STAGE, "invoke_url") + "/"}
     outputs["TableName"] = {"value": _ref(TABLE, "name")}
     outputs["TableArn"] = {"value": _ref(TABLE, "arn")}

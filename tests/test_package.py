@@ -100,6 +100,9 @@ EUM_GRANTS = {
         "queue/send": CONSUME,
         "origination_identities": EUM_SEND,
         "configuration_set": EUM_SEND,
+        # Feedback, and each MMS file stored for SendMediaMessage to read as the sender.
+        "carrier_messages": {"sms-voice:PutMessageFeedback"},
+        "media_objects": {"s3:PutObject", "s3:GetObject"},
         "logs": LOGS,
     },
 }
@@ -132,6 +135,7 @@ EUM_VARIABLES = {
         "HERALD_TABLE_NAME": "table",
         "HERALD_EUM_CONFIGURATION_SET": "configuration_set",
         "HERALD_EUM_ORIGINATION_IDENTITY": "default_origination_identity",
+        "HERALD_MEDIA_BUCKET": "media_bucket",
     },
 }
 CARRIERS = ("sandbox", "end-user-messaging")
@@ -387,6 +391,13 @@ def cfn_resource(sam: dict, function: dict, arn) -> str:
         return "table"
     if arn == {"Fn::GetAtt": [table, "StreamArn"]}:
         return "stream"
+    if arn == {"Fn::Sub": "${MediaBucket.Arn}/*"}:
+        assert sam["Resources"]["MediaBucket"]["Type"] == "AWS::S3::Bucket"
+        return "media_objects"
+    if arn == {
+        "Fn::Sub": "arn:${AWS::Partition}:sms-voice:${AWS::Region}:${AWS::AccountId}:message/*"
+    }:
+        return "carrier_messages"
     if isinstance(arn, dict) and "Fn::Sub" in arn:
         prefix = "${" + table + ".Arn}/index/"
         assert arn["Fn::Sub"].startswith(prefix), arn
@@ -601,6 +612,8 @@ def cfn_value(sam: dict, value) -> str:
     if value == {"Ref": "ConfigurationSet"}:
         assert sam["Resources"]["ConfigurationSet"]["Type"] == "AWS::SMSVOICE::ConfigurationSet"
         return "configuration_set"
+    if value == {"Ref": "MediaBucket"}:
+        return "media_bucket"
     if value == {"Ref": "DefaultOriginationIdentity"}:
         assert sam["Parameters"]["DefaultOriginationIdentity"]["Default"] == ""
         return "default_origination_identity"
@@ -749,9 +762,13 @@ def test_tf_pins_current_terraform_and_providers(outputs, tf, carrier):
     assert set(tf["data"]) == {"aws_iam_policy_document", "aws_caller_identity", "aws_partition"}
     assert "stage_name" not in tf["resource"]["aws_api_gateway_deployment"]["rest_api"]
     assert tf["resource"]["aws_api_gateway_stage"]["rest_api"]["stage_name"] == "api"
-    expected_variables = {"stage", "table_name", "region", "configuration_set_name"}
+    expected_variables = {"stage", "table_name", "region"}
     if carrier == "end-user-messaging":
-        expected_variables |= {"origination_identity_arns", "default_origination_identity"}
+        expected_variables |= {
+            "configuration_set_name",
+            "origination_identity_arns",
+            "default_origination_identity",
+        }
     assert set(tf["variable"]) == expected_variables
     assert tf["provider"]["aws"]["region"] == "${var.region}"
 
@@ -827,6 +844,13 @@ def tf_resource(name: str, arn: str) -> str:
         return "indexes" if index == "*" else f"index/{index}"
     if arn == f"${{aws_cloudwatch_log_group.{name}.arn}}:*":
         return "logs"
+    if arn == "${aws_s3_bucket.media.arn}/*":
+        return "media_objects"
+    if arn == (
+        "arn:${data.aws_partition.current.partition}:sms-voice:*:"
+        "${data.aws_caller_identity.current.account_id}:message/*"
+    ):
+        return "carrier_messages"
     kind, resource, attribute = tf_ref(arn)
     assert attribute == "arn", arn
     if kind == "aws_sqs_queue":
@@ -989,6 +1013,8 @@ def tf_value(value: str) -> str:
         return "configuration_set"
     if value == "${var.default_origination_identity}":
         return "default_origination_identity"
+    if value == "${aws_s3_bucket.media.bucket}":
+        return "media_bucket"
     kind, queue, attribute = tf_ref(value)
     assert (kind, attribute) == ("aws_sqs_queue", "url")
     return f"queue/{queue}"
@@ -1125,7 +1151,9 @@ def check_events_key_policy(policy: dict, root, account_id) -> None:
         assert not re.fullmatch(pattern, "kms:Decrypt") and not re.fullmatch(pattern, "kms:Encrypt")
 
 
-def check_topic_policy(policy: dict, topic, account_id, configuration_set_arn: str) -> None:
+def check_topic_policy(policy: dict, topic, account_id, sms_voice_arns) -> None:
+    """End User Messaging publishes for this account's resources only: its configuration
+    set's events, and two-way texts (a number whose two-way channel is the topic)."""
     (statement,) = policy["Statement"]
     assert statement["Effect"] == "Allow"
     assert statement["Principal"] == {"Service": SMS_VOICE}
@@ -1133,7 +1161,7 @@ def check_topic_policy(policy: dict, topic, account_id, configuration_set_arn: s
     assert statement["Resource"] == topic
     assert statement["Condition"] == {
         "StringEquals": {"aws:SourceAccount": account_id},
-        "ArnLike": {"aws:SourceArn": configuration_set_arn},
+        "ArnLike": {"aws:SourceArn": sms_voice_arns},
     }
 
 
@@ -1157,12 +1185,9 @@ def test_cfn_carrier_events_reach_the_receipt_queue_from_an_encrypted_topic(sam)
     check_events_key_policy(key["KeyPolicy"], root, ACCOUNT_ID_CFN)
     topic_policy = resources[cloudformation.EVENTS_TOPIC_POLICY]["Properties"]
     assert topic_policy["Topics"] == [topic]
-    set_arn = {
-        "Fn::Sub": "arn:${AWS::Partition}:sms-voice:${AWS::Region}:${AWS::AccountId}"
-        ":configuration-set/${ConfigurationSetName}"
-    }
-    check_topic_policy(topic_policy["PolicyDocument"], topic, ACCOUNT_ID_CFN, set_arn)
-    assert sam["Parameters"]["ConfigurationSetName"]["Default"] == f"herald-{STAGE}"
+    sms_voice = {"Fn::Sub": "arn:${AWS::Partition}:sms-voice:${AWS::Region}:${AWS::AccountId}:*"}
+    check_topic_policy(topic_policy["PolicyDocument"], topic, ACCOUNT_ID_CFN, sms_voice)
+    assert key["KeyPolicy"]["Statement"][1]["Condition"]["ArnLike"] == {"aws:SourceArn": sms_voice}
     receipts = {"Fn::GetAtt": ["ReceiptsQueue", "Arn"]}
     subscription = resources[cloudformation.EVENTS_SUBSCRIPTION]
     assert subscription["Properties"] == {
@@ -1182,9 +1207,11 @@ def test_cfn_carrier_events_reach_the_receipt_queue_from_an_encrypted_topic(sam)
 def test_cfn_configuration_set_sends_events_to_the_topic_on_end_user_messaging(sam, carrier):
     sets = resources_of(sam, "AWS::SMSVOICE::ConfigurationSet")
     if carrier == "sandbox":
-        assert sets == {} and "OriginationIdentityArns" not in sam["Parameters"]
+        assert sets == {} and not resources_of(sam, "AWS::S3::Bucket")
+        assert set(sam["Parameters"]) == {"TableName"}
         assert "sms-voice:" not in json.dumps(resources_of(sam, "AWS::IAM::Policy"))
         return
+    assert sam["Parameters"]["ConfigurationSetName"]["Default"] == f"herald-{STAGE}"
     (configuration_set,) = sets.values()
     properties = configuration_set["Properties"]
     assert properties["ConfigurationSetName"] == {"Ref": "ConfigurationSetName"}
@@ -1218,15 +1245,11 @@ def test_tf_carrier_events_reach_the_receipt_queue_from_an_encrypted_topic(tf):
     check_events_key_policy(json.loads(key["policy"]), root, ACCOUNT_ID_TF)
     topic_policy = resources["aws_sns_topic_policy"]["carrier_events"]
     assert topic_policy["arn"] == topic
-    set_arn = (
+    sms_voice = (
         "arn:${data.aws_partition.current.partition}:sms-voice:*:"
-        "${data.aws_caller_identity.current.account_id}"
-        ":configuration-set/${local.configuration_set_name}"
+        "${data.aws_caller_identity.current.account_id}:*"
     )
-    check_topic_policy(json.loads(topic_policy["policy"]), topic, ACCOUNT_ID_TF, set_arn)
-    assert tf["locals"]["configuration_set_name"] == (
-        '${coalesce(var.configuration_set_name, "herald-${var.stage}")}'
-    )
+    check_topic_policy(json.loads(topic_policy["policy"]), topic, ACCOUNT_ID_TF, sms_voice)
     subscription = resources["aws_sns_topic_subscription"]["carrier_events"]
     assert subscription == {
         "topic_arn": topic,
@@ -1244,8 +1267,13 @@ def test_tf_configuration_set_sends_events_to_the_topic_on_end_user_messaging(tf
     resources = tf["resource"]
     if carrier == "sandbox":
         assert not [kind for kind in resources if kind.startswith("aws_pinpointsmsvoicev2")]
+        assert not [kind for kind in resources if kind.startswith("aws_s3_bucket")]
         assert "sms-voice:" not in json.dumps(tf["data"]["aws_iam_policy_document"])
+        assert "configuration_set_name" not in tf["locals"]
         return
+    assert tf["locals"]["configuration_set_name"] == (
+        '${coalesce(var.configuration_set_name, "herald-${var.stage}")}'
+    )
     (configuration_set,) = resources["aws_pinpointsmsvoicev2_configuration_set"].values()
     assert configuration_set == {"name": "${local.configuration_set_name}"}
     (destination,) = resources["aws_pinpointsmsvoicev2_event_destination"].values()
@@ -1360,3 +1388,68 @@ def test_a_bundle_with_compiled_code_keeps_its_runtime(tmp_path):
     target = package.Runtime("python3.13", (3, 13))
     with pytest.raises(SystemExit, match="compiled for this interpreter"):
         package.retarget(built, target)
+
+
+TLS_ONLY = {
+    "Sid": "TlsOnly",
+    "Effect": "Deny",
+    "Principal": {"AWS": "*"},
+    "Action": "s3:*",
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+
+
+def test_cfn_media_bucket_is_private_and_forgets(sam, carrier):
+    if carrier == "sandbox":
+        return  # the sandbox keeps no media (test above: no bucket)
+    bucket = sam["Resources"]["MediaBucket"]
+    properties = bucket["Properties"]
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert properties["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert properties["OwnershipControls"] == {
+        "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    }
+    (encryption,) = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption == {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+    (rule,) = properties["LifecycleConfiguration"]["Rules"]
+    assert rule["Status"] == "Enabled" and rule["ExpirationInDays"] == 7
+    (policy,) = resources_of(sam, "AWS::S3::BucketPolicy").values()
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert {k: v for k, v in statement.items() if k != "Resource"} == TLS_ONLY
+    assert statement["Resource"] == [
+        {"Fn::GetAtt": ["MediaBucket", "Arn"]},
+        {"Fn::Sub": "${MediaBucket.Arn}/*"},
+    ]
+    assert sam["Outputs"]["MediaBucketName"]["Value"] == {"Ref": "MediaBucket"}
+
+
+def test_tf_media_bucket_is_private_and_forgets(tf, carrier):
+    if carrier == "sandbox":
+        return
+    resources = tf["resource"]
+    bucket = "${aws_s3_bucket.media.id}"
+    assert resources["aws_s3_bucket"]["media"] == {"bucket_prefix": "${local.function_name}-media-"}
+    assert resources["aws_s3_bucket_public_access_block"]["media"] == {
+        "bucket": bucket,
+        "block_public_acls": True,
+        "block_public_policy": True,
+        "ignore_public_acls": True,
+        "restrict_public_buckets": True,
+    }
+    assert resources["aws_s3_bucket_ownership_controls"]["media"]["rule"] == {
+        "object_ownership": "BucketOwnerEnforced"
+    }
+    encryption = resources["aws_s3_bucket_server_side_encryption_configuration"]["media"]
+    assert encryption["rule"] == {
+        "apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}
+    }
+    rule = resources["aws_s3_bucket_lifecycle_configuration"]["media"]["rule"]
+    assert rule["status"] == "Enabled" and rule["expiration"] == {"days": 7}
+    (statement,) = json.loads(resources["aws_s3_bucket_policy"]["media"]["policy"])["Statement"]
+    assert {k: v for k, v in statement.items() if k != "Resource"} == TLS_ONLY
+    assert statement["Resource"] == ["${aws_s3_bucket.media.arn}", "${aws_s3_bucket.media.arn}/*"]
