@@ -1,7 +1,8 @@
-"""The End User Messaging SMS carrier: AWS's `pinpoint-sms-voice-v2` SendTextMessage, once.
+"""The End User Messaging SMS carrier: AWS's `pinpoint-sms-voice-v2` SendTextMessage (or
+SendMediaMessage, for a message with one media file), once.
 
 The worker calls `send` once per claim (chalicelib.delivery.worker). This module turns that
-call into one SendTextMessage request and its answer (or failure) into an Outcome:
+call into one request and its answer (or failure) into an Outcome:
 
     Accepted   AWS answered with a MessageId: the message is `sent`
     Throttled  AWS refused for rate or quota (ThrottlingException,
