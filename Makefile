@@ -72,7 +72,7 @@ chromium:
 # The functions run on the newest Python 3.12-3.14 found on PATH (Lambda deprecates 3.11 on
 # 2027-06-30), which also compiles the bundle's bytecode; LAMBDA_PYTHON=python3.x chooses,
 # and without one the venv's Python (3.11) is the runtime (docs/deploy.md, Python runtime).
-LAMBDA_PYTHON ?= $(shell for v in 3.14 3.13 3.12; do command -v python$$v >/dev/null 2>&1 && { echo python$$v; break; }; done)
+LAMBDA_PYTHON ?= $(shell for v in 3.14 3.13 3.12; do python$$v -c '' >/dev/null 2>&1 && { echo python$$v; break; }; done)
 package: install wheelhouse
 	$(BIN)/python -m deploy.package --stage $(STAGE) --out build --wheelhouse $(WHEELHOUSE) \
 	  $(if $(LAMBDA_PYTHON),--python $(LAMBDA_PYTHON))

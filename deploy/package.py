@@ -382,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     if target.version < NEWEST_SUPPORTED_UNTIL_2029:
         print(
             f"note: Lambda deprecates {target.name} on {DEPRECATED.get(target.version, '?')}; "
-            "--python with a newer interpreter re-targets the bundle (README: Deploy)"
+            "make package LAMBDA_PYTHON=python3.13 re-targets the bundle (docs/deploy.md)"
         )
     return 0
 
