@@ -8,7 +8,9 @@ and its stream, the queues and their dead-letter queues, the AuthToken key, one 
 and log group per function, the page-token secret, and the carrier events topic (with its
 key, its policy and its subscription by the receipt queue). A stage whose carrier is End
 User Messaging also gets the configuration set whose event destination is that topic, and
-its sender may send from the numbers in the `OriginationIdentityArns` parameter.
+its sender may send from the numbers in the `OriginationIdentityArns` parameter. The
+CloudWatch alarms of docs/operations.md come last; they notify the SNS topic in the
+`AlarmTopicArn` parameter, and nobody when it is left empty (condition `HasAlarmTopic`).
 """
 
 import copy
@@ -33,6 +35,9 @@ CONFIGURATION_SET = "ConfigurationSet"
 MEDIA_BUCKET = "MediaBucket"
 MEDIA_BUCKET_POLICY = "MediaBucketPolicy"
 API = "RestAPI"
+ALARM_TOPIC = "AlarmTopicArn"  # the parameter: an SNS topic of the user's, or empty
+HAS_ALARM_TOPIC = "HasAlarmTopic"  # the condition: alarms notify only when it is given
+ALARM_NAMES = "AlarmNames"  # the output
 # Chalice's logical ID of the API function (the others are to_cfn_resource_name(name)).
 API_FUNCTION = "APIHandler"
 SQS_ARN_PREFIX = "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:"
@@ -56,6 +61,10 @@ def log_group_id(name: str) -> str:
 
 def queue_id(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_")) + "Queue"
+
+
+def alarm_id(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_")) + "Alarm"
 
 
 def function_name(name: str) -> dict:
@@ -98,8 +107,26 @@ def convert(chalice_template: dict, stage: str, settings: dict, carrier: str = S
         _adjust_function(resources[function_id(name)], function)
     api = resources[API]["Properties"]["DefinitionBody"]
     api[shared.GATEWAY_RESPONSES_KEY] = shared.gateway_responses()
-    template["Outputs"].update(_outputs(carrier))
+    template.setdefault("Conditions", {})[HAS_ALARM_TOPIC] = {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": ALARM_TOPIC}, ""]}]
+    }
+    alarms = shared.alarms(_metrics_stage(resources))
+    for alarm in alarms:
+        resources[alarm_id(alarm.name)] = _alarm(alarm)
+    template["Outputs"].update(_outputs(carrier, alarms))
     return template
+
+
+def _metrics_stage(resources: dict) -> str:
+    """The Stage the functions' metrics carry: the HERALD_STAGE Chalice wrote into them."""
+    return shared.metrics_stage(
+        {
+            name: resources[function_id(name)]["Properties"]
+            .get("Environment", {})
+            .get("Variables", {})
+            for name in shared.FUNCTIONS
+        }
+    )
 
 
 def _check_functions(resources: dict) -> None:
@@ -126,6 +153,13 @@ def parameters(stage: str, carrier: str = SANDBOX) -> dict:
             "AllowedPattern": "[a-zA-Z0-9_.-]{3,255}",
             "Description": "Name of the messages table (kept when the stack is deleted)",
         },
+    }
+    declared[ALARM_TOPIC] = {
+        "Type": "String",
+        "Default": "",
+        "AllowedPattern": "^$|^arn:[a-z-]+:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]{1,256}$",
+        "Description": "ARN of an SNS topic (in this region) every alarm notifies when it "
+        "fires and when it recovers; empty: the alarms notify no one",
     }
     if carrier == END_USER_MESSAGING:
         declared["ConfigurationSetName"] = {
@@ -500,7 +534,68 @@ def _queue_named_by(arn) -> shared.Queue:
     raise RuntimeError(f"an SQS event source on a queue deploy/shared.py does not know: {arn}")
 
 
-def _outputs(carrier: str) -> dict:
+def _dimension_value(value):
+    if isinstance(value, str):
+        return value  # the metrics' Stage
+    if value.kind == "queue_name":
+        return {"Fn::GetAtt": [queue_id(value.name), "QueueName"]}
+    if value.kind == "function_name":
+        return {"Ref": function_id(value.name)}
+    raise ValueError(value)
+
+
+def _metric(metric: shared.Metric) -> dict:
+    return {
+        "Namespace": metric.namespace,
+        "MetricName": metric.name,
+        "Dimensions": [{"Name": metric.dimension, "Value": _dimension_value(metric.value)}],
+    }
+
+
+def _alarm(alarm: shared.Alarm) -> dict:
+    # Actions only when the stack is given a topic.
+    actions = {"Fn::If": [HAS_ALARM_TOPIC, [{"Ref": ALARM_TOPIC}], {"Ref": "AWS::NoValue"}]}
+    properties = {
+        "AlarmName": {"Fn::Sub": "${AWS::StackName}-" + alarm.dashed},
+        "AlarmDescription": alarm.description,
+        "ComparisonOperator": alarm.comparison,
+        "Threshold": alarm.threshold,
+        "EvaluationPeriods": alarm.periods,
+        "DatapointsToAlarm": alarm.datapoints,
+        "TreatMissingData": alarm.treat_missing_data,
+        "AlarmActions": actions,
+        "OKActions": actions,
+    }
+    if alarm.metric is not None:
+        properties.update(
+            _metric(alarm.metric),
+            Statistic=alarm.metric.statistic,
+            Period=alarm.metric.period,
+        )
+    else:
+        inputs = [
+            {
+                "Id": id_,
+                "MetricStat": {
+                    "Metric": _metric(metric),
+                    "Period": metric.period,
+                    "Stat": metric.statistic,
+                },
+                "ReturnData": False,
+            }
+            for id_, metric in alarm.inputs
+        ]
+        result = {
+            "Id": shared.EXPRESSION_ID,
+            "Expression": alarm.expression,
+            "Label": alarm.label,
+            "ReturnData": True,
+        }
+        properties["Metrics"] = [*inputs, result]
+    return {"Type": "AWS::CloudWatch::Alarm", "Properties": properties}
+
+
+def _outputs(carrier: str, alarms: tuple[shared.Alarm, ...]) -> dict:
     outputs = {
         "CarrierEventsTopicArn": {
             "Description": "The SNS topic End User Messaging publishes delivery events to",
@@ -517,6 +612,10 @@ def _outputs(carrier: str) -> dict:
     if carrier == END_USER_MESSAGING:
         outputs["ConfigurationSetName"] = {"Value": {"Ref": CONFIGURATION_SET}}
         outputs["MediaBucketName"] = {"Value": {"Ref": MEDIA_BUCKET}}
+    outputs[ALARM_NAMES] = {
+        "Description": "The stack's CloudWatch alarms (comma separated)",
+        "Value": {"Fn::Join": [",", [{"Ref": alarm_id(alarm.name)} for alarm in alarms]]},
+    }
     for name in shared.all_queue_names():
         outputs[queue_id(name) + "Url"] = {"Value": {"Ref": queue_id(name)}}
     for name in shared.FUNCTIONS:

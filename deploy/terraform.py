@@ -14,6 +14,9 @@ receipt queue). A stage whose carrier is End User Messaging also gets the config
 and its event destination (`aws_pinpointsmsvoicev2_event_destination`, which needs the AWS
 provider 6.48 or later: versions.tf says so for such a stage only), and its sender may send
 from the numbers in `var.origination_identity_arns`.
+
+The CloudWatch alarms of docs/operations.md notify the SNS topic in `var.alarm_topic_arn`,
+and nobody when it is left empty (`local.alarm_actions` is then an empty list).
 """
 
 import copy
@@ -94,6 +97,14 @@ def queue(name: str) -> str:
     return f"aws_sqs_queue.{name}"
 
 
+def alarm(name: str) -> str:
+    return f"aws_cloudwatch_metric_alarm.{name}"
+
+
+# Every alarm's actions: the user's topic, or none (var.alarm_topic_arn left empty).
+ALARM_ACTIONS = '${var.alarm_topic_arn == "" ? [] : [var.alarm_topic_arn]}'
+
+
 def function_name(name: str) -> str:
     """herald-<stage> for the API, herald-<stage>-<name> for the others (Chalice's names)."""
     suffix = "" if name == shared.API_FUNCTION else f"-{name}"
@@ -169,8 +180,24 @@ def convert(chalice_tf: dict, stage: str, settings: dict, carrier: str = SANDBOX
         _add(resources, EVENT_DESTINATION, _event_destination())
         for address, body in _media_bucket().items():
             _add(resources, address, body)
-    config["output"] = _outputs(config["output"], carrier)
+    config["locals"]["alarm_actions"] = ALARM_ACTIONS
+    alarms = shared.alarms(_metrics_stage(resources))
+    for described in alarms:
+        _add(resources, alarm(described.name), _alarm(described))
+    config["output"] = _outputs(config["output"], carrier, alarms)
     return config
+
+
+def _metrics_stage(resources: dict) -> str:
+    """The Stage the functions' metrics carry: the HERALD_STAGE Chalice wrote into them
+    (from the stage packaged: var.stage names the resources, it does not change this)."""
+    functions = resources["aws_lambda_function"]
+    return shared.metrics_stage(
+        {
+            name: functions[name].get("environment", {}).get("variables", {})
+            for name in shared.FUNCTIONS
+        }
+    )
 
 
 def _ref(address: str, attribute: str) -> str:
@@ -200,6 +227,20 @@ def _variables(stage: str, carrier: str) -> dict:
             "default": None,
             "description": "AWS region; empty means the provider's usual lookup (AWS_REGION…)",
         },
+    }
+    declared["alarm_topic_arn"] = {
+        "type": "string",
+        "default": "",
+        "description": "ARN of an SNS topic (in this region) every alarm notifies when it "
+        "fires and when it recovers; empty means the alarms notify no one",
+        "validation": [
+            {
+                "condition": '${var.alarm_topic_arn == "" || can(regex('
+                '"^arn:[a-z-]+:sns:[a-z0-9-]+:[0-9]+:[A-Za-z0-9_.-]+$", var.alarm_topic_arn))}',
+                "error_message": "An SNS topic ARN (arn:aws:sns:<region>:<account>:<name>), "
+                "or empty.",
+            }
+        ],
     }
     if carrier == END_USER_MESSAGING:
         declared["configuration_set_name"] = {
@@ -596,7 +637,62 @@ def _media_bucket() -> dict:
     }
 
 
-def _outputs(chalice_outputs: dict, carrier: str) -> dict:
+def _dimension_value(value) -> str:
+    if isinstance(value, str):
+        return value  # the metrics' Stage
+    if value.kind == "queue_name":
+        return _ref(queue(value.name), "name")
+    if value.kind == "function_name":
+        return _ref(function(value.name), "function_name")
+    raise ValueError(value)
+
+
+def _metric(metric: shared.Metric) -> dict:
+    return {
+        "namespace": metric.namespace,
+        "metric_name": metric.name,
+        "dimensions": {metric.dimension: _dimension_value(metric.value)},
+    }
+
+
+def _alarm(described: shared.Alarm) -> dict:
+    body = {
+        "alarm_name": "${local.function_name}-" + described.dashed,
+        "alarm_description": described.description,
+        "comparison_operator": described.comparison,
+        "threshold": described.threshold,
+        "evaluation_periods": described.periods,
+        "datapoints_to_alarm": described.datapoints,
+        "treat_missing_data": described.treat_missing_data,
+        "alarm_actions": "${local.alarm_actions}",
+        "ok_actions": "${local.alarm_actions}",
+    }
+    if described.metric is not None:
+        body.update(
+            _metric(described.metric),
+            statistic=described.metric.statistic,
+            period=described.metric.period,
+        )
+        return body
+    inputs = [
+        {
+            "id": id_,
+            "return_data": False,
+            "metric": {**_metric(metric), "stat": metric.statistic, "period": metric.period},
+        }
+        for id_, metric in described.inputs
+    ]
+    result = {
+        "id": shared.EXPRESSION_ID,
+        "expression": described.expression,
+        "label": described.label,
+        "return_data": True,
+    }
+    body["metric_query"] = [*inputs, result]
+    return body
+
+
+def _outputs(chalice_outputs: dict, carrier: str, alarms: tuple[shared.Alarm, ...]) -> dict:
     outputs = dict(chalice_outputs)
     outputs["CarrierEventsTopicArn"] = {
         "value": _ref(EVENTS_TOPIC, "arn"),
@@ -612,6 +708,11 @@ def _outputs(chalice_outputs: dict, carrier: str) -> dict:
         "value": _ref(KEY, "arn"),
         "description": "HERALD_KMS_KEY_ID for the admin command (its user needs kms:Encrypt "
         "on this key)",
+    }
+    names = ", ".join(_ref(alarm(described.name), "alarm_name")[2:-1] for described in alarms)
+    outputs["AlarmNames"] = {
+        "value": '${join(",", [' + names + "])}",
+        "description": "The configuration's CloudWatch alarms (comma separated)",
     }
     for name in shared.all_queue_names():
         outputs[_camel(name) + "QueueUrl"] = {"value": _ref(queue(name), "url")}
