@@ -6,6 +6,9 @@ failures through for the caller to interpret.
 """
 
 import functools
+import random
+import time
+import uuid
 from dataclasses import dataclass
 
 from chalicelib import config
@@ -128,3 +131,34 @@ def get(key: dict, consistent: bool = True) -> dict | None:
     response = call("get_item", Key=key, ConsistentRead=consistent)
     item = response.get("Item")
     return marshal.from_attrs(item) if item else None
+
+
+def transact(request: dict, wait_seconds: float) -> list[dict] | None:
+    """Run a TransactWriteItems: None when it committed, or the cancellation reasons (one per
+    item, in order) when a condition refused it.
+
+    DynamoDB cancels a transaction that touches an item another one is writing
+    (TransactionConflict); that one commits or fails within milliseconds, so the conflict is
+    waited out with backoff for up to `wait_seconds` (a request with a ClientRequestToken
+    gets a new one each time: a cancelled token is spent), then raises Unavailable.
+    """
+    from botocore.exceptions import ClientError
+
+    deadline = time.monotonic() + wait_seconds
+    pause = 0.01
+    while True:
+        try:
+            call("transact_write_items", **request)
+            return None
+        except ClientError as error:
+            if error_code(error) != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons") or []
+            if any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons):
+                return reasons
+        if time.monotonic() + pause > deadline:
+            raise Unavailable("TransactionConflict")
+        time.sleep(pause * (0.5 + random.random()))
+        pause = min(pause * 2, 0.25)
+        if "ClientRequestToken" in request:
+            request = {**request, "ClientRequestToken": str(uuid.uuid4())}

@@ -8,7 +8,6 @@ A refused write answers with the item it saw, so "missing" and "wrong state" are
 without a read-then-write.
 """
 
-import random
 import time
 from collections.abc import Collection
 
@@ -47,8 +46,6 @@ def put_new_message_once(fields: dict, shard: int, record: dict, now_s: int) -> 
     the first one's message however many retries race each other. A retry that meets another
     one still in flight waits for it, up to IDEMPOTENCY_WAIT_SECONDS.
     """
-    from botocore.exceptions import ClientError
-
     account_sid = fields["account_sid"]
     record_key = schema.idempotency_key(account_sid, record["key"])
     record_item = {
@@ -81,31 +78,25 @@ def put_new_message_once(fields: dict, shard: int, record: dict, now_s: int) -> 
         ]
     }
     deadline = time.monotonic() + IDEMPOTENCY_WAIT_SECONDS
-    pause = 0.01
     while True:
         try:
-            client.call("transact_write_items", **request)
+            reasons = client.transact(request, max(0.0, deadline - time.monotonic()))
+        except Unavailable:
+            # The create in flight may have committed just as the wait ran out.
+            existing = client.get(record_key)
+            if existing is None:
+                raise
+            return existing
+        if reasons is None:
             return None
-        except ClientError as error:
-            reasons = error.response.get("CancellationReasons") or []
-            first, second = [*reasons, {}, {}][:2]
-            if first.get("Code") == "ConditionalCheckFailed":
-                existing = marshal.from_attrs(first["Item"]) if first.get("Item") else None
-                existing = existing or client.get(record_key)
-                if existing is not None:
-                    return existing
-            elif second.get("Code") == "ConditionalCheckFailed":
-                raise Exists(fields["sid"]) from error
-        # A concurrent create holds the record (TransactionConflict): it commits or fails
-        # in a moment, and then this one replays it or writes.
-        if time.monotonic() + pause > deadline:
-            break
-        time.sleep(pause * (0.5 + random.random()))
-        pause = min(pause * 2, 0.25)
-    existing = client.get(record_key)
-    if existing is None:
-        raise Unavailable("TransactionConflict")
-    return existing
+        first, second = [*reasons, {}, {}][:2]
+        if second.get("Code") == "ConditionalCheckFailed":
+            raise Exists(fields["sid"])
+        existing = marshal.from_attrs(first["Item"]) if first.get("Item") else None
+        existing = existing or client.get(record_key)
+        if existing is not None:
+            return existing
+        # The record expired and went between the refusal and the read: try again.
 
 
 def get_message(account_sid: str, sid: str) -> dict | None:

@@ -15,8 +15,6 @@ Every transaction carries a ClientRequestToken, so a retry of one whose answer w
 answered as the first one was instead of being refused by its own write.
 """
 
-import random
-import time
 import uuid
 
 from chalicelib.storage import client, listing, marshal, schema
@@ -191,25 +189,6 @@ def _transaction(*items: dict) -> dict:
 
 def _run(request: dict) -> list[str] | None:
     """Run a transaction: None when it committed, else the cancellation reason of each item
-    (in order) when a condition refused it. A conflict with another transaction in flight
-    is waited out (with a new token: the cancelled one is spent) up to
-    CONFLICT_WAIT_SECONDS, then raises Unavailable."""
-    from botocore.exceptions import ClientError
-
-    deadline = time.monotonic() + CONFLICT_WAIT_SECONDS
-    pause = 0.01
-    while True:
-        try:
-            client.call("transact_write_items", **request)
-            return None
-        except ClientError as error:
-            if client.error_code(error) != "TransactionCanceledException":
-                raise
-            reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
-            if "ConditionalCheckFailed" in reasons:
-                return reasons
-        if time.monotonic() + pause > deadline:
-            raise Unavailable("TransactionConflict")
-        time.sleep(pause * (0.5 + random.random()))
-        pause = min(pause * 2, 0.25)
-        request = {**request, "ClientRequestToken": str(uuid.uuid4())}
+    (in order) when a condition refused it; conflicts are waited out (storage.client)."""
+    reasons = client.transact(request, CONFLICT_WAIT_SECONDS)
+    return None if reasons is None else [r.get("Code", "None") for r in reasons]
