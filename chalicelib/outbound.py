@@ -114,6 +114,15 @@ def fragment_overrides(url: str) -> tuple[str, Overrides]:
     return base, Overrides(found.get("rc"), found.get("ct"), found.get("rt"), found.get("tt"))
 
 
+def shown(url: str) -> str:
+    """A URL as Herald records it: scheme, host, port and path; never its query string, user
+    info or fragment, where a receiver keeps its own secrets."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
+
+
 def is_public(address: str) -> bool:
     """Whether an IP address (as getaddrinfo gives it) is globally routable unicast."""
     import ipaddress

@@ -63,6 +63,20 @@ def decode(token: str, scope: str, secret: bytes) -> Cursor:
     return Cursor(direction, key.hex())
 
 
+def window(token: str | None, scope: str, secret: bytes, low: str, high: str):
+    """(low, high, descending): the key range a page reads after `token`, newest first.
+
+    A next-page token (PA) reads on from just below its key; a previous-page token (PB)
+    reads upwards from just above its key (the caller reverses what it reads).
+    """
+    if not token:
+        return low, high, True
+    cursor = decode(token, scope, secret)
+    if cursor.direction == NEXT:
+        return low, key_before(cursor.key), True
+    return key_after(cursor.key), high, False
+
+
 def key_before(key: str) -> str:
     return f"{max(int(key, 16) - 1, 0):0{KEY_HEX_DIGITS}x}"
 

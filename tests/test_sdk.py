@@ -14,6 +14,7 @@ from twilio.rest import Client
 
 from chalicelib import admin
 from tests.conftest import live_herald
+from tests.delivery.pipeline import SANDBOX_OUTCOMES
 
 pytestmark = pytest.mark.server
 
@@ -158,24 +159,12 @@ def test_cancel_of_a_queued_message_raises_30409(client):
     assert error.value.code == 30409
 
 
-SANDBOX = [
-    ("+14155550100", "delivered", None),
-    ("+15005550010", "sent", None),
-    ("+15005550011", "undelivered", 30003),
-    ("+15005550012", "undelivered", 30005),
-    ("+15005550013", "undelivered", 30006),
-    ("+15005550014", "undelivered", 30007),
-    ("+15005550015", "failed", 30008),
-    ("+15005550016", "failed", 30001),
-    ("+15005550017", "failed", 30410),
-    ("+14254147755", "delivered", None),
-    ("+14254147167", "undelivered", 30003),
-]
-
-
 def test_every_sandbox_outcome_as_the_sdk_sees_it(client):
-    made = {to: client.messages.create(to=to, from_=FROM, body="outcome").sid for to, *_ in SANDBOX}
-    for to, status, code in SANDBOX:
+    made = {
+        to: client.messages.create(to=to, from_=FROM, body="outcome").sid
+        for to, *_ in SANDBOX_OUTCOMES
+    }
+    for to, status, code in SANDBOX_OUTCOMES:
         wanted = FINAL | {"sent"} if status == "sent" else FINAL
         message = settled(client, made[to], wanted)
         assert (message.status, message.error_code) == (status, code), to

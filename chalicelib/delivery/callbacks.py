@@ -88,7 +88,7 @@ def deliver(job: Job) -> None:
         {
             "kind": "status-callback",
             "status": body["status"],
-            "url": _shown(url),
+            "url": outbound.shown(url),
             "attempt": job.receive_count,
             "answer": answer.status,
             "error": answer.error,
@@ -140,9 +140,3 @@ def _auth_token(account_sid: str) -> str | None:
     except keys.Unavailable as error:
         log.error("cannot decrypt the token of %s (%s): callback unsigned", account_sid, error)
         return None
-
-
-def _shown(url: str) -> str:
-    # Query strings can carry the receiver's own secrets: keep scheme, host and path only.
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"

@@ -137,13 +137,14 @@ def _request(url: str, method: str, params: dict, token: str | None):
 
 
 def _record(message: Message, kind: str, url: str, answer, token) -> None:
-    parts = urlsplit(url)
+    from chalicelib import outbound
+
     events.record(
         message.account_sid,
         message.sid,
         {
             "kind": kind,
-            "url": f"{parts.scheme}://{parts.netloc}{parts.path}",
+            "url": outbound.shown(url),
             "answer": answer.status,
             "error": answer.error,
             "latency_ms": answer.latency_ms,

@@ -39,13 +39,7 @@ def list_page(account_sid: str, params: forms.Params) -> dict:
     secret = config.load().page_token_secret
     scope = f"{account_sid}|{query.scope}"
 
-    low, high, descending = query.low, query.high, True
-    if token:
-        cursor = paging.decode(token, scope, secret)
-        if cursor.direction == paging.NEXT:
-            high = paging.key_before(cursor.key)
-        else:
-            low, descending = paging.key_after(cursor.key), False
+    low, high, descending = paging.window(token, scope, secret, query.low, query.high)
     rows = []
     if low <= high and not query.matches_nothing:
         found = auth.account(account_sid)

@@ -68,13 +68,9 @@ def list_page(account_sid: str, params: forms.Params) -> dict:
     secret = config.load().page_token_secret
     scope = f"{account_sid}|{query.scope}"
 
-    low, high, descending = paging.LOWEST_KEY, paging.HIGHEST_KEY, True
-    if token:
-        cursor = paging.decode(token, scope, secret)
-        if cursor.direction == paging.NEXT:
-            high = paging.key_before(cursor.key)
-        else:
-            low, descending = paging.key_after(cursor.key), False
+    low, high, descending = paging.window(
+        token, scope, secret, paging.LOWEST_KEY, paging.HIGHEST_KEY
+    )
     rows: list[tuple[str, dict]] = []
     chunk = max(page_size + 1, FILTERED_CHUNK) if query.filtered else page_size + 1
     while not query.matches_nothing and low <= high:

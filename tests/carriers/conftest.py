@@ -6,11 +6,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from chalicelib import admin
 from chalicelib.carriers import end_user_messaging as eum
-from devtools import services
-from tests.conftest import Api
-from tests.delivery.pipeline import pipeline_on
+
+# The pipeline on an embedded AWS: tests/delivery's own fixtures, registered here too.
+from tests.delivery.conftest import account, api, endpoint, line  # noqa: F401
 
 EUM_VARIABLES = (
     eum.ORIGINATION_VARIABLE,
@@ -48,36 +47,11 @@ def stubber(monkeypatch):
 # --- the pipeline on an embedded AWS ------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def endpoint():
-    with services.embedded_aws() as url:
-        yield url
-
-
-@pytest.fixture
-def line(endpoint, monkeypatch):
-    with pipeline_on(endpoint, monkeypatch) as pipeline:
-        yield pipeline
-
-
-@pytest.fixture
-def account(line):
-    return admin.create_account()
-
-
-@pytest.fixture
-def api(line, account):
-    from chalice.test import Client
-
-    with Client(line.app.app) as client:
-        yield Api(client, account["account_sid"], account["auth_token"])
-
-
-def carrier_events_topic(endpoint: str, queue_url: str, raw: bool) -> str:
+def carrier_events_topic(aws_url: str, queue_url: str, raw: bool) -> str:
     """An SNS topic subscribed to the receipt queue (raw message delivery on or off): the
     configuration set's event destination. Its ARN."""
-    sns = boto3.client("sns", endpoint_url=endpoint, region_name="us-east-1")
-    sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1")
+    sns = boto3.client("sns", endpoint_url=aws_url, region_name="us-east-1")
+    sqs = boto3.client("sqs", endpoint_url=aws_url, region_name="us-east-1")
     topic = sns.create_topic(Name="herald-carrier-events")["TopicArn"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
     sns.subscribe(

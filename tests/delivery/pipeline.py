@@ -177,3 +177,20 @@ def create(api, **params) -> dict:
 
 def fetched(api, sid) -> dict:
     return body(api.fetch(sid))
+
+
+# What the sandbox does with each destination, as the tests expect it (an oracle of its
+# own, not chalicelib.carriers.sandbox's table): (To, final status, error code).
+SANDBOX_OUTCOMES = [
+    ("+14155550100", "delivered", None),
+    ("+15005550010", "sent", None),
+    ("+15005550011", "undelivered", 30003),
+    ("+15005550012", "undelivered", 30005),
+    ("+15005550013", "undelivered", 30006),
+    ("+15005550014", "undelivered", 30007),
+    ("+15005550015", "failed", 30008),
+    ("+15005550016", "failed", 30001),
+    ("+15005550017", "failed", 30410),
+    ("+14254147755", "delivered", None),
+    ("+14254147167", "undelivered", 30003),
+]

@@ -6,7 +6,7 @@ from twilio.request_validator import RequestValidator
 
 from chalicelib import messages
 from tests.conftest import body
-from tests.delivery.pipeline import FROM, TO, create, fetched, receiver
+from tests.delivery.pipeline import FROM, SANDBOX_OUTCOMES, TO, create, fetched, receiver
 
 
 def test_a_message_is_sent_and_delivered_with_signed_callbacks(line, api, account):
@@ -32,21 +32,6 @@ def test_a_message_is_sent_and_delivered_with_signed_callbacks(line, api, accoun
         assert len(delivered.form["RawDlrDoneDate"]) == 10
     stored = messages.fetch(account["account_sid"], created["sid"])
     assert [h["status"] for h in stored.history] == ["queued", "sending", "sent", "delivered"]
-
-
-SANDBOX_OUTCOMES = [
-    ("+14155550100", "delivered", None),
-    ("+15005550010", "sent", None),
-    ("+15005550011", "undelivered", 30003),
-    ("+15005550012", "undelivered", 30005),
-    ("+15005550013", "undelivered", 30006),
-    ("+15005550014", "undelivered", 30007),
-    ("+15005550015", "failed", 30008),
-    ("+15005550016", "failed", 30001),
-    ("+15005550017", "failed", 30410),
-    ("+14254147755", "delivered", None),
-    ("+14254147167", "undelivered", 30003),
-]
 
 
 @pytest.mark.parametrize(("to", "status", "code"), SANDBOX_OUTCOMES)
