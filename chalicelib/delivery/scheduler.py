@@ -32,7 +32,10 @@ def sweep(now_ms: int | None = None) -> int:
             if _dispatch(account_sid, sid):
                 dispatched += 1
     observability.event(
-        "schedule.sweep", dispatched=dispatched, latency_ms=observability.elapsed_ms(started)
+        "schedule.sweep",
+        level="info" if dispatched else "debug",
+        dispatched=dispatched,
+        latency_ms=observability.elapsed_ms(started),
     )
     return dispatched
 

@@ -89,6 +89,17 @@ FIELDS: dict[str, str] = {
 LEVELS = ("debug", "info", "warning", "error", "critical")
 MAX_ID, MAX_TEXT, MAX_TRACEBACK = 64, 1000, 8000
 FORMAT_VARIABLE = "HERALD_LOG_FORMAT"
+# Lines below this level are not written (HERALD_LOG_LEVEL; `debug` shows every line, such
+# as the scheduler's sweeps that found nothing due). A line with metrics is always written:
+# its counts are the metrics.
+LEVEL_VARIABLE = "HERALD_LOG_LEVEL"
+
+
+def _shown_level(level: str) -> bool:
+    wanted = os.environ.get(LEVEL_VARIABLE, "info").lower()
+    threshold = LEVELS.index(wanted) if wanted in LEVELS else 1
+    return LEVELS.index(level) >= threshold
+
 
 _invocation: contextvars.ContextVar[dict] = contextvars.ContextVar("herald_invocation")
 _write_lock = threading.Lock()
@@ -98,11 +109,14 @@ def event(name: str, *, level: str = "info", metrics: dict | None = None, **fiel
     """Write one line for `name` with `fields` (FIELDS) and `metrics` (metrics.METRICS).
     Never raises: a line that cannot be written is lost, and the caller goes on."""
     try:
+        level = level if level in LEVELS else "info"
+        if not metrics and not _shown_level(level):
+            return
         now = time.time()
         line = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
             + f".{int(now * 1000) % 1000:03d}Z",
-            "level": level if level in LEVELS else "info",
+            "level": level,
             "event": name,
         }
         unknown = []

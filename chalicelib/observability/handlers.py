@@ -138,8 +138,11 @@ def _invocation_line(event, get_response):
             )
             raise
         failures = result.get("batchItemFailures") if isinstance(result, dict) else None
+        # A scheduled sweep that found nothing due did nothing: a debug line.
+        idle = isinstance(result, dict) and result.get("dispatched") == 0
         observability.event(
             "invocation",
+            level="debug" if idle else "info",
             outcome="partial" if failures else "ok",
             records=len(records) if isinstance(records, list) else None,
             failed_jobs=len(failures) if isinstance(failures, list) else None,

@@ -203,6 +203,11 @@ def test_the_scheduler_logs_what_it_dispatched(line, api, monkeypatch, capfd):
     monkeypatch.setattr(clock, "now_ms", lambda: real() + 11 * 60 * 1000)
     assert scheduler.sweep() == 1 and scheduler.sweep() == 0
     _, lines = read(capfd)
-    assert [s["dispatched"] for s in of(lines, "schedule.sweep")] == [1, 0]
+    # A sweep that found nothing due is a debug line, not written at the default level.
+    assert [s["dispatched"] for s in of(lines, "schedule.sweep")] == [1]
+    monkeypatch.setenv("HERALD_LOG_LEVEL", "debug")
+    assert scheduler.sweep() == 0
+    _, idle = read(capfd)
+    assert [(s["level"], s["dispatched"]) for s in of(idle, "schedule.sweep")] == [("debug", 0)]
     (dispatched,) = of(lines, "schedule.dispatch")
     assert (dispatched["sid"], dispatched["status"]) == (sid, "queued")
