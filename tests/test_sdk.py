@@ -180,3 +180,25 @@ def test_twilio_test_numbers_raise_at_create(client, to, code):
     with pytest.raises(TwilioRestException) as error:
         client.messages.create(to=to, from_=FROM, body="x")
     assert (error.value.status, error.value.code) == (400, code)
+
+
+def test_media_and_feedback(client):
+    message = client.messages.create(
+        to=TO,
+        from_=FROM,
+        body="a picture",
+        media_url=["https://example.com/a.png", "https://example.com/b.jpg"],
+        provide_feedback=True,
+    )
+    media = client.messages(message.sid).media.list()
+    assert sorted(m.content_type for m in media) == ["image/jpeg", "image/png"]
+    assert {m.parent_sid for m in media} == {message.sid}
+    fetched = client.messages(message.sid).media(media[0].sid).fetch()
+    assert (fetched.sid, fetched.content_type) == (media[0].sid, media[0].content_type)
+    assert client.messages(message.sid).media(media[0].sid).delete() is True
+    assert [m.sid for m in client.messages(message.sid).media.list()] == [media[1].sid]
+    feedback = client.messages(message.sid).feedback.create(outcome="confirmed")
+    assert (feedback.message_sid, feedback.outcome) == (message.sid, "confirmed")
+    with pytest.raises(TwilioRestException) as missing:
+        client.messages(message.sid).media(media[0].sid).fetch()
+    assert missing.value.code == 20404

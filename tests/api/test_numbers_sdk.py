@@ -248,3 +248,16 @@ def test_node_messages(node_report):
     assert seen["removed"] is True
     assert seen["missing"]["code"] == 20404
     assert seen["invalid"]["status"] == 400 and seen["invalid"]["code"] == 21211
+
+
+def test_node_media_and_feedback(node_report):
+    seen = node_report["mediaAndFeedback"]
+    sid = seen["created"]["sid"]
+    assert sid.startswith("MM") and seen["created"]["numMedia"] == "2"
+    assert sorted(m["contentType"] for m in seen["media"]) == ["image/jpeg", "image/png"]
+    assert {m["parentSid"] for m in seen["media"]} == {sid}
+    assert seen["fetched"] == seen["media"][0]
+    assert seen["removed"] is True
+    assert seen["after"] == [m["sid"] for m in seen["media"][1:]]
+    feedback = seen["feedback"]
+    assert (feedback["messageSid"], feedback["outcome"]) == (sid, "unconfirmed")

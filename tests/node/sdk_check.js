@@ -1,6 +1,6 @@
 // twilio-node (the official Node SDK, pinned in package.json) against a live Herald:
-// every IncomingPhoneNumbers operation and every Messages operation, as an app would call
-// them. Run by tests/api/test_numbers_sdk.py:
+// every IncomingPhoneNumbers operation, every Messages operation, and a message's Media and
+// Feedback, as an app would call them. Run by tests/api/test_numbers_sdk.py:
 //
 //   node tests/node/sdk_check.js BASE_URL ACCOUNT_SID AUTH_TOKEN NUMBER OTHER_NUMBER...
 //
@@ -97,6 +97,27 @@ async function messages(client) {
   return seen;
 }
 
+async function mediaAndFeedback(client) {
+  const seen = {};
+  const created = await client.messages.create({
+    to: TO,
+    from: FROM,
+    body: "a picture",
+    mediaUrl: ["https://example.com/a.png", "https://example.com/b.jpg"],
+    provideFeedback: true,
+  });
+  seen.created = plain(created);
+  const media = await client.messages(created.sid).media.list();
+  seen.media = media.map(plain);
+  seen.fetched = plain(await client.messages(created.sid).media(media[0].sid).fetch());
+  seen.removed = await client.messages(created.sid).media(media[0].sid).remove();
+  seen.after = (await client.messages(created.sid).media.list()).map((m) => m.sid);
+  seen.feedback = plain(
+    await client.messages(created.sid).feedback.create({ outcome: "unconfirmed" }),
+  );
+  return seen;
+}
+
 async function main() {
   const [baseUrl, accountSid, authToken, phoneNumber, ...others] = process.argv.slice(2);
   const client = twilio(accountSid, authToken);
@@ -104,6 +125,7 @@ async function main() {
   const report = {
     incomingPhoneNumbers: await incomingPhoneNumbers(client, phoneNumber, others),
     messages: await messages(client),
+    mediaAndFeedback: await mediaAndFeedback(client),
   };
   process.stdout.write(JSON.stringify(report) + "\n");
 }
