@@ -2,24 +2,33 @@
 event handlers behind the delivery queues (chalicelib/delivery); nothing else."""
 
 import gc
+import os
 
-from chalice import Chalice
+# No collection while the modules load: each would walk every object made so far and find
+# nothing to free (bench/cold_start.py --explain). The collector comes back at the end,
+# after gc.freeze().
+gc.disable()
 
-from chalicelib.delivery import sources
-from chalicelib.observability.handlers import instrument
-from chalicelib.web import fallbacks, inbox, media, messages, numbers, sandbox
-from chalicelib.web.routing import SERVED_METHODS
+from chalice import Chalice  # noqa: E402
+
+# The stage's carrier settings are checked here, at every function's cold start.
+from chalicelib import carriers  # noqa: E402, F401
+from chalicelib.delivery import sources  # noqa: E402
+from chalicelib.observability.handlers import instrument  # noqa: E402
+from chalicelib.web.routing import SERVED_METHODS  # noqa: E402
 
 app = Chalice(app_name="herald")
 # First, so that its request line is the outermost middleware (chalicelib/observability).
 instrument(app)
 
-messages.register(app)
-media.register(app)
-numbers.register(app)
-sandbox.register(app)
-inbox.register(app)
-fallbacks.register(app)
+# Lambda names the handler each function runs (_HANDLER): the routes, and everything they
+# import, are the API function's alone. Everywhere else (make run, tests, `chalice
+# package`) every route is registered.
+if os.environ.get("_HANDLER", "app.app") == "app.app":
+    from chalicelib.web import fallbacks, inbox, media, messages, numbers, sandbox
+
+    for resource in (messages, media, numbers, sandbox, inbox, fallbacks):
+        resource.register(app)
 __all__ = ["SERVED_METHODS", "app"]
 
 # --- delivery: the functions behind the queues (chalicelib/delivery) ---------------------
@@ -71,3 +80,4 @@ def scheduled_sends(event):
 # collector's reach spares each later collection from walking it again (a measured 5-10%
 # of the cold start; bench/cold_start.py).
 gc.freeze()
+gc.enable()

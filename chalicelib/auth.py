@@ -30,7 +30,7 @@ REFRESH_SECONDS = 1.0
 CACHE_ENTRIES = 10_000
 
 
-@dataclass(frozen=True)
+@dataclass
 class Account:
     """The authenticated account, with the settings requests need from its item."""
 
@@ -44,7 +44,7 @@ class Account:
         return accounts.shards_for_writing(self.record, clock.now_ms())
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Cached:
     read_at: float
     item: dict | None

@@ -14,7 +14,10 @@ DEFAULT_TABLE = "herald-messages"
 _DEV_TOKEN_SECRET = "herald-local-development-page-token-secret"
 
 
-@dataclass(frozen=True)
+# Plain (not frozen) dataclasses here and on the API's import path: a frozen one costs twice
+# as much to build at every cold start (bench/cold_start.py --explain), and nothing writes
+# to these once made.
+@dataclass
 class Settings:
     table_name: str
     endpoint_url: str | None
@@ -42,7 +45,7 @@ def load() -> Settings:
     )
 
 
-@dataclass(frozen=True)
+@dataclass
 class Delivery:
     """How messages go out: the carrier, the queues between the steps, and their bounds."""
 

@@ -22,7 +22,7 @@ LOWEST_KEY = "0" * KEY_HEX_DIGITS
 HIGHEST_KEY = "f" * KEY_HEX_DIGITS
 
 
-@dataclass(frozen=True)
+@dataclass
 class Cursor:
     direction: str
     key: str

@@ -10,13 +10,17 @@ imported, i.e. at every function's cold start: a wrong value stops the function 
 a ValueError that names the setting, instead of failing each message later.
 """
 
+from typing import TYPE_CHECKING
+
 from chalicelib import config
-from chalicelib.carriers.base import Carrier
+
+if TYPE_CHECKING:  # the interface's classes are loaded with a carrier, not at cold start
+    from chalicelib.carriers.base import Carrier
 
 SANDBOX = "sandbox"
 END_USER_MESSAGING = "end-user-messaging"
 
-_instances: dict[str, Carrier] = {}
+_instances: dict[str, "Carrier"] = {}
 
 
 def check() -> str:
@@ -29,7 +33,7 @@ def check() -> str:
     return name
 
 
-def current() -> Carrier:
+def current() -> "Carrier":
     """The stage's carrier (one instance per container and carrier)."""
     name = config.delivery().carrier
     carrier = _instances.get(name)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 
-@dataclass(frozen=True)
+@dataclass
 class Accepted:
     carrier_id: str
     # The content types of the message's media as the carrier took them, where it fetched
@@ -24,18 +24,18 @@ class Accepted:
     media_types: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass
 class Throttled:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass
 class Refused:
     error_code: int
     error_message: str
 
 
-@dataclass(frozen=True)
+@dataclass
 class TimedOut:
     reason: str
 
@@ -43,7 +43,7 @@ class TimedOut:
 Outcome = Accepted | Throttled | Refused | TimedOut
 
 
-@dataclass(frozen=True)
+@dataclass
 class CreateRefusal:
     """A create the carrier answers synchronously with a Twilio error (test numbers)."""
 

@@ -49,7 +49,7 @@ ERROR_MESSAGES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass
 class Receipt:
     account_sid: str
     sid: str

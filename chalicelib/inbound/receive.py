@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from chalicelib import addresses, clock, dates, sids, storage
 from chalicelib.inbound import keywords, replies
-from chalicelib.messages.create import store_new
+from chalicelib.messages.creation import store_new
 from chalicelib.messages.model import Message
 from chalicelib.messages.status import Direction, Status
 from chalicelib.segments import count_segments

@@ -12,7 +12,7 @@ import hashlib
 
 from chalicelib import addresses, clock, config, storage
 from chalicelib.inbound import keywords
-from chalicelib.messages.create import store_new
+from chalicelib.messages.creation import store_new
 from chalicelib.messages.model import Message
 from chalicelib.messages.params import MAX_BODY_CHARS
 from chalicelib.messages.status import Direction, Status

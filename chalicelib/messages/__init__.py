@@ -3,32 +3,42 @@
     status.py     statuses, directions and the one transitions table
     model.py      the stored Message and Twilio's Message JSON
     params.py     what a create or update may say, with Twilio's codes
-    create.py     create, with Idempotency-Key replays
+    creation.py   create, with Idempotency-Key replays
     lifecycle.py  fetch, update, delete and status transitions
     listing.py    the list, its filters and PageTokens
+    media.py      a message's Media and Feedback
 
 Handlers hand in parsed parameters; this package validates them the way Twilio does, talks to
 `storage` and returns Twilio's JSON. It never touches boto3.
+
+The names below are loaded on first use, not when the package is imported: a delivery
+function that only moves statuses (lifecycle) never pays, at its cold start, for creating
+and listing messages.
 """
 
-from chalicelib.messages.create import IDEMPOTENCY_TTL_SECONDS, Created, create
-from chalicelib.messages.lifecycle import delete, fetch, transition, update
-from chalicelib.messages.listing import list_page
-from chalicelib.messages.model import Message
-from chalicelib.messages.params import new_message
-from chalicelib.messages.status import Direction, Status
+import importlib
 
-__all__ = [
-    "IDEMPOTENCY_TTL_SECONDS",
-    "Created",
-    "Direction",
-    "Message",
-    "Status",
-    "create",
-    "delete",
-    "fetch",
-    "list_page",
-    "new_message",
-    "transition",
-    "update",
-]
+_EXPORTS = {
+    "IDEMPOTENCY_TTL_SECONDS": "creation",
+    "Created": "creation",
+    "create": "creation",
+    "delete": "lifecycle",
+    "fetch": "lifecycle",
+    "transition": "lifecycle",
+    "update": "lifecycle",
+    "list_page": "listing",
+    "Message": "model",
+    "new_message": "params",
+    "Direction": "status",
+    "Status": "status",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

@@ -13,7 +13,7 @@ LIST_FILTERS = ("To", "From", "DateSent", "DateSent<", "DateSent>")
 LIST_PARAMS = frozenset({*LIST_FILTERS, "PageSize", "Page", "PageToken"})
 
 
-@dataclass(frozen=True)
+@dataclass
 class ListQuery:
     to: str | None
     from_: str | None

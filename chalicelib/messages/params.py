@@ -2,7 +2,7 @@
 
 from urllib.parse import urlparse
 
-from chalicelib import addresses, carriers, clock, config, dates, errors, forms, sids
+from chalicelib import addresses, clock, config, dates, errors, forms, sids
 from chalicelib.messages.model import Message
 from chalicelib.messages.status import Status
 from chalicelib.segments import count_segments
@@ -37,6 +37,8 @@ def new_message(account_sid: str, params: forms.Params) -> Message:
     now = clock.now_ms()
     to = _recipient(params)
     from_, service_sid = _sender(params)
+    from chalicelib import carriers  # the stage's carrier, loaded by the first create
+
     refusal = carriers.current().refuse_at_create(to, from_)
     if refusal is not None:
         raise errors.TwilioError(refusal.code, refusal.message)

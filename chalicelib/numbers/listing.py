@@ -37,7 +37,7 @@ _IGNORED_IN_NUMBERS = re.compile(r"[\s().\-]")
 _PATTERN = re.compile(r"^\+?[0-9*]+\Z")
 
 
-@dataclass(frozen=True)
+@dataclass
 class ListQuery:
     phone_number: re.Pattern | None
     friendly_name: str | None

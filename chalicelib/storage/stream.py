@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from chalicelib.storage import marshal, schema
 
 
-@dataclass(frozen=True)
+@dataclass
 class Change:
     account_sid: str
     sid: str
