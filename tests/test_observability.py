@@ -319,3 +319,19 @@ def test_every_resource_names_its_operation(template, method, operation):
     from chalicelib.observability.handlers import operation_of
 
     assert operation_of("/2010-04-01/Accounts/{account_sid}" + template, method) == operation
+
+
+@pytest.mark.parametrize(
+    ("template", "method", "operation"),
+    [
+        ("/inbox", "GET", "inbox.page"),
+        ("/inbox/assets/{name}", "GET", "inbox.asset"),
+        ("/inbox/api/Accounts/{account_sid}/Messages.json", "GET", "inbox.list"),
+        ("/inbox/api/Accounts/{account_sid}/Messages/{sid_json}", "GET", "inbox.fetch"),
+        ("/inbox/api/Accounts/{account_sid}/Nothing.json", "GET", "other"),
+    ],
+)
+def test_inbox_requests_are_named_apart_from_the_api(template, method, operation):
+    from chalicelib.observability.handlers import operation_of
+
+    assert operation_of(template, method) == operation

@@ -92,6 +92,14 @@ def _request_line(request, response, latency_ms: float) -> None:
 def operation_of(template: str, method: str) -> str:
     if template == "/openapi.json":
         return "openapi"
+    if template.startswith("/inbox"):
+        # The Inbox's own JSON reads mirror the Messages paths; keep them apart on dashboards.
+        if template == "/inbox":
+            return "inbox.page"
+        if template.startswith("/inbox/assets/"):
+            return "inbox.asset"
+        inner = operation_of(template[len("/inbox/api") :], method)
+        return "other" if inner == "other" else f"inbox.{inner}"
     segments = template.split("/")
     if segments[-1] == "{sid_json}" and len(segments) > 1:
         name, verbs = segments[-2], INSTANCE_VERBS
