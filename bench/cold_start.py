@@ -14,7 +14,7 @@ Without --zip and without build/, the app is packaged into a temporary directory
 The same proxy for each delivery function (FUNCTIONS): `import app`, the handler's module
 (app.py imports it on the function's first event) and the AWS clients the function makes on
 its first event (chalicelib's own factories: storage.client.client() for DynamoDB,
-delivery.queue._client() for SQS, keys._client() for KMS), against a bare process that
+storage.queues._client() for SQS, storage.tokens._client() for KMS), against a bare process that
 imports boto3 and makes the same clients. All six functions run the one deployment.zip
 (each is the same bundle with another handler), so its size is printed once.
 
@@ -55,7 +55,7 @@ BARE = f"import boto3\nboto3.client('dynamodb', region_name={REGION!r})"
 # How chalicelib makes each client on a function's first event.
 HERALD_CLIENTS = {
     "dynamodb": "from chalicelib import storage\nstorage.client.client()",
-    "sqs": "from chalicelib.delivery import queue\nqueue._client()",
+    "sqs": "from chalicelib.storage import queues\nqueues._client()",
     "kms": "from chalicelib import keys\nkeys._client()",
 }
 

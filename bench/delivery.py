@@ -500,7 +500,8 @@ def analyse(created: dict, stored: dict[str, dict], trace: Trace, receiver: dict
 
 
 def latency(phases: list[tuple[float, int]]) -> dict:
-    from chalicelib import admin, keys, storage
+    from chalicelib import admin, storage
+    from chalicelib.storage import tokens
     from devtools import run, server
 
     results = {}
@@ -511,7 +512,7 @@ def latency(phases: list[tuple[float, int]]) -> dict:
         env["HERALD_SANDBOX_DELAY_SECONDS"] = "0"
         os.environ.update(env)
         storage.reset()
-        keys.reset()
+        tokens.reset()
         storage.ensure_table()
         receiver = stack.enter_context(callback_receiver())
         url = stack.enter_context(server.serve_herald(env, quiet=True))
@@ -664,12 +665,13 @@ def throughput_child(count: int, rounds: int, cpu: int, profile_count: int) -> d
     with mock_aws():
         from chalice.test import Client
 
-        from chalicelib import admin, auth, carriers, keys, storage
-        from chalicelib.delivery import queue, sources
+        from chalicelib import admin, auth, carriers, storage
+        from chalicelib.delivery import sources
+        from chalicelib.storage import queues, tokens
         from devtools import local_aws
         from devtools.event_sources import QueueSource
 
-        storage.reset(), queue.reset(), keys.reset(), auth.forget()
+        storage.reset(), queues.reset(), tokens.reset(), auth.forget()
         env = local_aws.provision(None)
         os.environ.update(env)
         storage.ensure_table()
@@ -708,7 +710,7 @@ def throughput_child(count: int, rounds: int, cpu: int, profile_count: int) -> d
                 assert answer.status_code == 201, answer.body
                 sids.append(json.loads(answer.body)["sid"])
             jobs = [{"kind": "send", "account_sid": account["account_sid"], "sid": s} for s in sids]
-            queue.send_many(send_queue, jobs)
+            queues.send_many(send_queue, jobs)
             return sids
 
         from moto.core import DEFAULT_ACCOUNT_ID

@@ -16,10 +16,8 @@ import json
 import re
 import sys
 
-from botocore.exceptions import ClientError
-
-from chalicelib import auth, clock, keys, sids, storage
-from chalicelib.storage import accounts, schema
+from chalicelib import auth, clock, sids, storage
+from chalicelib.storage import accounts, schema, tokens
 
 AUTH_TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -32,7 +30,7 @@ def create_account(account_sid: str | None = None, auth_token: str | None = None
     if not AUTH_TOKEN.match(auth_token):
         raise ValueError("an AuthToken is 32 lowercase hex digits")
     # The digest authenticates; the ciphertext lets only the signing functions sign.
-    ciphertext = keys.encrypt_token(account_sid, auth_token)
+    ciphertext = tokens.encrypt_token(account_sid, auth_token)
     accounts.put_account(account_sid, auth.hash_secret(auth_token), clock.now_ms(), ciphertext)
     return {"account_sid": account_sid, "auth_token": auth_token}
 
@@ -132,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             result = set_sender(args.account_sid, args.identity, args.messaging_service)
         else:
             result = {"created": storage.ensure_table()}
-    except (ValueError, storage.Unavailable, storage.Throttled, ClientError) as error:
+    except (ValueError, storage.Unavailable, storage.Throttled, tokens.Unavailable) as error:
         hint = (
             " (does the table exist? see create-table)"
             if isinstance(error, storage.Unavailable)

@@ -386,7 +386,7 @@ def visibility_timeout(work: Queue, settings: dict[str, FunctionSettings]) -> in
 
 # --- the key for AuthTokens ----------------------------------------------------------------
 
-# chalicelib.keys binds each ciphertext to its account with this encryption context key.
+# chalicelib.storage.tokens binds each ciphertext to its account with this encryption context key.
 TOKEN_CONTEXT_KEY = "herald:account"
 _HAS_ACCOUNT_CONTEXT = {"Null": {f"kms:EncryptionContext:{TOKEN_CONTEXT_KEY}": "false"}}
 # AWS's default key policy statement for key administrators: everything but using the key.

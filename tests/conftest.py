@@ -27,8 +27,9 @@ for _name in ("DYNAMODB_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOIN
 from moto import mock_aws  # noqa: E402
 from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
 
-from chalicelib import admin, auth, keys, storage  # noqa: E402
+from chalicelib import admin, auth, storage  # noqa: E402
 from chalicelib import clock as herald_clock  # noqa: E402
+from chalicelib.storage import tokens  # noqa: E402
 from devtools import dynalite, server  # noqa: E402
 
 # Modules whose tests also run on dynalite, a second DynamoDB: a separate server that
@@ -250,7 +251,7 @@ def live_herald(**settings: str):
             env.update({"HERALD_SANDBOX_DELAY_SECONDS": "0", **settings})
             os.environ.update(env)
             storage.reset()
-            keys.reset()
+            tokens.reset()
             storage.ensure_table()
             account = admin.create_account()
             url = stack.enter_context(server.serve_herald(env, quiet=True))
@@ -259,7 +260,7 @@ def live_herald(**settings: str):
         os.environ.clear()
         os.environ.update(saved)
         storage.reset()
-        keys.reset()
+        tokens.reset()
 
 
 # --- helpers the test modules share ---------------------------------------------------------

@@ -21,10 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import config, errors, keys, storage
+from chalicelib import config, errors, storage
 from chalicelib.carriers import events
 from chalicelib.delivery import sources
 from chalicelib.observability import metrics
+from chalicelib.storage import tokens
 from deploy import cloudformation, package, shared
 from deploy.package import BYTECODE_TOPS
 
@@ -598,8 +599,8 @@ def check_key_policy(policy: dict, root, callbacks_role) -> None:
 
 
 def test_token_context_is_the_one_keys_binds_tokens_to():
-    assert shared.TOKEN_CONTEXT_KEY == keys._CONTEXT_KEY
-    expected = {"Null": {f"kms:EncryptionContext:{keys._CONTEXT_KEY}": "false"}}
+    assert shared.TOKEN_CONTEXT_KEY == tokens._CONTEXT_KEY
+    expected = {"Null": {f"kms:EncryptionContext:{tokens._CONTEXT_KEY}": "false"}}
     assert expected == CONTEXT_CONDITION
 
 

@@ -106,7 +106,7 @@ class Sandbox:
 
 
 def _receipts(message, carrier_id: str, event_types: tuple[str, ...]) -> None:
-    from chalicelib.delivery import queue
+    from chalicelib.storage import queues
 
     settings = config.delivery()
     now = clock.now_ms()
@@ -124,4 +124,4 @@ def _receipts(message, carrier_id: str, event_types: tuple[str, ...]) -> None:
             message.from_,
             price=0.0079 * message.num_segments if event_type == "TEXT_DELIVERED" else None,
         )
-        queue.send(settings.receipt_queue_url, body, delay_seconds=delay)
+        queues.send(settings.receipt_queue_url, body, delay_seconds=delay)

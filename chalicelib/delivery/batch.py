@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from chalicelib.delivery import queue
+from chalicelib.storage import queues
 
 log = logging.getLogger("herald.delivery")
 
@@ -44,7 +44,7 @@ def process(event: dict, queue_url: str | None, handle: Callable[[Job], None]) -
         try:
             handle(job)
         except RetryLater as later:
-            queue.retry_later(queue_url, job.receipt_handle, later.seconds)
+            queues.retry_later(queue_url, job.receipt_handle, later.seconds)
             failures.append({"itemIdentifier": job.message_id})
         except Exception:
             log.exception("job %s failed; SQS will hand it over again", job.message_id)

@@ -16,9 +16,9 @@ jobs that ended: answered 2xx, or given up.
 import logging
 from urllib.parse import urlsplit
 
-from chalicelib import auth, config, keys, observability, signing
+from chalicelib import auth, config, observability, signing
 from chalicelib.delivery.batch import Job, RetryLater, process
-from chalicelib.storage import events
+from chalicelib.storage import events, tokens
 
 log = logging.getLogger("herald.delivery")
 DEFAULT_RETRIES = 1
@@ -136,7 +136,7 @@ def _auth_token(account_sid: str) -> str | None:
         log.warning("account %s has no encrypted token: its callbacks go unsigned", account_sid)
         return None
     try:
-        return keys.decrypt_token(account_sid, ciphertext)
-    except keys.Unavailable as error:
+        return tokens.decrypt_token(account_sid, ciphertext)
+    except tokens.Unavailable as error:
         log.error("cannot decrypt the token of %s (%s): callback unsigned", account_sid, error)
         return None

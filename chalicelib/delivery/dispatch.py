@@ -22,9 +22,9 @@ repeat. Each batch writes one `dispatch.batch` line: records in, jobs out.
 import time
 
 from chalicelib import config, dates, observability
-from chalicelib.delivery import queue
 from chalicelib.messages.model import API_VERSION
 from chalicelib.messages.status import WAITING, Direction, Status
+from chalicelib.storage import queues
 from chalicelib.storage.stream import Change, message_change
 
 
@@ -44,8 +44,8 @@ def handle(event: dict) -> dict:
         job = callback_job(change) or webhook_job(change)
         if job is not None:
             callbacks.append(job)
-    queue.send_many(settings.send_queue_url, sends)
-    queue.send_many(settings.callback_queue_url, callbacks)
+    queues.send_many(settings.send_queue_url, sends)
+    queues.send_many(settings.callback_queue_url, callbacks)
     observability.event(
         "dispatch.batch",
         records=len(records),

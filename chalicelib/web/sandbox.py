@@ -31,9 +31,8 @@ def register(app) -> None:
 
 
 def simulate(account_sid: str, params: forms.Params) -> dict:
-    from chalicelib.delivery import queue
     from chalicelib.inbound import receive
-    from chalicelib.storage import numbers
+    from chalicelib.storage import numbers, queues
 
     forms.reject_unknown(params, PARAMS)
     handset, number = forms.single(params, "From"), forms.single(params, "To")
@@ -57,7 +56,7 @@ def simulate(account_sid: str, params: forms.Params) -> dict:
     if len(media) > MAX_MEDIA:
         raise errors.TwilioError(21623, f"Too many media URLs: at most {MAX_MEDIA} are allowed.")
     event = receive.simulated_event(handset_e164, number_e164, body, media)
-    queue.send(config.delivery().receipt_queue_url, event)
+    queues.send(config.delivery().receipt_queue_url, event)
     sid = receive.inbound_sid(event["inboundMessageId"], event["heraldReceivedMs"], bool(media))
     return {
         "sid": sid,

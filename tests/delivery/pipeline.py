@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
-from chalicelib import auth, keys, storage
+from chalicelib import auth, storage
 from chalicelib.carriers.base import Accepted
 from chalicelib.carriers.sandbox import Sandbox
-from chalicelib.delivery import queue
+from chalicelib.storage import queues, tokens
 from devtools import event_sources, local_aws
 from tests.conftest import body
 
@@ -126,8 +126,8 @@ class Pipeline:
 
 def reset_modules() -> None:
     storage.reset()
-    queue.reset()
-    keys.reset()
+    queues.reset()
+    tokens.reset()
     auth.forget()
 
 

@@ -15,8 +15,9 @@ import pytest
 from chalicelib import clock, config, messages
 from chalicelib.carriers import events
 from chalicelib.carriers.sandbox import Sandbox
-from chalicelib.delivery import batch, dispatch, queue, receipts, worker
+from chalicelib.delivery import batch, dispatch, receipts, worker
 from chalicelib.storage import messages as stored_messages
+from chalicelib.storage import queues
 from tests.delivery.pipeline import create, fetched
 
 
@@ -120,7 +121,7 @@ def test_killed_after_recording_before_the_job_is_acknowledged(line, api, monkey
 
 
 def test_the_dispatcher_killed_before_queueing_loses_nothing(line, api, monkeypatch):
-    kill_once(monkeypatch, dispatch.queue, "send_many")
+    kill_once(monkeypatch, dispatch.queues, "send_many")
     sid = create(api)["sid"]
     drain_until_killed(line)
     line.drain()  # the stream hands the same records over again at once
@@ -131,13 +132,13 @@ def test_duplicate_send_jobs_hand_over_once(line, api):
     sid = create(api)["sid"]
     job = {"kind": "send", "account_sid": api.account_sid, "sid": sid}
     for _ in range(3):
-        queue.send(line.env["HERALD_SEND_QUEUE_URL"], job)
+        queues.send(line.env["HERALD_SEND_QUEUE_URL"], job)
     line.drain()
     assert fetched(api, sid)["status"] == "delivered" and line.handoffs[sid] == 1
 
 
 def test_two_workers_racing_hand_over_once(line, api, monkeypatch):
-    monkeypatch.setattr("chalicelib.delivery.dispatch.queue.send_many", lambda *_a: None)
+    monkeypatch.setattr("chalicelib.delivery.dispatch.queues.send_many", lambda *_a: None)
     sids = [create(api)["sid"] for _ in range(5)]
     line.drain()  # the dispatcher queues nothing: the racers below are the only workers
     start = threading.Barrier(8)
@@ -226,7 +227,7 @@ def test_an_expired_validity_period_fails_before_the_hand_off(line, api, monkeyp
 
 
 def test_a_deleted_waiting_message_is_withdrawn_not_sent(line, api, monkeypatch):
-    monkeypatch.setattr("chalicelib.delivery.dispatch.queue.send_many", lambda *_a: None)
+    monkeypatch.setattr("chalicelib.delivery.dispatch.queues.send_many", lambda *_a: None)
     sid = create(api)["sid"]
     line.drain()
     assert api.delete(sid).status_code == 204

@@ -10,7 +10,8 @@ import pytest
 from chalicelib import clock, config
 from chalicelib.carriers import events
 from chalicelib.carriers.sandbox import Sandbox
-from chalicelib.delivery import queue, receipts, scheduler
+from chalicelib.delivery import receipts, scheduler
+from chalicelib.storage import queues
 from tests.delivery.pipeline import FROM, TO, create, fetched, receiver
 from tests.delivery.test_guarantees import drain_until_killed, kill_once
 from tests.logs import check_line, of, parse, total
@@ -123,7 +124,7 @@ def test_a_send_job_handed_over_again_is_counted_once(line, api, capfd):
     sid = create(api)["sid"]
     job = {"kind": "send", "account_sid": api.account_sid, "sid": sid}
     for _ in range(3):
-        queue.send(line.env["HERALD_SEND_QUEUE_URL"], job)
+        queues.send(line.env["HERALD_SEND_QUEUE_URL"], job)
     line.drain()
     _, lines = read(capfd)
     assert line.handoffs[sid] == 1

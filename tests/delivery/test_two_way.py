@@ -81,11 +81,13 @@ def test_a_text_reaches_the_webhook_signed_and_its_twiml_reply_is_delivered(line
 
 
 def test_a_text_handed_over_twice_is_stored_and_answered_once(line, api, monkeypatch):
-    from chalicelib.delivery import queue
+    from chalicelib.storage import queues
 
     sent = []
-    real_send = queue.send
-    monkeypatch.setattr(queue, "send", lambda url, b, **k: (sent.append(b), real_send(url, b, **k)))
+    real_send = queues.send
+    monkeypatch.setattr(
+        queues, "send", lambda url, b, **k: (sent.append(b), real_send(url, b, **k))
+    )
     with receiver() as hook:
         hook.answers = [(200, "text/xml", twiml("<Message>once</Message>"))] * 3
         register(api, SmsUrl=hook.url + "/sms")

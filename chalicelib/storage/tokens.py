@@ -40,11 +40,16 @@ def encrypt_token(account_sid: str, token: str) -> str | None:
     key_id = config.delivery().kms_key_id
     if key_id is None:
         return None
-    blob = _client().encrypt(
-        KeyId=key_id,
-        Plaintext=token.encode(),
-        EncryptionContext={_CONTEXT_KEY: account_sid},
-    )["CiphertextBlob"]
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        blob = _client().encrypt(
+            KeyId=key_id,
+            Plaintext=token.encode(),
+            EncryptionContext={_CONTEXT_KEY: account_sid},
+        )["CiphertextBlob"]
+    except (BotoCoreError, ClientError) as error:
+        raise Unavailable(type(error).__name__) from error
     return base64.b64encode(blob).decode()
 
 
