@@ -32,7 +32,9 @@ from pathlib import Path
 
 from chalice.config import Config
 
-from deploy import cloudformation, prune, shared, terraform
+from deploy import prune, shared
+from deploy.cloudformation import stack
+from deploy.terraform import configuration
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_FILES = ("app.py", "requirements.txt")
@@ -301,7 +303,7 @@ def package_cloudformation(
     _chalice(["--stage", stage, str(out)], workdir, env)
     generated = out / "sam.json"
     template = json.loads(generated.read_text())
-    converted = cloudformation.convert(template, stage, settings, carrier)
+    converted = stack.convert(template, stage, settings, carrier)
     generated.write_text(json.dumps(converted, indent=2) + "\n")
 
 
@@ -310,9 +312,9 @@ def package_terraform(
 ) -> None:
     _chalice(["--stage", stage, "--pkg-format", "terraform", str(out)], workdir, env)
     generated = out / "chalice.tf.json"
-    converted = terraform.convert(json.loads(generated.read_text()), stage, settings, carrier)
+    converted = configuration.convert(json.loads(generated.read_text()), stage, settings, carrier)
     generated.write_text(json.dumps(converted, indent=2) + "\n")
-    (out / "versions.tf").write_text(terraform.versions_tf(carrier))
+    (out / "versions.tf").write_text(configuration.versions_tf(carrier))
 
 
 def package(

@@ -7,7 +7,7 @@ outputs runs on both.
 
 What each function may do, which queue feeds which function and what each function is told
 are written out below as the expectation, and read back from the templates themselves (not
-from deploy/shared.py, which wrote them).
+from deploy/shared.py and its siblings, which wrote them).
 """
 
 import importlib.util
@@ -26,7 +26,9 @@ from chalicelib.carriers import events
 from chalicelib.delivery import sources
 from chalicelib.observability import metrics
 from chalicelib.storage import tokens
-from deploy import cloudformation, package, shared
+from deploy import carrier_events, gateway_errors, package, shared, token_key
+from deploy.alarms import metrics_stage
+from deploy.cloudformation import logical_ids, stack
 from deploy.package import BYTECODE_TOPS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -410,7 +412,7 @@ def cfn_resource(sam: dict, function: dict, arn) -> str:
     kind = sam["Resources"][logical]["Type"]
     if kind == "AWS::SQS::Queue":
         return f"queue/{cfn_queue_name(sam, logical)}"
-    if kind == "AWS::KMS::Key" and logical == cloudformation.KEY:
+    if kind == "AWS::KMS::Key" and logical == logical_ids.KEY:
         return "key"
     if kind == "AWS::SMSVOICE::ConfigurationSet":
         return "configuration_set"
@@ -481,7 +483,7 @@ def test_cfn_table_is_the_one_storage_queries(sam):
 
 
 def test_cfn_table_is_protected(sam):
-    table = sam["Resources"][cloudformation.TABLE]
+    table = sam["Resources"][logical_ids.TABLE]
     properties = table["Properties"]
     assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
@@ -537,7 +539,7 @@ def test_cfn_the_stream_feeds_the_dispatcher_until_its_records_expire(sam):
     (event,) = cfn_events(cfn_functions(sam)["dispatcher"])
     assert event["Type"] == "DynamoDB"
     properties = event["Properties"]
-    assert properties["Stream"] == {"Fn::GetAtt": [cloudformation.TABLE, "StreamArn"]}
+    assert properties["Stream"] == {"Fn::GetAtt": [logical_ids.TABLE, "StreamArn"]}
     assert properties["StartingPosition"] == "TRIM_HORIZON"
     assert properties["FunctionResponseTypes"] == REPORT_FAILURES
     assert properties["BisectBatchOnFunctionError"] is True
@@ -562,8 +564,8 @@ def test_cfn_no_placeholder_source_is_left(sam):
 
 def cfn_key(sam: dict) -> dict:
     keys_ = resources_of(sam, "AWS::KMS::Key")
-    assert set(keys_) == {cloudformation.KEY, cloudformation.EVENTS_KEY}
-    return keys_[cloudformation.KEY]
+    assert set(keys_) == {logical_ids.KEY, logical_ids.EVENTS_KEY}
+    return keys_[logical_ids.KEY]
 
 
 def test_cfn_token_key_rotates_and_only_callbacks_decrypt(sam):
@@ -599,14 +601,14 @@ def check_key_policy(policy: dict, root, callbacks_role) -> None:
 
 
 def test_token_context_is_the_one_keys_binds_tokens_to():
-    assert shared.TOKEN_CONTEXT_KEY == tokens._CONTEXT_KEY
+    assert token_key.TOKEN_CONTEXT_KEY == tokens._CONTEXT_KEY
     expected = {"Null": {f"kms:EncryptionContext:{tokens._CONTEXT_KEY}": "false"}}
     assert expected == CONTEXT_CONDITION
 
 
 def cfn_value(sam: dict, value) -> str:
     """What a variable refers to, in the expectation's words."""
-    if value == {"Ref": cloudformation.TABLE}:
+    if value == {"Ref": logical_ids.TABLE}:
         return "table"
     if value == {"Fn::Sub": "{{resolve:secretsmanager:${PageTokenSecret}:SecretString}}"}:
         assert sam["Resources"]["PageTokenSecret"]["Type"] == "AWS::SecretsManager::Secret"
@@ -704,8 +706,8 @@ def test_cfn_outputs(sam):
         "SchedulerName",
         "AlarmNames",
     } <= set(outputs)
-    assert outputs["KmsKeyId"]["Value"] == {"Fn::GetAtt": [cloudformation.KEY, "Arn"]}
-    assert outputs["CarrierEventsTopicArn"]["Value"] == {"Ref": cloudformation.EVENTS_TOPIC}
+    assert outputs["KmsKeyId"]["Value"] == {"Fn::GetAtt": [logical_ids.KEY, "Arn"]}
+    assert outputs["CarrierEventsTopicArn"]["Value"] == {"Ref": logical_ids.EVENTS_TOPIC}
     assert outputs["SendQueueUrl"]["Value"] == {"Ref": "SendQueue"}
 
 
@@ -718,14 +720,14 @@ def tf_swagger(tf: dict) -> dict:
 
 def test_gateway_responses_are_in_both_api_definitions(sam, tf):
     definition = sam["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
-    expected = shared.gateway_responses()
-    assert definition[shared.GATEWAY_RESPONSES_KEY] == expected
-    assert tf_swagger(tf)[shared.GATEWAY_RESPONSES_KEY] == expected
+    expected = gateway_errors.gateway_responses()
+    assert definition[gateway_errors.GATEWAY_RESPONSES_KEY] == expected
+    assert tf_swagger(tf)[gateway_errors.GATEWAY_RESPONSES_KEY] == expected
 
 
-@pytest.mark.parametrize("response_type", sorted(shared.GATEWAY_ERRORS))
+@pytest.mark.parametrize("response_type", sorted(gateway_errors.GATEWAY_ERRORS))
 def test_gateway_response_renders_twilio_error_json(response_type):
-    response = shared.gateway_responses()[response_type]
+    response = gateway_errors.gateway_responses()[response_type]
     rendered = response["responseTemplates"]["application/json"].replace(
         "$context.error.messageString", json.dumps('Missing "Authentication" Token')
     )
@@ -738,7 +740,7 @@ def test_gateway_response_renders_twilio_error_json(response_type):
 
 
 def test_unknown_paths_answer_twilio_404():
-    response = shared.gateway_responses()["MISSING_AUTHENTICATION_TOKEN"]
+    response = gateway_errors.gateway_responses()["MISSING_AUTHENTICATION_TOKEN"]
     body = json.loads(response["responseTemplates"]["application/json"])
     assert (response["statusCode"], body["code"]) == (404, 20404)
 
@@ -1115,7 +1117,7 @@ def test_packaging_refuses_a_local_only_variable_on_any_function(tmp_path, monke
 
 
 def test_prod_template_names_the_prod_table():
-    assert cloudformation.parameters("prod")["TableName"]["Default"] == "herald-prod-messages"
+    assert stack.parameters("prod")["TableName"]["Default"] == "herald-prod-messages"
 
 
 def test_repackaging_keeps_what_the_user_keeps_beside_the_outputs(tmp_path):
@@ -1179,29 +1181,29 @@ def check_queue_policy(policy: dict, queue_arn, topic) -> None:
 
 def test_cfn_carrier_events_reach_the_receipt_queue_from_an_encrypted_topic(sam):
     resources = sam["Resources"]
-    topic = {"Ref": cloudformation.EVENTS_TOPIC}
-    assert resources[cloudformation.EVENTS_TOPIC]["Properties"] == {
-        "KmsMasterKeyId": {"Fn::GetAtt": [cloudformation.EVENTS_KEY, "Arn"]}
+    topic = {"Ref": logical_ids.EVENTS_TOPIC}
+    assert resources[logical_ids.EVENTS_TOPIC]["Properties"] == {
+        "KmsMasterKeyId": {"Fn::GetAtt": [logical_ids.EVENTS_KEY, "Arn"]}
     }
-    key = resources[cloudformation.EVENTS_KEY]["Properties"]
+    key = resources[logical_ids.EVENTS_KEY]["Properties"]
     assert key["EnableKeyRotation"] is True
     root = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
     check_events_key_policy(key["KeyPolicy"], root, ACCOUNT_ID_CFN)
-    topic_policy = resources[cloudformation.EVENTS_TOPIC_POLICY]["Properties"]
+    topic_policy = resources[logical_ids.EVENTS_TOPIC_POLICY]["Properties"]
     assert topic_policy["Topics"] == [topic]
     sms_voice = {"Fn::Sub": "arn:${AWS::Partition}:sms-voice:${AWS::Region}:${AWS::AccountId}:*"}
     check_topic_policy(topic_policy["PolicyDocument"], topic, ACCOUNT_ID_CFN, sms_voice)
     assert key["KeyPolicy"]["Statement"][1]["Condition"]["ArnLike"] == {"aws:SourceArn": sms_voice}
     receipts = {"Fn::GetAtt": ["ReceiptsQueue", "Arn"]}
-    subscription = resources[cloudformation.EVENTS_SUBSCRIPTION]
+    subscription = resources[logical_ids.EVENTS_SUBSCRIPTION]
     assert subscription["Properties"] == {
         "TopicArn": topic,
         "Protocol": "sqs",
         "Endpoint": receipts,
         "RawMessageDelivery": True,
     }
-    assert subscription["DependsOn"] == [cloudformation.RECEIPTS_QUEUE_POLICY]
-    queue_policy = resources[cloudformation.RECEIPTS_QUEUE_POLICY]["Properties"]
+    assert subscription["DependsOn"] == [logical_ids.RECEIPTS_QUEUE_POLICY]
+    queue_policy = resources[logical_ids.RECEIPTS_QUEUE_POLICY]["Properties"]
     assert queue_policy["Queues"] == [{"Ref": "ReceiptsQueue"}]
     check_queue_policy(queue_policy["PolicyDocument"], receipts, topic)
     # Only the receipt queue takes anything from outside IAM.
@@ -1224,10 +1226,10 @@ def test_cfn_configuration_set_sends_events_to_the_topic_on_end_user_messaging(s
         "EventDestinationName": "herald-receipts",
         "Enabled": True,
         "MatchingEventTypes": EVENT_TYPES,
-        "SnsDestination": {"TopicArn": {"Ref": cloudformation.EVENTS_TOPIC}},
+        "SnsDestination": {"TopicArn": {"Ref": logical_ids.EVENTS_TOPIC}},
     }
     # The topic lets End User Messaging publish before the destination is made.
-    assert cloudformation.EVENTS_TOPIC_POLICY in configuration_set["DependsOn"]
+    assert logical_ids.EVENTS_TOPIC_POLICY in configuration_set["DependsOn"]
     identities = sam["Parameters"]["OriginationIdentityArns"]
     assert identities["Type"] == "CommaDelimitedList" and "Default" not in identities
     assert sam["Outputs"]["ConfigurationSetName"]["Value"] == {"Ref": "ConfigurationSet"}
@@ -1301,7 +1303,7 @@ def test_the_configuration_set_matches_only_events_end_user_messaging_has():
 
     model = botocore.session.get_session().get_service_model("pinpoint-sms-voice-v2")
     assert set(EVENT_TYPES) <= set(model.shape_for("EventType").enum)
-    assert set(EVENT_TYPES) == set(shared.EVENT_TYPES)
+    assert set(EVENT_TYPES) == set(carrier_events.EVENT_TYPES)
 
 
 @pytest.mark.parametrize(
@@ -1714,7 +1716,7 @@ def test_the_alarms_watch_the_stage_the_functions_emit(sam, tf):
 )
 def test_packaging_refuses_functions_that_do_not_share_one_stage(variables):
     with pytest.raises(RuntimeError, match="HERALD_STAGE"):
-        shared.metrics_stage(variables)
+        metrics_stage(variables)
 
 
 def resolve(value, parameters: dict, conditions: dict):
