@@ -26,10 +26,10 @@ from chalicelib.carriers import events
 from chalicelib.delivery import sources
 from chalicelib.observability import metrics
 from chalicelib.storage import tokens
-from deploy import carrier_events, gateway_errors, package, shared, token_key
+from deploy import carrier_events, gateway_errors, lambda_runtime, package, shared, token_key
 from deploy.alarms import metrics_stage
 from deploy.cloudformation import logical_ids, stack
-from deploy.package import BYTECODE_TOPS
+from deploy.lambda_runtime import BYTECODE_TOPS
 
 ROOT = Path(__file__).resolve().parent.parent
 WHEELHOUSE = Path(sys.prefix) / "wheelhouse"
@@ -1341,7 +1341,7 @@ def other_interpreter() -> tuple[str, tuple[int, int]] | None:
     candidates += sorted(str(p) for p in Path.home().glob(".pyenv/versions/3.1[234]*/bin/python3"))
     for candidate in filter(None, candidates):
         try:
-            found = package.runtime(candidate)
+            found = lambda_runtime.runtime(candidate)
         except SystemExit:
             continue
         if found.version != sys.version_info[:2]:
@@ -1380,9 +1380,9 @@ def test_a_runtime_lambda_or_herald_cannot_run_is_refused(tmp_path):
     fake.write_text("#!/bin/sh\necho 3 10\n")
     fake.chmod(0o755)
     with pytest.raises(SystemExit, match=re.escape("one of 3.11, 3.12, 3.13, 3.14")):
-        package.runtime(str(fake))
+        lambda_runtime.runtime(str(fake))
     with pytest.raises(SystemExit, match="cannot run"):
-        package.runtime(str(tmp_path / "missing"))
+        lambda_runtime.runtime(str(tmp_path / "missing"))
 
 
 def test_a_bundle_with_compiled_code_keeps_its_runtime(tmp_path):
@@ -1391,9 +1391,9 @@ def test_a_bundle_with_compiled_code_keeps_its_runtime(tmp_path):
     with zipfile.ZipFile(built.zip_path, "w") as bundle:
         bundle.writestr("app.py", "")
         bundle.writestr("speedups/_fast.cpython-311-aarch64-linux-gnu.so", b"\x7fELF")
-    target = package.Runtime("python3.13", (3, 13))
+    target = lambda_runtime.Runtime("python3.13", (3, 13))
     with pytest.raises(SystemExit, match="compiled for this interpreter"):
-        package.retarget(built, target)
+        lambda_runtime.retarget(built, target)
 
 
 TLS_ONLY = {
