@@ -7,22 +7,10 @@ bundle matter, and the URL is untrusted, so every step must be ours to bound. St
 it pulls in the email package) is not used: with `Connection: close` the parser is small.
 
 Rules, and why:
-- http and https only, with a host. `user:password@` is refused ("bad url"), not stripped: Twilio
-  would send it as Basic auth, dropping it silently would become a puzzling 401 at the receiver,
-  and credentials do not belong in a stored callback URL. The fragment is never sent. Control
-  characters and spaces are refused; non-ASCII in path or query goes out percent-encoded UTF-8
-  (users should configure ASCII URLs: the signature covers the URL as written, see signing.py).
-- SSRF: the host is resolved once (getaddrinfo, in a thread so that a hanging resolver cannot
-  outlive the deadline) and, unless allow_private, refused when ANY address is not globally
-  routable unicast (`is_public`): loopback, private (RFC 1918, fc00::/7), link-local (the EC2 and
-  Lambda metadata service is 169.254.169.254; the Lambda runtime API is on 127.0.0.1:9001),
-  100.64/10, multicast, unspecified, reserved, documentation, benchmarking, and IPv6 forms that
-  embed an IPv4 address (::ffff:a.b.c.d, NAT64 64:ff9b::/96, 6to4: judged by that address;
-  Teredo and site-local: refused). Odd IP literals (`http://2130706433/`, `0177.0.0.1`, `0x7f.1`)
-  are decoded by getaddrinfo and judged by the result. We then connect to the checked address,
-  never to the name again (DNS rebinding could swap in 127.0.0.1), send the URL's authority as
-  written as Host, and for https use SNI and verify the certificate against the host name
-  (ssl.create_default_context(), server_hostname=host).
+- Where a request may go (http(s) URLs only, no credentials; SSRF: the host resolved once,
+  private addresses refused, the connection pinned to the checked address): see
+  chalicelib.outbound_addresses, which makes the connection. The exchange over it (TLS, the
+  request, the answer's parser) is chalicelib.outbound_http.
 - Redirects are not followed: a 3xx is returned as is. Its Location could point at a private
   address (it would need its own SSRF check) and Twilio-compatible receivers answer 2xx.
 - Time: `connect_s` bounds name resolution plus the TCP connection (addresses tried in turn);
@@ -44,19 +32,16 @@ refused one for "private address".
 
 from __future__ import annotations
 
-import socket
-import string
 import sys
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from urllib.parse import quote, urlencode, urlsplit
 
-__all__ = ["Answer", "Limits", "Overrides", "fragment_overrides", "is_public", "request"]
+from chalicelib.outbound_addresses import NotSent, connect_any, is_public, parse, resolve
+from chalicelib.outbound_http import Failed, Reader, head_and_body, left, read_body, read_head, tls
 
-USER_AGENT = "TwilioProxy/1.1"
-MAX_HEAD_BYTES = 64 * 1024
+__all__ = ["Answer", "Limits", "Overrides", "fragment_overrides", "request"]
+
 # key -> (lowest, highest), times in ms: Twilio's documented ranges, tt at most Herald's 15 s.
 FRAGMENT_BOUNDS = {"rc": (0, 5), "ct": (100, 10_000), "rt": (100, 15_000), "tt": (100, 15_000)}
 
@@ -123,29 +108,6 @@ def shown(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
 
 
-def is_public(address: str) -> bool:
-    """Whether an IP address (as getaddrinfo gives it) is globally routable unicast."""
-    import ipaddress
-
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    if ip.version == 6:
-        if ip.ipv4_mapped is not None:
-            return is_public(str(ip.ipv4_mapped))
-        if int(ip) >> 32 == 0x64FF9B << 64:  # NAT64 64:ff9b::/96: judge the embedded IPv4
-            return is_public(str(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)))
-        if ip.teredo or ip.is_site_local or (ip.sixtofour and not is_public(str(ip.sixtofour))):
-            return False
-    flags = (ip.is_private, ip.is_loopback, ip.is_link_local, ip.is_multicast, ip.is_reserved)
-    return ip.is_global and not (any(flags) or ip.is_unspecified)
-
-
-class _Fail(Exception):
-    """The call ended early; args[0] is the Answer.error."""
-
-
 def request(
     method: str,
     url: str,
@@ -162,24 +124,24 @@ def request(
     """
     start = time.monotonic()
     deadline = start + limits.total_s
-    head, body = _head_and_body(method, form, headers)
+    head, body = head_and_body(method, form, headers)
     status, got, data, error, address, sock = None, {}, b"", None, None, None
     try:
-        scheme, host, port, authority, target = _parse(url)
-        addresses = _resolve(host, port, min(limits.connect_s, deadline - time.monotonic()))
+        scheme, host, port, authority, target = parse(url)
+        addresses = resolve(host, port, min(limits.connect_s, deadline - time.monotonic()))
         bad = [sockaddr[0] for _, sockaddr in addresses if not is_public(sockaddr[0])]
         if bad and not allow_private:
             address = bad[0]
-            raise _Fail("private address")
-        sock, address = _connect_any(addresses, min(start + limits.connect_s, deadline))
+            raise NotSent("private address")
+        sock, address = connect_any(addresses, min(start + limits.connect_s, deadline))
         if scheme == "https":
-            sock = _tls(sock, host, limits, deadline)
-        sock.settimeout(_left(deadline, limits.read_s))
+            sock = tls(sock, host, limits, deadline)
+        sock.settimeout(left(deadline, limits.read_s))
         sock.sendall(f"{method} {target} HTTP/1.1\r\nHost: {authority}\r\n{head}".encode() + body)
-        reader = _Reader(sock, limits.read_s, deadline)
-        status, got = _read_head(reader)
-        data = _read_body(reader, method, status, got, limits.max_body)
-    except _Fail as exc:
+        reader = Reader(sock, limits.read_s, deadline)
+        status, got = read_head(reader)
+        data = read_body(reader, method, status, got, limits.max_body)
+    except (NotSent, Failed) as exc:
         error = exc.args[0]
     except TimeoutError:
         error = "timeout"
@@ -193,209 +155,3 @@ def request(
             sock.close()
     latency_ms = int((time.monotonic() - start) * 1000)
     return Answer(status, got, b"" if error else data, latency_ms, error, address)
-
-
-def _left(deadline: float, most: float) -> float:
-    """A socket timeout: `most`, or less as the deadline nears; TimeoutError once it passed."""
-    if (left := deadline - time.monotonic()) <= 0:
-        raise TimeoutError("total timeout")
-    return min(most, left)
-
-
-_TOKEN = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
-_RESERVED = {"host", "content-length", "connection", "transfer-encoding"}
-
-
-def _head_and_body(method, form, headers) -> tuple[str, bytes]:
-    """The request's header lines after Host, and its body; ValueError for caller mistakes."""
-    if not method or not set(method) <= set(string.ascii_uppercase):
-        raise ValueError(f"bad method {method!r}")
-    fields = {"user-agent": ("User-Agent", USER_AGENT), "accept": ("Accept", "*/*")}
-    if form is not None and method in ("GET", "HEAD"):
-        raise ValueError("a GET's parameters belong in the URL (and so in its signature)")
-    if form is not None:
-        fields["content-type"] = ("Content-Type", "application/x-www-form-urlencoded")
-    for name, value in (headers or {}).items():
-        if name.lower() in _RESERVED or not name or not set(name) <= _TOKEN:
-            raise ValueError(f"header {name!r} cannot be set")
-        if any(c in value for c in "\r\n\0") or not value.isascii():
-            raise ValueError(f"header {name!r}: bad value")
-        fields[name.lower()] = (name, value)
-    body = b"" if form is None else urlencode(form, doseq=True).encode("ascii")
-    lines = [f"{name}: {value}\r\n" for name, value in fields.values()]
-    if form is not None or method not in ("GET", "HEAD", "DELETE", "OPTIONS"):
-        lines.append(f"Content-Length: {len(body)}\r\n")
-    return "".join(lines) + "Connection: close\r\n\r\n", body
-
-
-def _parse(url: str) -> tuple[str, str, int, str, str]:
-    """(scheme, host, port, Host header, request target) of an http(s) URL, or _Fail."""
-    url = url.partition("#")[0]
-    try:
-        if any(c <= " " or c == "\x7f" for c in url):
-            raise ValueError("control character or space")
-        parts = urlsplit(url)
-        scheme, netloc, host = parts.scheme.lower(), parts.netloc, parts.hostname
-        if scheme not in ("http", "https") or not host or "@" in netloc or parts.port == 0:
-            raise ValueError("not an http(s) URL with a host and no credentials")
-        if not netloc.isascii():  # an IDN: Host needs its ASCII (punycode) form
-            netloc = host.encode("idna").decode() + (f":{parts.port}" if parts.port else "")
-        target = (parts.path or "/") + (f"?{parts.query}" if "?" in url else "")
-        port = parts.port or (443 if scheme == "https" else 80)
-        return scheme, host, port, netloc, quote(target, safe=string.punctuation)
-    except ValueError as exc:  # UnicodeError (a bad IDN) is a ValueError too
-        raise _Fail("bad url") from exc
-
-
-def _resolve(host: str, port: int, timeout: float) -> list[tuple[int, tuple]]:
-    """[(family, sockaddr)] from getaddrinfo, run in a thread that cannot hold us up."""
-    box: list = []
-
-    def run():
-        try:
-            box.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-        except Exception as exc:  # gaierror, UnicodeError, ...
-            box.append(exc)
-
-    worker = threading.Thread(target=run, name="outbound-dns", daemon=True)
-    worker.start()
-    worker.join(max(timeout, 0))
-    families = (socket.AF_INET, socket.AF_INET6)
-    found = [] if not box or isinstance(box[0], Exception) else box[0]
-    if not (addresses := list(dict.fromkeys((i[0], i[4]) for i in found if i[0] in families))):
-        raise _Fail("dns")
-    return addresses
-
-
-def _connect(family: int, sockaddr: tuple, timeout: float) -> socket.socket:
-    """A TCP connection to exactly this address (tests replace this to fake the network)."""
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.settimeout(timeout)
-        sock.connect(sockaddr)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
-def _connect_any(addresses: list, connect_deadline: float) -> tuple[socket.socket, str]:
-    reason = "connect timeout"
-    for family, sockaddr in addresses:
-        if (left := connect_deadline - time.monotonic()) <= 0:
-            break
-        try:
-            return _connect(family, sockaddr, left), sockaddr[0]
-        except TimeoutError:
-            reason = "connect timeout"
-        except OSError as exc:
-            reason = "refused" if isinstance(exc, ConnectionRefusedError) else "unreachable"
-    raise _Fail(reason)
-
-
-_contexts: dict = {}
-
-
-def _tls(sock: socket.socket, host: str, limits: Limits, deadline: float):
-    import ssl
-
-    if (context := _contexts.get(limits.cafile)) is None:  # ~50 ms: once per container
-        context = _contexts[limits.cafile] = ssl.create_default_context(cafile=limits.cafile)
-    sock.settimeout(_left(deadline, limits.read_s))
-    try:
-        return context.wrap_socket(sock, server_hostname=host)
-    except ssl.SSLError as exc:  # certificate verification failures included
-        raise _Fail("tls") from exc
-
-
-class _Reader:
-    """Buffered reads where every wait is bounded by read_s and by the deadline."""
-
-    def __init__(self, sock, read_s: float, deadline: float):
-        self.sock, self.read_s, self.deadline = sock, read_s, deadline
-        self.buf = bytearray()
-
-    def fill(self) -> bool:
-        self.sock.settimeout(_left(self.deadline, self.read_s))
-        data = self.sock.recv(16384)
-        self.buf += data
-        return bool(data)
-
-    def line(self, limit: int, at_eof: str = "incomplete") -> bytes:
-        while (end := self.buf.find(b"\n")) < 0:
-            if len(self.buf) > limit:
-                raise _Fail("bad response")
-            if not self.fill():
-                raise _Fail(at_eof)
-        line = bytes(self.buf[:end]).rstrip(b"\r")
-        del self.buf[: end + 1]
-        return line
-
-    def take(self, most: int) -> bytes:
-        if not self.buf and not self.fill():
-            return b""
-        chunk = bytes(self.buf[:most])
-        del self.buf[:most]
-        return chunk
-
-
-def _read_head(reader: _Reader) -> tuple[int, dict[str, str]]:
-    budget = MAX_HEAD_BYTES
-    while True:
-        line = reader.line(budget, "no response" if budget == MAX_HEAD_BYTES else "incomplete")
-        budget -= len(line) + 2
-        version, _, rest = line.partition(b" ")
-        code = rest[:3]
-        if version[:7] != b"HTTP/1." or not code.isdigit() or len(code) != 3 or rest[3:4].strip():
-            raise _Fail("bad response")
-        headers: dict[str, str] = {}
-        while line := reader.line(budget):
-            budget -= len(line) + 2
-            name, sep, value = line.partition(b":")
-            if budget < 0 or not sep or not name or not set(name.decode("latin-1")) <= _TOKEN:
-                raise _Fail("bad response")
-            key, text = name.decode("ascii").lower(), value.strip().decode("latin-1")
-            headers[key] = f"{headers[key]}, {text}" if key in headers else text
-        if not 100 <= int(code) < 200 or code == b"101":  # skip interim answers (100 Continue)
-            return int(code), headers
-
-
-def _read_body(reader: _Reader, method: str, status: int, headers: dict, most: int) -> bytes:
-    body = bytearray()
-    if method == "HEAD" or status in (101, 204, 304):
-        return b""
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        while size_text := reader.line(1024).partition(b";")[0].strip():
-            if not set(size_text) <= _HEX:
-                raise _Fail("bad response")
-            if (size := int(size_text, 16)) == 0:
-                return bytes(body)  # trailers ignored: the connection closes anyway
-            if len(body) + size > most:
-                raise _Fail("too large")
-            _read_into(reader, body, len(body) + size)
-            if reader.line(2) != b"":
-                raise _Fail("bad response")
-        raise _Fail("bad response")
-    length = headers.get("content-length")
-    if length is not None and not (length.isascii() and length.isdigit()):
-        raise _Fail("bad response")
-    if length is not None and int(length) > most:
-        raise _Fail("too large")
-    # Without a length the body ends at close: read one byte past the limit to notice excess.
-    _read_into(reader, body, most + 1 if length is None else int(length), length is not None)
-    if len(body) > most:
-        raise _Fail("too large")
-    return bytes(body)
-
-
-_HEX = frozenset(b"0123456789abcdefABCDEF")
-
-
-def _read_into(reader: _Reader, body: bytearray, size: int, exact: bool = True) -> None:
-    """Read until `body` holds `size` bytes; a close before then is "incomplete" if `exact`."""
-    while len(body) < size:
-        if not (chunk := reader.take(size - len(body))):
-            if exact:
-                raise _Fail("incomplete")
-            return
-        body += chunk

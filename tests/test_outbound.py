@@ -1,11 +1,12 @@
-"""chalicelib.outbound against real servers on 127.0.0.1 that these tests start and stop.
+"""chalicelib.outbound (and outbound_addresses, outbound_http) against real servers on 127.0.0.1
+that these tests start and stop.
 
 No test touches the internet: an autouse fixture makes getaddrinfo answer only IP literals and
 "localhost" (anything else fails like an unknown name unless a test fakes its DNS) and makes
 every socket.connect to a non-loopback address fail the test. A "public" server is faked by
-monkeypatched getaddrinfo plus outbound._connect redirected to the local server, recording the
-address Herald chose. HTTPS uses a self-signed certificate made here with `cryptography` and
-passed in as Limits(cafile=...), the one test-only option.
+monkeypatched getaddrinfo plus outbound_addresses._connect redirected to the local server,
+recording the address Herald chose. HTTPS uses a self-signed certificate made here with
+`cryptography` and passed in as Limits(cafile=...), the one test-only option.
 """
 
 import contextlib
@@ -24,8 +25,9 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from chalicelib import outbound
-from chalicelib.outbound import Limits, Overrides, fragment_overrides, is_public, request
+from chalicelib import outbound_addresses
+from chalicelib.outbound import Limits, Overrides, fragment_overrides, request
+from chalicelib.outbound_addresses import is_public
 from chalicelib.signing import signature
 
 PUBLIC_V4 = "93.184.215.14"
@@ -87,13 +89,13 @@ def fake_dns(monkeypatch, answers):
 def land_on(monkeypatch, port):
     """Every connection Herald opens lands on 127.0.0.1:port; returns the addresses it chose."""
     chosen = []
-    real = outbound._connect
+    real = outbound_addresses._connect
 
     def connect(family, sockaddr, timeout):
         chosen.append((family, sockaddr))
         return real(socket.AF_INET, ("127.0.0.1", port), timeout)
 
-    monkeypatch.setattr(outbound, "_connect", connect)
+    monkeypatch.setattr(outbound_addresses, "_connect", connect)
     return chosen
 
 
@@ -102,7 +104,7 @@ def no_connect(monkeypatch):
     def connect(family, sockaddr, timeout):
         raise AssertionError(f"no connection may be attempted, got {sockaddr}")
 
-    monkeypatch.setattr(outbound, "_connect", connect)
+    monkeypatch.setattr(outbound_addresses, "_connect", connect)
 
 
 def test_the_fence_holds():
@@ -609,7 +611,7 @@ def test_next_address_tried_when_the_first_refuses(monkeypatch, server):
             raise ConnectionRefusedError
         return socket.create_connection(("127.0.0.1", server.port), timeout)
 
-    monkeypatch.setattr(outbound, "_connect", connect)
+    monkeypatch.setattr(outbound_addresses, "_connect", connect)
     answer = request("GET", "http://hooks.example.com/ok", limits=FAST)
     assert (answer.status, answer.address, chosen) == (200, PUBLIC_V4, [PUBLIC_V6, PUBLIC_V4])
 
@@ -793,7 +795,7 @@ def test_connect_timeout(monkeypatch):
         seen.append(timeout)
         raise TimeoutError
 
-    monkeypatch.setattr(outbound, "_connect", connect)
+    monkeypatch.setattr(outbound_addresses, "_connect", connect)
     answer = request("GET", "http://hooks.example.com/", limits=Limits(connect_s=0.5))
     assert (answer.status, answer.error) == (None, "connect timeout")
     assert 0 < seen[0] <= 0.5
