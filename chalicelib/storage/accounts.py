@@ -85,7 +85,7 @@ def set_list_shards(account_sid: str, shards: int, effective_ms: int, now_ms: in
 def set_sender(account_sid: str, identity: str, messaging_service_sid: str | None = None) -> dict:
     """Set who the account's texts come from on End User Messaging: its `senders` map's
     "default", or the entry for one Messaging Service; the new account item (Missing for
-    a missing account). chalicelib.carriers.end_user_messaging reads the map."""
+    a missing account). chalicelib.carriers.eum_request reads the map."""
     from botocore.exceptions import ClientError
 
     names = {"#senders": "senders", "#key": messaging_service_sid or "default"}

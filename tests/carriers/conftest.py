@@ -7,6 +7,7 @@ import pytest
 from botocore.stub import Stubber
 
 from chalicelib.carriers import end_user_messaging as eum
+from chalicelib.carriers import eum_request
 
 # The pipeline on an embedded AWS: tests/delivery's own fixtures, registered here too.
 from tests.delivery.conftest import account, api, endpoint, line  # noqa: F401
@@ -40,7 +41,7 @@ def stubbed(aws, monkeypatch):
 def stubber(monkeypatch):
     """As `stubbed`, for tests of the request and its answer alone: no table, and no
     account has senders."""
-    monkeypatch.setattr(eum, "account_senders", lambda account_sid: {})
+    monkeypatch.setattr(eum_request, "account_senders", lambda account_sid: {})
     yield from _stubbing(monkeypatch)
 
 

@@ -21,7 +21,7 @@ from botocore.exceptions import (
 
 from chalicelib import admin, auth, carriers, clock
 from chalicelib.carriers import end_user_messaging as eum
-from chalicelib.carriers import events
+from chalicelib.carriers import eum_request, events
 from chalicelib.carriers.base import Accepted, Refused, Throttled, TimedOut
 from chalicelib.messages.model import Message
 
@@ -192,15 +192,15 @@ def test_time_to_live_counts_a_scheduled_message_from_send_at():
     msg = message(
         created_ms=now - 3_600_000, send_at_ms=now - 10_000, options={"ValidityPeriod": "60"}
     )
-    assert eum.time_to_live(msg, now) == 50
-    assert eum.time_to_live(message(), now) is None
+    assert eum_request.time_to_live(msg, now) == 50
+    assert eum_request.time_to_live(message(), now) is None
 
 
 @pytest.mark.parametrize(
     ("seconds", "clamped"), [(-30, 5), (0, 5), (5, 5), (259_200, 259_200), (10**6, 259_200)]
 )
 def test_time_to_live_is_clamped_to_what_eum_accepts(seconds, clamped):
-    assert eum.clamp_ttl(seconds) == clamped
+    assert eum_request.clamp_ttl(seconds) == clamped
 
 
 @pytest.mark.parametrize(
@@ -219,7 +219,7 @@ def test_time_to_live_is_clamped_to_what_eum_accepts(seconds, clamped):
     ],
 )
 def test_max_price_is_passed_in_the_form_eum_takes(stubber, given, sent):
-    assert eum.max_price(given) == sent
+    assert eum_request.max_price(given) == sent
     if sent is not None:
         shape = eum.client().meta.service_model.operation_model("SendTextMessage").input_shape
         pattern = shape.members["MaxPrice"].metadata["pattern"]
@@ -320,7 +320,7 @@ def network(monkeypatch):
     """Play the network under a fresh client: `network.answer` (a status and a body, or an
     exception to raise) for every attempt; `network.attempts` counts them."""
     monkeypatch.setenv("HERALD_CARRIER", "end-user-messaging")
-    monkeypatch.setattr(eum, "account_senders", lambda account_sid: {})
+    monkeypatch.setattr(eum_request, "account_senders", lambda account_sid: {})
     eum.reset()
 
     class Network:

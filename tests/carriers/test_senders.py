@@ -6,7 +6,7 @@ import json
 import pytest
 
 from chalicelib import admin, auth, storage
-from chalicelib.carriers import end_user_messaging as eum
+from chalicelib.carriers import eum_request
 from chalicelib.storage import accounts
 
 SERVICE = "MG" + "1" * 32
@@ -72,10 +72,10 @@ def test_the_admin_command_refuses(aws, capsys, argv, complaint):
 
 def test_the_carrier_reads_senders_through_the_cache(aws, cache_expires):
     sid = admin.create_account()["account_sid"]
-    assert eum.account_senders(sid) == {}
+    assert eum_request.account_senders(sid) == {}
     accounts.set_sender(sid, "pool-1")
-    assert eum.account_senders(sid) == {}  # a container sees it once its cache expires
+    assert eum_request.account_senders(sid) == {}  # a container sees it once its cache expires
     cache_expires()
-    assert eum.account_senders(sid) == {"default": "pool-1"}
+    assert eum_request.account_senders(sid) == {"default": "pool-1"}
     auth.forget()
-    assert eum.account_senders("AC" + "0" * 32) == {}
+    assert eum_request.account_senders("AC" + "0" * 32) == {}
