@@ -56,7 +56,7 @@ BARE = f"import boto3\nboto3.client('dynamodb', region_name={REGION!r})"
 HERALD_CLIENTS = {
     "dynamodb": "from chalicelib import storage\nstorage.client.client()",
     "sqs": "from chalicelib.storage import queues\nqueues._client()",
-    "kms": "from chalicelib import keys\nkeys._client()",
+    "kms": "from chalicelib.storage import tokens\ntokens._client()",
 }
 
 
