@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SID = "AC" + "0123456789abcdef" * 2
 TOKEN = "fedcba9876543210" * 2
 RESTARTED = re.compile(r"restarted \(pid (\d+) -> pid (\d+)\)")
+STOP_SECONDS = 60
 
 
 def project_copy(where: Path) -> Path:
@@ -110,12 +111,23 @@ class Herald:
                 conn.close()
 
     def stop(self):
-        """Ctrl-C, as a terminal sends it: SIGINT to the whole process group."""
+        """Ctrl-C, as a terminal sends it: SIGINT to the whole process group.
+
+        Allowed longer than the supervisor's own 40 s before it kills a child that will not
+        stop, so that a hung child shows here as what it said, not as a bare timeout."""
         os.killpg(self.process.pid, signal.SIGINT)
         try:
-            self.process.wait(timeout=40)
+            self.process.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            said = self.said()
+            raise AssertionError(f"not stopped in {STOP_SECONDS} s; it said: {said}") from None
         finally:
             server.stop(self.process)  # the whole session, should anything be left
+
+    def said(self) -> list[str]:
+        while not self.lines.empty():
+            self.seen.append(self.lines.get_nowait())
+        return self.seen[-20:]
 
 
 @pytest.fixture(scope="module")
@@ -245,15 +257,15 @@ def test_a_broken_edit_keeps_the_old_server_serving_until_it_is_fixed(tmp_path):
     ) as herald:
         first = str(herald.child_pid)
         app.write_text(source + "\ndef broken(:\n")
-        failed = _wait_until(lambda: [text for text in said if "failed to load" in text])
+        failed = _wait_until(lambda: [t for t in said if "failed to load" in t], said=said)
         where, why = failed[0].splitlines()[1:]  # one short block: no traceback
         assert where == f"  app.py:{source.count(chr(10)) + 2}"
         assert why.startswith("  SyntaxError: "), failed[0]
-        assert _openapi(herald.url) == (200, first)
+        assert _openapi(herald.url) == (200, first), said
         app.write_text(source)
-        restarted = _wait_until(lambda: [text for text in said if RESTARTED.search(text)])
+        restarted = _wait_until(lambda: [t for t in said if RESTARTED.search(t)], said=said)
         old, new = RESTARTED.search(restarted[0]).groups()
-        assert old == first and _openapi(herald.url) == (200, new) and new != first
+        assert old == first and _openapi(herald.url) == (200, new) and new != first, said
 
 
 def test_a_malformed_credential_stops_make_run_before_it_starts():
@@ -268,10 +280,10 @@ def test_a_malformed_credential_stops_make_run_before_it_starts():
         assert len(done.stderr.splitlines()) == 1 and name in done.stderr, done.stderr
 
 
-def _wait_until(found, timeout: float = 30.0):
+def _wait_until(found, timeout: float = 30.0, said: list[str] | None = None):
     deadline = time.monotonic() + timeout
     while not (result := found()):
-        assert time.monotonic() < deadline, "not within the time"
+        assert time.monotonic() < deadline, f"not within {timeout} s; it said: {said}"
         time.sleep(0.1)
     return result
 
