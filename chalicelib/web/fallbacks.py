@@ -17,7 +17,7 @@ log = logging.getLogger("herald.api")
 def _chalice_error(request, response) -> errors.TwilioError:
     """Chalice answers some requests itself (a method no route declares, an uncaught
     exception): a method no route declares is 405 with the resource's own Allow on a
-    resource path, and 404 on any other path (as API Gateway answers, deploy/shared.py)."""
+    resource path, and 404 on any other path (as API Gateway answers, deploy/gateway_errors.py)."""
     if response.status_code == 405:
         allowed = {**RESOURCES, OPENAPI: ("GET",)}.get(request.context.get("resourcePath"))
         if allowed is None:

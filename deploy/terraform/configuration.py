@@ -52,7 +52,7 @@ from deploy.terraform.addresses import (
 # Written as HCL beside chalice.tf.json: checkov's Terraform-JSON parser fails on the
 # `terraform` settings block, and Terraform reads both files as one module.
 VERSIONS_TF = """\
-# Written by `make package` (deploy/terraform.py); Terraform reads it with chalice.tf.json.
+# Written by `make package` (deploy/terraform/); Terraform reads it with chalice.tf.json.
 terraform {
   required_version = ">= 1.5.0"
 
