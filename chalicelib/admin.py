@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, storage.Unavailable, storage.Throttled, tokens.Unavailable) as error:
         hint = (
             " (does the table exist? see create-table)"
-            if isinstance(error, storage.Unavailable)
+            if isinstance(error, storage.Unavailable) and args.command != "create-table"
             else ""
         )
         print(f"error: {error}{hint}", file=sys.stderr)

@@ -4,7 +4,22 @@ from chalicelib.storage import client, schema
 
 
 def ensure_table() -> bool:
-    """Create the table when it is missing; True when it was created now."""
+    """Create the table when it is missing; True when it was created now.
+
+    Raises client.Unavailable naming the refused operation and the server's reason (a server
+    without UpdateTimeToLive, a wrong endpoint): the admin command prints it on one line.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return _ensure_table()
+    except ClientError as error:
+        raise client.Unavailable(str(error)) from error
+    except BotoCoreError as error:
+        raise client.Unavailable(f"{type(error).__name__}: {error}") from error
+
+
+def _ensure_table() -> bool:
     from botocore.exceptions import ClientError
 
     dynamodb = client.client()
