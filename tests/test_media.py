@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.conftest import body, error_of, make
+from tests.conftest import body, error_of, make, mark_sent
 from tests.oas import TWILIO_DOCUMENT, Document, errors_of
 
 TWILIO = Document(json.loads(TWILIO_DOCUMENT.read_text(encoding="utf-8")))
@@ -45,6 +45,20 @@ def test_a_media_message_lists_its_media_with_their_types(api):
         fetched = api.request("GET", media["uri"])
         assert body(fetched) == media
     assert page["uri"].startswith(f"{api.base}/Messages/{message['sid']}/Media.json?")
+
+
+def test_a_media_item_keeps_its_dates_while_its_message_moves_on(api, clock):
+    """Media never changes once stored: the message going on to `sent` an hour later does
+    not touch its media's date_updated (a list and a fetch either side of it agree)."""
+    clock("2024-01-02T10:00:00")
+    message = make(api, MediaUrl=[PNG], Body="look")
+    listed = media_of(api, message["sid"])["media_list"][0]
+    clock("2024-01-02T11:00:00")
+    mark_sent(api.account_sid, message["sid"])
+    assert body(api.fetch(message["sid"]))["date_updated"] == "Tue, 02 Jan 2024 11:00:00 +0000"
+    fetched = body(api.request("GET", listed["uri"]))
+    assert fetched == listed
+    assert fetched["date_updated"] == fetched["date_created"] == message["date_created"]
 
 
 def test_deleting_a_media_keeps_the_others_and_their_sids(api):

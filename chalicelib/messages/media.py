@@ -58,7 +58,9 @@ def to_json(message: Message, media_sid: str, content_type: str) -> dict:
         "account_sid": message.account_sid,
         "content_type": content_type,
         "date_created": dates.rfc2822(message.created_ms),
-        "date_updated": dates.rfc2822(message.updated_ms),
+        # A media item never changes once stored: the message's own updates (its status
+        # moving on) are not the media's, so a fetch and a list agree whenever they ran.
+        "date_updated": dates.rfc2822(message.created_ms),
         "parent_sid": message.sid,
         "sid": media_sid,
         "uri": media_path(message, media_sid),
