@@ -98,7 +98,7 @@ FUNCTIONS = (
 TARGET = 1.10
 
 
-def _environment(bundle: Path) -> dict:
+def _environment(bundle: Path, handler: str) -> dict:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -112,6 +112,10 @@ def _environment(bundle: Path) -> dict:
         HERALD_TABLE_NAME="herald-bench",
         PYTHONPATH=str(bundle),
         PYTHONDONTWRITEBYTECODE="1",
+        # Lambda names each function's handler here, and app.py registers the API's routes
+        # only for app.app: without it every delivery function would be measured with them.
+        _HANDLER=handler,
+        AWS_LAMBDA_FUNCTION_NAME=f"herald-bench-{handler.removeprefix('app.')}",
     )
     return env
 
@@ -131,9 +135,11 @@ def _run(body: str, bundle: Path, env: dict) -> tuple[float, float]:
 
 
 def measure(
-    bundle: Path, runs: int, herald_body: str = HERALD, bare_body: str = BARE
+    bundle: Path, runs: int, function: Function | None = None
 ) -> tuple[list[tuple], list[tuple]]:
-    env = _environment(bundle)
+    """The API function's proxy (HERALD against BARE), or the given function's."""
+    herald_body, bare_body = (function.herald, function.bare) if function else (HERALD, BARE)
+    env = _environment(bundle, function.handler if function else "app.app")
     _run(herald_body, bundle, env), _run(bare_body, bundle, env)  # warm the OS file cache
     herald, bare = [], []
     for _ in range(runs):
@@ -183,7 +189,7 @@ def dataclass_cost(bundle: Path, function: Function, runs: int) -> tuple[float, 
     """(median ms of Herald's part, [(class, median ms)]) for the dataclasses it builds."""
     import json
 
-    env = _environment(bundle)
+    env = _environment(bundle, function.handler)
     body = _CLASS_PROBE.format(bare=function.bare, rest=function.herald)
     parts, per_class = [], {}
     for _ in range(runs):
@@ -206,7 +212,7 @@ def dataclass_cost(bundle: Path, function: Function, runs: int) -> tuple[float, 
 def importtime(bundle: Path, function: Function, runs: int) -> list[tuple[str, float, float]]:
     """(module, median self ms, median cumulative ms) for each module the Herald part
     imports after the bare part, with the collector off; most expensive first."""
-    env = _environment(bundle)
+    env = _environment(bundle, function.handler)
     marker = "herald-bench: Herald's part starts"
     body = (
         f"import gc, sys\ngc.disable()\n{function.bare}\n"
@@ -238,10 +244,10 @@ def importtime(bundle: Path, function: Function, runs: int) -> list[tuple[str, f
     return sorted(rows, key=lambda row: row[1], reverse=True)
 
 
-def collections(bundle: Path, body: str, runs: int) -> dict[int, tuple[float, float]]:
+def collections(bundle: Path, body: str, runs: int, handler: str) -> dict[int, tuple[float, float]]:
     """{generation: (median count, median ms)} of the garbage collections a fresh process
-    running `body` makes (gc.callbacks)."""
-    env = _environment(bundle)
+    running `body` as the function `handler` makes (gc.callbacks)."""
+    env = _environment(bundle, handler)
     counts: dict[int, list] = {0: [], 1: [], 2: []}
     pauses: dict[int, list] = {0: [], 1: [], 2: []}
     for _ in range(runs):
@@ -266,8 +272,8 @@ def explain(bundle: Path, functions: list[Function], runs: int) -> None:
     print()
     print(f"### Where the extra time goes (--explain, medians of {runs} runs)")
     for function in functions:
-        herald_gc = collections(bundle, function.herald, runs)
-        bare_gc = collections(bundle, function.bare, runs)
+        herald_gc = collections(bundle, function.herald, runs, function.handler)
+        bare_gc = collections(bundle, function.bare, runs, function.handler)
         modules = importtime(bundle, function, runs)
         imported = sum(self_ms for _, self_ms, _ in modules)
         part_ms, classes = dataclass_cost(bundle, function, runs)
@@ -348,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         herald, bare = measure(bundle, args.runs)
         per_function = {"api_handler": (herald, bare)}
         for function in delivery:
-            per_function[function.name] = measure(bundle, args.runs, function.herald, function.bare)
+            per_function[function.name] = measure(bundle, args.runs, function)
         size = zip_path.stat().st_size
         print(f"deployment.zip: {size} bytes ({size / 1024:.0f} KiB; target < 1024 KiB)")
         print(f"cold-start proxy, median of {args.runs} fresh processes each (ms):")
