@@ -48,6 +48,7 @@ from chalicelib import clock, config
 from chalicelib.carriers import eum_errors, eum_request
 from chalicelib.carriers.base import Accepted, CreateRefusal, Outcome, Refused, Throttled
 from chalicelib.delivery import media_fetch
+from chalicelib.storage import boto
 
 log = logging.getLogger("herald.delivery")
 
@@ -101,17 +102,14 @@ def settings() -> Settings:
 def client():
     """The container's one pinpoint-sms-voice-v2 client, made on first use; it never
     retries (see the module's docstring)."""
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
+    return boto.new_client(
         "pinpoint-sms-voice-v2",
+        {
+            "retries": {"mode": "standard", "total_max_attempts": 1},
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "read_timeout": READ_TIMEOUT_SECONDS,
+        },
         region_name=config.load().region,
-        config=Config(
-            retries={"mode": "standard", "total_max_attempts": 1},
-            connect_timeout=CONNECT_TIMEOUT_SECONDS,
-            read_timeout=READ_TIMEOUT_SECONDS,
-        ),
     )
 
 

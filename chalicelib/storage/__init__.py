@@ -1,12 +1,22 @@
-"""Every DynamoDB call Herald makes, and the table design they rely on.
+"""Every call Herald makes to AWS's data services, and the table design they rely on.
 
-    client.py    the client, `call`, and what DynamoDB's failures mean to Herald
-    marshal.py   typed attribute values to and from plain values
-    schema.py    the table's keys and indexes: the one place that knows them
-    accounts.py  accounts, API keys and list shard counts
-    messages.py  message items: create, get, update, delete
-    listing.py   list pages: index entries merged across shards, then their messages
-    tables.py    creating the table
+DynamoDB:
+    client.py        the client, `call`, and what DynamoDB's failures mean to Herald
+    marshal.py       typed attribute values to and from plain values
+    schema.py        the table's keys and indexes: the one place that knows them
+    accounts.py      accounts, API keys and list shard counts
+    messages.py      message items: create, get, update, delete
+    listing.py       list pages: index entries merged across shards, then their messages
+    numbers.py       IncomingPhoneNumbers and the owner items that route texts to them
+    optouts.py       handsets that texted STOP
+    events.py        status callback attempts and other events around a message
+    stream.py        the table's change stream, read as message changes
+    tables.py        creating the table
+The others:
+    queues.py        SQS: the jobs between delivery's steps
+    tokens.py        KMS: each account's AuthToken, encrypted for the signing functions
+    media_objects.py S3: the media End User Messaging sends MMS from
+    boto.py          making any boto3 client with the garbage collector out of the way
 
 No Scan anywhere: every read is a GetItem, a BatchGetItem of keys a page already holds, or a
 Query whose Limit is what the page needs. Writes are conditional so that a race can never

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from chalicelib import config
-from chalicelib.storage import marshal
+from chalicelib.storage import boto, marshal
 
 # Client errors that callers handle themselves rather than as an outage.
 _PASSED_THROUGH = {"ConditionalCheckFailedException", "TransactionCanceledException"}
@@ -48,23 +48,20 @@ class Unavailable(Exception):
 
 @functools.cache
 def client():
-    # Imported here, not at module load: a Lambda cold start pays only when a request
-    # actually needs DynamoDB.
-    import boto3
-    from botocore.config import Config
-
+    # boto3 is imported here, not at module load: a Lambda cold start pays only when a
+    # request actually needs DynamoDB.
     settings = config.load()
-    return boto3.client(
+    return boto.new_client(
         "dynamodb",
+        {
+            "retries": {"mode": "standard", "total_max_attempts": 3},
+            "connect_timeout": 2,
+            "read_timeout": 5,
+            # A list page reads its shards in parallel (storage.listing).
+            "max_pool_connections": 64,
+        },
         endpoint_url=settings.endpoint_url,
         region_name=settings.region,
-        config=Config(
-            retries={"mode": "standard", "total_max_attempts": 3},
-            connect_timeout=2,
-            read_timeout=5,
-            # A list page reads its shards in parallel (storage.listing).
-            max_pool_connections=64,
-        ),
     )
 
 

@@ -9,6 +9,7 @@ identity, and the role that sends must be able to read it (the deploy templates 
 import functools
 
 from chalicelib import config
+from chalicelib.storage import boto
 
 
 class Unconfigured(Exception):
@@ -17,13 +18,10 @@ class Unconfigured(Exception):
 
 @functools.cache
 def _client():
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
+    return boto.new_client(
         "s3",
+        {"retries": {"mode": "standard", "total_max_attempts": 3}, "connect_timeout": 2},
         region_name=config.load().region,
-        config=Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=2),
     )
 
 

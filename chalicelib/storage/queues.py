@@ -9,6 +9,7 @@ import functools
 import json
 
 from chalicelib import config
+from chalicelib.storage import boto
 
 BATCH = 10  # SendMessageBatch's limit
 MAX_DELAY_SECONDS = 900  # DelaySeconds' limit
@@ -21,14 +22,11 @@ class Unconfigured(Exception):
 
 @functools.cache
 def _client():
-    # Imported on first use: the API function never queues anything.
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
+    # boto3 is imported on first use: the API function never queues anything.
+    return boto.new_client(
         "sqs",
+        {"retries": {"mode": "standard", "total_max_attempts": 3}, "connect_timeout": 2},
         region_name=config.load().region,
-        config=Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=2),
     )
 
 

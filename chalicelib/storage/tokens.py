@@ -12,6 +12,7 @@ import functools
 import time
 
 from chalicelib import config
+from chalicelib.storage import boto
 
 CACHE_SECONDS = 300.0
 _CONTEXT_KEY = "herald:account"
@@ -24,9 +25,7 @@ class Unavailable(Exception):
 
 @functools.cache
 def _client():
-    import boto3
-
-    return boto3.client("kms", region_name=config.load().region)
+    return boto.new_client("kms", region_name=config.load().region)
 
 
 def reset() -> None:

@@ -1,0 +1,30 @@
+"""Making a boto3 client at a cold start, with the garbage collector out of the way.
+
+A client is made once per Lambda container, on the first event that needs it, and most of
+what it allocates (boto3 and botocore's modules, the service model) lives as long as the
+container. A collection during that work walks all of it and frees nothing; after it, each
+later collection would walk it again. So the collector is paused while the client is made,
+and, on Lambda, what exists then is moved out of its reach (gc.freeze), as app.py does for
+the imports (bench/cold_start.py --explain shows the collections a cold start makes).
+Elsewhere (tests, `make run`) clients are made again and again, and freezing each time would
+keep whatever garbage was waiting for a collection.
+"""
+
+import gc
+import os
+
+
+def new_client(service: str, settings: dict | None = None, **kwargs):
+    """boto3.client(service, config=Config(**settings), **kwargs)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(service, config=Config(**(settings or {})), **kwargs)
+    finally:
+        if was_enabled:
+            if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+                gc.freeze()
+            gc.enable()
