@@ -15,6 +15,7 @@ import re
 import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from devtools import server, supervisor
@@ -131,8 +132,11 @@ def main() -> int:
             return 1
         print(banner(herald.url, endpoint, embedded, account), flush=True)
         try:
+            # Not signal.pause(): the kernel may hand Ctrl-C to any thread of this process
+            # (the embedded AWS serves from many), and pause() wakes only for the main
+            # thread's. Python runs its handler on the main thread's next wake-up.
             while True:
-                signal.pause()
+                time.sleep(0.2)
         except KeyboardInterrupt:
             print("\nstopping Herald", flush=True)
     return 0

@@ -268,6 +268,33 @@ def test_a_broken_edit_keeps_the_old_server_serving_until_it_is_fixed(tmp_path):
         assert old == first and _openapi(herald.url) == (200, new) and new != first, said
 
 
+# tgkill(2): a signal to one thread of another process; Python has no call for it.
+TGKILL = {"x86_64": 234, "aarch64": 131}
+
+
+def test_ctrl_c_stops_make_run_whichever_of_its_threads_the_kernel_hands_it_to(tmp_path):
+    """A terminal's Ctrl-C goes to the process group, and the kernel may hand it to any
+    thread of `make run` (the embedded AWS answers from many); it stopped only when the main
+    thread got it. Here it goes straight to another thread."""
+    import ctypes
+    import platform
+
+    if platform.machine() not in TGKILL:
+        pytest.skip(f"no tgkill number known for {platform.machine()}")
+    herald = Herald(project_copy(tmp_path))
+    try:
+        pid = herald.process.pid
+        others = sorted(int(tid) for tid in os.listdir(f"/proc/{pid}/task") if int(tid) != pid)
+        assert others, "make run has no thread besides its main one"
+        libc = ctypes.CDLL(None, use_errno=True)
+        assert libc.syscall(TGKILL[platform.machine()], pid, others[-1], signal.SIGINT) == 0
+        herald.process.wait(timeout=STOP_SECONDS)
+        assert herald.process.returncode == 0
+        herald.wait_for(re.compile(r"^stopping Herald$"), 5)
+    finally:
+        server.stop(herald.process)
+
+
 def test_a_malformed_credential_stops_make_run_before_it_starts():
     for name, value in (("HERALD_ACCOUNT_SID", "AC123"), ("HERALD_AUTH_TOKEN", "X" * 32)):
         env = dict(os.environ, HERALD_ACCOUNT_SID=SID, HERALD_AUTH_TOKEN=TOKEN, PORT="0")
