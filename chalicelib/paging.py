@@ -77,6 +77,24 @@ def window(token: str | None, scope: str, secret: bytes, low: str, high: str):
     return key_after(cursor.key), high, False
 
 
+def neighbour_tokens(
+    keys: list[str], more: bool, descending: bool, page: int, scope: str, secret: bytes
+) -> tuple[str | None, str | None]:
+    """(next, previous) PageTokens of a page showing the rows keyed `keys`, newest first,
+    read as `window` said (`descending`); `more`: the read found a row past the page.
+
+    Walking back (PB) always leaves older rows behind it; walking forward (PA) left newer
+    ones behind it unless this is the first page.
+    """
+    if not keys:
+        return None, None
+    has_next = more if descending else True
+    has_previous = page > 0 and (descending or more)
+    next_token = encode(Cursor(NEXT, keys[-1]), scope, secret) if has_next else None
+    previous_token = encode(Cursor(PREVIOUS, keys[0]), scope, secret) if has_previous else None
+    return next_token, previous_token
+
+
 def key_before(key: str) -> str:
     return f"{max(int(key, 16) - 1, 0):0{KEY_HEX_DIGITS}x}"
 

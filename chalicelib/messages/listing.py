@@ -56,16 +56,8 @@ def list_page(account_sid: str, params: forms.Params) -> dict:
         rows.reverse()
     messages = [Message.from_fields(fields) for _, fields in rows]
 
-    def token_for(direction: str, lk: str) -> str:
-        return paging.encode(paging.Cursor(direction, lk), scope, secret)
-
-    # Walking back (PB) always leaves older messages behind it; walking forward (PA) left
-    # newer ones behind it unless this is the first page.
-    has_next = more if descending else bool(rows)
-    has_previous = page > 0 if descending else more
-    next_token = token_for(paging.NEXT, rows[-1][0]) if has_next and rows else None
-    previous_token = (
-        token_for(paging.PREVIOUS, rows[0][0]) if has_previous and rows and page else None
+    next_token, previous_token = paging.neighbour_tokens(
+        [lk for lk, _ in rows], more, descending, page, scope, secret
     )
     return paging.page_json(
         "messages",
