@@ -33,17 +33,10 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-# Never AWS: fake credentials and a fixed region before boto3 is imported, no endpoint.
-os.environ.update(
-    AWS_ACCESS_KEY_ID="bench",
-    AWS_SECRET_ACCESS_KEY="bench",
-    AWS_DEFAULT_REGION="us-east-1",
-    AWS_REGION="us-east-1",
-    HERALD_TABLE_NAME="herald-bench",
-)
-for _name in ("DYNAMODB_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"):
-    os.environ.pop(_name, None)
-os.environ.pop("AWS_SESSION_TOKEN", None)
+from devtools.server import never_aws  # noqa: E402
+
+# Before anything imports boto3.
+never_aws("herald-bench")
 
 from chalice.local import LambdaContext, LambdaEventConverter, RouteMatcher  # noqa: E402
 

@@ -60,17 +60,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# Never AWS: fake credentials and a fixed region before boto3 is imported, no endpoint.
-os.environ.update(
-    AWS_ACCESS_KEY_ID="bench",
-    AWS_SECRET_ACCESS_KEY="bench",
-    AWS_DEFAULT_REGION="us-east-1",
-    AWS_REGION="us-east-1",
-    HERALD_TABLE_NAME="herald-scale",
-)
-for _name in ("DYNAMODB_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"):
-    os.environ.pop(_name, None)
-os.environ.pop("AWS_SESSION_TOKEN", None)
+from devtools.server import never_aws  # noqa: E402
+
+# Before anything imports boto3.
+never_aws("herald-scale")
 
 from chalicelib import admin, auth, clock, messages, sids, storage  # noqa: E402
 from chalicelib.messages import Status  # noqa: E402

@@ -25,6 +25,22 @@ FAKE_CREDENTIALS = {
 ENDPOINT_VARIABLES = ("DYNAMODB_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB")
 
 
+def never_aws(table_name: str, **extra: str) -> None:
+    """This process's environment for a benchmark: fake credentials (no session token), a
+    fixed region, `table_name` and `extra`, and no endpoint. Called before anything imports
+    boto3, so that nothing it does can reach AWS."""
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_REGION="us-east-1",
+        HERALD_TABLE_NAME=table_name,
+        **extra,
+    )
+    for name in (*ENDPOINT_VARIABLES, "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+        os.environ.pop(name, None)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
