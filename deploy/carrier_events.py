@@ -5,7 +5,7 @@ whose event destination is the topic, and the private bucket its MMS media are s
 """
 
 from chalicelib.carriers import events
-from deploy.token_key import KEY_ADMIN_ACTIONS
+from deploy.token_key import account_administers_key
 
 # The configuration set's event destination is an SNS topic; the receipt queue subscribes to
 # it with raw message delivery, so each job's body is the event itself, as the sandbox queues
@@ -49,13 +49,7 @@ def events_key_policy(account_root, account_id, sms_voice_arns) -> dict:
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "AccountAdministersTheKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": account_root},
-                "Action": list(KEY_ADMIN_ACTIONS),
-                "Resource": "*",
-            },
+            account_administers_key(account_root),
             {
                 "Sid": "EndUserMessagingPublishesEvents",
                 "Effect": "Allow",

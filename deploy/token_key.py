@@ -25,6 +25,18 @@ KEY_ADMIN_ACTIONS = (
 )
 
 
+def account_administers_key(account_root) -> dict:
+    """The key policy statement every Herald key starts with: the account administers it
+    through IAM (and cannot lock itself out), without using it."""
+    return {
+        "Sid": "AccountAdministersTheKey",
+        "Effect": "Allow",
+        "Principal": {"AWS": account_root},
+        "Action": list(KEY_ADMIN_ACTIONS),
+        "Resource": "*",
+    }
+
+
 def key_policy(account_root: str, decrypting_role: str) -> dict:
     """The AuthToken key's policy (ARNs in the writer's syntax).
 
@@ -35,13 +47,7 @@ def key_policy(account_root: str, decrypting_role: str) -> dict:
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "AccountAdministersTheKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": account_root},
-                "Action": list(KEY_ADMIN_ACTIONS),
-                "Resource": "*",
-            },
+            account_administers_key(account_root),
             {
                 "Sid": "IamMayAllowEncryptingTokens",
                 "Effect": "Allow",
