@@ -108,6 +108,33 @@ def shown(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
 
 
+def twilio_request(
+    method: str,
+    url: str,
+    params: Mapping[str, str],
+    auth_token: str | None,
+    headers: Mapping[str, str] | None,
+    limits: Limits,
+    allow_private: bool,
+) -> Answer:
+    """A request as Twilio makes one to its user's URL (fragment already split off): a GET
+    carries `params` in its query string, a POST as its form, and with an AuthToken it is
+    signed over the URL as called and the form (X-Twilio-Signature)."""
+    from urllib.parse import urlencode, urlsplit
+
+    from chalicelib import signing
+
+    form: Mapping[str, str] | None = params
+    if method == "GET":
+        url, form = url + ("&" if urlsplit(url).query else "?") + urlencode(params), None
+    if auth_token is not None:
+        signature = signing.signature(auth_token, url, form)
+        headers = {**(headers or {}), signing.SIGNATURE_HEADER: signature}
+    return request(
+        method, url, form=form, headers=headers, limits=limits, allow_private=allow_private
+    )
+
+
 def request(
     method: str,
     url: str,

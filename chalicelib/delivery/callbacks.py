@@ -14,15 +14,13 @@ jobs that ended: answered 2xx, or given up.
 """
 
 import logging
-from urllib.parse import urlsplit
 
-from chalicelib import auth, config, observability, signing
+from chalicelib import auth, config, observability
 from chalicelib.delivery.batch import Job, RetryLater, process
 from chalicelib.storage import events, tokens
 
 log = logging.getLogger("herald.delivery")
 DEFAULT_RETRIES = 1
-USER_AGENT = "TwilioProxy/1.1"
 # Failures that may pass (chalicelib.outbound's error names); a 5xx answer is retried too.
 RETRYABLE_ERRORS = {
     "refused", "unreachable", "connect timeout", "timeout", "reset", "no response",
@@ -59,27 +57,20 @@ def deliver(job: Job) -> None:
     url, overrides = outbound.fragment_overrides(body["url"])
     retries = DEFAULT_RETRIES if overrides.retries is None else overrides.retries
     headers = {
-        "User-Agent": USER_AGENT,
         # The same for every attempt at this callback, so a receiver can drop repeats.
         "I-Twilio-Idempotency-Token": f"{sid}-{body['status']}",
     }
     token = _auth_token(account_sid)
+    # GET: a <Message method="GET" action=…> reply, whose fields go in the query string.
     method = "GET" if body.get("method") == "GET" else "POST"
-    form = params
-    if method == "GET":
-        # A <Message method="GET" action=…> reply: the fields go in the query string.
-        from urllib.parse import urlencode
-
-        url, form = url + ("&" if urlsplit(url).query else "?") + urlencode(params), None
-    if token is not None:
-        headers[signing.SIGNATURE_HEADER] = signing.signature(token, url, form)
-    answer = outbound.request(
+    answer = outbound.twilio_request(
         method,
         url,
-        form=form,
-        headers=headers,
-        limits=overrides.apply(outbound.Limits()),
-        allow_private=config.delivery().allow_private_urls,
+        params,
+        token,
+        headers,
+        overrides.apply(outbound.Limits()),
+        config.delivery().allow_private_urls,
     )
     ok = answer.ok
     events.record(

@@ -14,9 +14,9 @@ made once.
 """
 
 import logging
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
-from chalicelib import addresses, config, signing
+from chalicelib import addresses, config
 from chalicelib.delivery.batch import Job
 from chalicelib.inbound import replies, twiml
 from chalicelib.messages.model import API_VERSION, Message
@@ -24,7 +24,6 @@ from chalicelib.storage import events
 from chalicelib.storage import messages as stored_messages
 
 log = logging.getLogger("herald.inbound")
-USER_AGENT = "TwilioProxy/1.1"
 
 
 def call(job: Job, auth_token) -> None:
@@ -117,22 +116,14 @@ def _request(url: str, method: str, params: dict, token: str | None):
     from chalicelib import outbound
 
     url, overrides = outbound.fragment_overrides(url)
-    headers = {"User-Agent": USER_AGENT}
-    if method == "GET":
-        url = url + ("&" if urlsplit(url).query else "?") + urlencode(params)
-        form = None
-        signed_params = {}
-    else:
-        form, signed_params = params, params
-    if token is not None:
-        headers[signing.SIGNATURE_HEADER] = signing.signature(token, url, signed_params)
-    return outbound.request(
+    return outbound.twilio_request(
         method,
         url,
-        form=form,
-        headers=headers,
-        limits=overrides.apply(outbound.Limits()),
-        allow_private=config.delivery().allow_private_urls,
+        params,
+        token,
+        None,
+        overrides.apply(outbound.Limits()),
+        config.delivery().allow_private_urls,
     )
 
 

@@ -73,6 +73,7 @@ def test_a_server_error_then_success_is_one_retry(line, api):
             f"{sid}-sending",
             f"{sid}-failed",
         }
+        assert {r.headers["User-Agent"] for r in hook.requests} == {"TwilioProxy/1.1"}
 
 
 def test_a_slow_receiver_times_out_and_is_retried(line, api):

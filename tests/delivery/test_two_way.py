@@ -68,6 +68,7 @@ def test_a_text_reaches_the_webhook_signed_and_its_twiml_reply_is_delivered(line
         assert RequestValidator(account["auth_token"]).validate(
             url, call.form, call.headers["X-Twilio-Signature"]
         )
+        assert call.headers["User-Agent"] == "TwilioProxy/1.1"
         assert call.form["MessageSid"] == call.form["SmsSid"] == call.form["SmsMessageSid"]
         assert call.form["MessageSid"] == simulated["sid"]
         assert (call.form["From"], call.form["To"]) == (HANDSET, OURS)
