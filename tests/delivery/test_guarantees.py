@@ -8,7 +8,6 @@ past the claim's lease and a real wait past the visibility timeout.
 """
 
 import threading
-import time
 
 import pytest
 
@@ -23,20 +22,6 @@ from tests.delivery.pipeline import create, fetched
 
 class Killed(BaseException):
     """The process dies here."""
-
-
-@pytest.fixture
-def later(monkeypatch):
-    """Call it to let the time pass after which a dead worker's claim and job come back."""
-    offset = {"ms": 0}
-    real = clock.now_ms
-    monkeypatch.setattr(clock, "now_ms", lambda: real() + offset["ms"])
-
-    def advance() -> None:
-        offset["ms"] += (config.delivery().lease_seconds + 1) * 1000
-        time.sleep(1.2)  # the jobs' visibility timeout on the test queues
-
-    return advance
 
 
 def kill_once(monkeypatch, target, name, when="before"):
@@ -62,22 +47,22 @@ def drain_until_killed(line):
         line.drain()
 
 
-def test_killed_after_receiving_before_claiming(line, api, monkeypatch, later):
+def test_killed_after_receiving_before_claiming(line, api, monkeypatch, lease_expires):
     kill_once(monkeypatch, worker.stored_messages, "get_message")
     sid = create(api)["sid"]
     drain_until_killed(line)
     assert fetched(api, sid)["status"] == "queued"
-    later()
+    lease_expires()
     line.drain()
     assert fetched(api, sid)["status"] == "delivered" and line.handoffs[sid] == 1
 
 
-def test_killed_after_claiming_before_the_hand_off(line, api, monkeypatch, later):
+def test_killed_after_claiming_before_the_hand_off(line, api, monkeypatch, lease_expires):
     kill_once(monkeypatch, Sandbox, "send")
     sid = create(api)["sid"]
     drain_until_killed(line)
     assert fetched(api, sid)["status"] == "sending"
-    later()
+    lease_expires()
     line.drain()
     # Nobody knows the claim's outcome: failed, and never handed over.
     message = fetched(api, sid)
@@ -85,37 +70,39 @@ def test_killed_after_claiming_before_the_hand_off(line, api, monkeypatch, later
     assert line.calls[sid] == 0
 
 
-def test_killed_after_the_hand_off_before_recording_it(line, api, monkeypatch, later):
+def test_killed_after_the_hand_off_before_recording_it(line, api, monkeypatch, lease_expires):
     kill_once(monkeypatch, Sandbox, "send", when="after")
     sid = create(api)["sid"]
     drain_until_killed(line)
     # The carrier's receipts come in seconds, well within the dead worker's lease...
     line.drain()
-    later()
+    lease_expires()
     line.drain()
     # ...and tell what the worker could not: handed over once, delivered.
     assert fetched(api, sid)["status"] == "delivered"
     assert line.handoffs[sid] == 1 and line.calls[sid] == 1
 
 
-def test_killed_after_the_hand_off_with_no_receipt_ever(line, api, monkeypatch, later):
+def test_killed_after_the_hand_off_with_no_receipt_ever(line, api, monkeypatch, lease_expires):
     monkeypatch.setattr("chalicelib.carriers.sandbox._receipts", lambda *_args: None)
     kill_once(monkeypatch, Sandbox, "send", when="after")
     sid = create(api)["sid"]
     drain_until_killed(line)
-    later()
+    lease_expires()
     line.drain()
     message = fetched(api, sid)
     assert (message["status"], message["error_code"]) == ("failed", 30008)
     assert line.calls[sid] == 1  # handed over once, and never again
 
 
-def test_killed_after_recording_before_the_job_is_acknowledged(line, api, monkeypatch, later):
+def test_killed_after_recording_before_the_job_is_acknowledged(
+    line, api, monkeypatch, lease_expires
+):
     sender = line.source("sender")
     kill_once(monkeypatch, sender, "handler", when="after")
     sid = create(api)["sid"]
     drain_until_killed(line)
-    later()
+    lease_expires()
     line.drain()
     assert fetched(api, sid)["status"] == "delivered" and line.handoffs[sid] == 1
 

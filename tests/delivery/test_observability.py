@@ -26,20 +26,6 @@ def json_lines(monkeypatch):
     monkeypatch.delenv("HERALD_LOG_FORMAT", raising=False)
 
 
-@pytest.fixture
-def lease_expires(monkeypatch):
-    """Call it to let a dead worker's claim and its job come back (as test_guarantees)."""
-    offset = {"ms": 0}
-    real = clock.now_ms
-    monkeypatch.setattr(clock, "now_ms", lambda: real() + offset["ms"])
-
-    def expire() -> None:
-        offset["ms"] += (config.delivery().lease_seconds + 1) * 1000
-        time.sleep(1.2)  # the jobs' visibility timeout on the test queues
-
-    return expire
-
-
 def read(capfd) -> tuple[str, list[dict]]:
     """Everything the process wrote (both streams, every thread), and Herald's lines."""
     out, err = capfd.readouterr()
