@@ -105,41 +105,48 @@ def main() -> int:
     sid, token = _credentials()
     _stop_on_sigterm()
     with contextlib.ExitStack() as stack:
-        endpoint = server.configured_endpoint()
-        embedded = endpoint is None
-        if embedded:
-            endpoint = stack.enter_context(server.embedded_aws())
-        env = server.server_environment(endpoint, embedded)
-        if embedded:
-            env.update(delivery_environment(endpoint, stack))
-        os.environ.update(env)
-
-        from chalicelib import admin, storage
-
-        storage.reset()
-        storage.ensure_table()
-        # After the key exists: the account's token is encrypted for signing callbacks.
-        account = admin.create_account(sid, token)
         try:
-            # The project is the current directory, as for `chalice local`.
-            serving = supervisor.serving(env, port, watch=True, project_dir=Path.cwd())
-            herald = stack.enter_context(serving)
-        except OSError as error:
-            print(f"error: cannot listen on 127.0.0.1:{port}: {error.strerror}", file=sys.stderr)
-            return 1
-        except supervisor.ChildFailed as failure:
-            print(f"error: the app failed to load:\n{failure}", file=sys.stderr)
-            return 1
-        print(banner(herald.url, endpoint, embedded, account), flush=True)
-        try:
-            # Not signal.pause(): the kernel may hand Ctrl-C to any thread of this process
-            # (the embedded AWS serves from many), and pause() wakes only for the main
-            # thread's. Python runs its handler on the main thread's next wake-up.
-            while True:
-                time.sleep(0.2)
+            return _serve(stack, port, sid, token)
         except KeyboardInterrupt:
+            # Whenever it comes (starting, printing the banner, serving), said before the
+            # stack unwinds, which takes a few seconds.
             print("\nstopping Herald", flush=True)
     return 0
+
+
+def _serve(stack: contextlib.ExitStack, port: int, sid: str | None, token: str | None) -> int:
+    """Start everything on `stack` and serve until interrupted; 1 if it cannot start."""
+    endpoint = server.configured_endpoint()
+    embedded = endpoint is None
+    if embedded:
+        endpoint = stack.enter_context(server.embedded_aws())
+    env = server.server_environment(endpoint, embedded)
+    if embedded:
+        env.update(delivery_environment(endpoint, stack))
+    os.environ.update(env)
+
+    from chalicelib import admin, storage
+
+    storage.reset()
+    storage.ensure_table()
+    # After the key exists: the account's token is encrypted for signing callbacks.
+    account = admin.create_account(sid, token)
+    try:
+        # The project is the current directory, as for `chalice local`.
+        serving = supervisor.serving(env, port, watch=True, project_dir=Path.cwd())
+        herald = stack.enter_context(serving)
+    except OSError as error:
+        print(f"error: cannot listen on 127.0.0.1:{port}: {error.strerror}", file=sys.stderr)
+        return 1
+    except supervisor.ChildFailed as failure:
+        print(f"error: the app failed to load:\n{failure}", file=sys.stderr)
+        return 1
+    print(banner(herald.url, endpoint, embedded, account), flush=True)
+    # Not signal.pause(): the kernel may hand Ctrl-C to any thread of this process (the
+    # embedded AWS serves from many), and pause() wakes only for the main thread's. Python
+    # runs its handler on the main thread's next wake-up.
+    while True:
+        time.sleep(0.2)
 
 
 if __name__ == "__main__":
