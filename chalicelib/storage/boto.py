@@ -14,6 +14,15 @@ import gc
 import os
 
 
+def short_retries(**settings) -> dict:
+    """What DynamoDB, SQS and S3 clients are made with, plus `settings`: standard retries,
+    three attempts in all, 2 s to connect. Each caller is a request or a queued job, which
+    should answer or be retried sooner than botocore's defaults (60 s to connect) allow.
+    A new dict each time: botocore rewrites the `retries` it is given."""
+    retries = {"mode": "standard", "total_max_attempts": 3}
+    return {"retries": retries, "connect_timeout": 2, **settings}
+
+
 def new_client(service: str, settings: dict | None = None, **kwargs):
     """boto3.client(service, config=Config(**settings), **kwargs)."""
     was_enabled = gc.isenabled()

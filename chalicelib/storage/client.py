@@ -53,13 +53,8 @@ def client():
     settings = config.load()
     return boto.new_client(
         "dynamodb",
-        {
-            "retries": {"mode": "standard", "total_max_attempts": 3},
-            "connect_timeout": 2,
-            "read_timeout": 5,
-            # A list page reads its shards in parallel (storage.listing).
-            "max_pool_connections": 64,
-        },
+        # A list page reads its shards in parallel (storage.listing).
+        boto.short_retries(read_timeout=5, max_pool_connections=64),
         endpoint_url=settings.endpoint_url,
         region_name=settings.region,
     )

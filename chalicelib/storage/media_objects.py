@@ -18,11 +18,7 @@ class Unconfigured(Exception):
 
 @functools.cache
 def _client():
-    return boto.new_client(
-        "s3",
-        {"retries": {"mode": "standard", "total_max_attempts": 3}, "connect_timeout": 2},
-        region_name=config.load().region,
-    )
+    return boto.new_client("s3", boto.short_retries(), region_name=config.load().region)
 
 
 def reset() -> None:

@@ -23,11 +23,7 @@ class Unconfigured(Exception):
 @functools.cache
 def _client():
     # boto3 is imported on first use: the API function never queues anything.
-    return boto.new_client(
-        "sqs",
-        {"retries": {"mode": "standard", "total_max_attempts": 3}, "connect_timeout": 2},
-        region_name=config.load().region,
-    )
+    return boto.new_client("sqs", boto.short_retries(), region_name=config.load().region)
 
 
 def reset() -> None:
