@@ -456,16 +456,30 @@ def moto_backend() -> Iterator[str]:
     with mock_aws():
         storage.reset()
         storage.ensure_table()
+        signing_key()
         yield "moto (in process)"
     storage.reset()
 
 
 @contextlib.contextmanager
 def dynalite_backend() -> Iterator[str]:
+    from moto import mock_aws
+
     from devtools import dynalite
 
-    with dynalite.running() as url, dynalite.pointing_at(url, "herald-bench"):
+    # moto's KMS for the accounts' keys; dynalite's requests go past moto to dynalite.
+    with mock_aws(), dynalite.running() as url, dynalite.pointing_at(url, "herald-bench"):
+        signing_key()
         yield f"dynalite {dynalite.VERSION} (127.0.0.1)"
+
+
+def signing_key() -> None:
+    """A key on moto's KMS for the accounts' AuthTokens: no account is made without one."""
+    from chalicelib.storage import tokens
+    from devtools import local_aws
+
+    tokens.reset()
+    os.environ["HERALD_KMS_KEY_ID"] = local_aws.signing_key(None)
 
 
 # --- output -----------------------------------------------------------------------------

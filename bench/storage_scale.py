@@ -456,10 +456,16 @@ def fresh_dynamodb(sim: SimClock) -> Iterator[Ledger]:
     import boto3
     from moto import mock_aws
 
+    from chalicelib.storage import tokens
+    from devtools import local_aws
+
     with mock_aws(), faster_moto_transactions():
         storage.reset()
         auth.forget()
         storage.ensure_table()
+        # The accounts' AuthTokens are encrypted for signing: no account is made without.
+        tokens.reset()
+        os.environ["HERALD_KMS_KEY_ID"] = local_aws.signing_key(None)
         raw = boto3.client("dynamodb", region_name="us-east-1")
         ledger = Ledger(storage.client.client(), raw, storage.client.table(), sim)
         yield ledger

@@ -8,7 +8,10 @@
     python -m chalicelib.admin create-table
 
 It reads the same settings as the server (HERALD_TABLE_NAME, DYNAMODB_ENDPOINT_URL or
-AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION), so it works against `make run`'s DynamoDB and AWS.
+AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION, HERALD_KMS_KEY_ID), so it works against `make run`'s
+embedded AWS (with the export line it prints) and a deployed stage (docs/deploy.md).
+create-account refuses, with one line naming what is missing, to make an account whose
+AuthToken cannot be encrypted for signing: its callbacks and webhooks could not be signed.
 """
 
 import argparse
@@ -29,7 +32,8 @@ def create_account(account_sid: str | None = None, auth_token: str | None = None
         raise ValueError("an AccountSid is AC followed by 32 lowercase hex digits")
     if not AUTH_TOKEN.match(auth_token):
         raise ValueError("an AuthToken is 32 lowercase hex digits")
-    # The digest authenticates; the ciphertext lets only the signing functions sign.
+    # The digest authenticates; the ciphertext lets only the signing functions sign. It is
+    # made first: without a key (tokens.Unavailable) nothing is written.
     ciphertext = tokens.encrypt_token(account_sid, auth_token)
     accounts.put_account(account_sid, auth.hash_secret(auth_token), clock.now_ms(), ciphertext)
     return {"account_sid": account_sid, "auth_token": auth_token}

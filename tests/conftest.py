@@ -80,22 +80,38 @@ def cache_expires(monkeypatch):
 
 
 @pytest.fixture
-def aws(request):
-    """DynamoDB for one test: moto, fresh each time, or (when parametrized) dynalite."""
+def aws(request, monkeypatch):
+    """DynamoDB for one test: moto, fresh each time, or (when parametrized) dynalite; and
+    moto's KMS with a key (HERALD_KMS_KEY_ID), without which no account can be made."""
     if getattr(request, "param", "moto") == "dynalite":
         url, table = (
             request.getfixturevalue("dynalite_url"),
             request.getfixturevalue("dynalite_table"),
         )
-        with dynalite.pointing_at(url, table, create=False):
+        # moto answers only AWS's own endpoints: dynalite's requests go past it to dynalite.
+        with mock_aws(), dynalite.pointing_at(url, table, create=False):
             assert storage.client.client().meta.endpoint_url == url
+            signing_key(monkeypatch)
             yield
+        tokens.reset()
         return
     with mock_aws():
         storage.reset()
         storage.ensure_table()
+        signing_key(monkeypatch)
         yield
     storage.reset()
+    tokens.reset()
+
+
+def signing_key(monkeypatch) -> str:
+    """A new key on moto's KMS (mock_aws active) as the stage's HERALD_KMS_KEY_ID."""
+    from devtools import local_aws
+
+    tokens.reset()
+    key_id = local_aws.signing_key(None)
+    monkeypatch.setenv("HERALD_KMS_KEY_ID", key_id)
+    return key_id
 
 
 @pytest.fixture(scope="session")

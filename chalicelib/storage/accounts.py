@@ -7,29 +7,26 @@ container and cache period), so sharing the account's partition key costs nothin
 from chalicelib.storage import client, marshal, schema
 
 
-def put_account(
-    account_sid: str, token_hash: str, created_ms: int, token_ciphertext: str | None = None
-) -> None:
-    """Create an account, or replace its credentials; its other settings are kept."""
-    values = {":hash": token_hash, ":created": created_ms, ":shards": schema.DEFAULT_LIST_SHARDS}
-    assignments = [
-        "token_hash = :hash",
-        "created_ms = if_not_exists(created_ms, :created)",
-        "list_shards = if_not_exists(list_shards, :shards)",
-    ]
-    removals = []
-    if token_ciphertext is None:
-        removals.append("token_ciphertext")
-    else:
-        values[":cipher"] = token_ciphertext
-        assignments.append("token_ciphertext = :cipher")
-    expression = "SET " + ", ".join(assignments)
-    if removals:
-        expression += " REMOVE " + ", ".join(removals)
+def put_account(account_sid: str, token_hash: str, created_ms: int, token_ciphertext: str) -> None:
+    """Create an account, or replace its credentials; its other settings are kept.
+
+    The token's digest authenticates; its KMS ciphertext (chalicelib.storage.tokens) lets
+    the signing functions sign. Both are required: no account exists that cannot sign.
+    """
+    if not token_ciphertext:
+        raise ValueError("an account needs its AuthToken's ciphertext to sign callbacks")
+    values = {
+        ":hash": token_hash,
+        ":created": created_ms,
+        ":shards": schema.DEFAULT_LIST_SHARDS,
+        ":cipher": token_ciphertext,
+    }
     client.call(
         "update_item",
         Key=schema.account_key(account_sid),
-        UpdateExpression=expression,
+        UpdateExpression="SET token_hash = :hash, token_ciphertext = :cipher,"
+        " created_ms = if_not_exists(created_ms, :created),"
+        " list_shards = if_not_exists(list_shards, :shards)",
         ExpressionAttributeValues=marshal.to_attrs(values),
     )
 

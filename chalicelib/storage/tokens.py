@@ -20,7 +20,15 @@ _plain: dict[str, tuple[float, str]] = {}
 
 
 class Unavailable(Exception):
-    """No key is configured, or KMS refused or failed."""
+    """No key is configured, or KMS refused or failed; the message says which, in one line."""
+
+
+# What create-account says when the key is missing: every account must be able to sign.
+NO_KEY = (
+    "HERALD_KMS_KEY_ID is not set: an account needs its AuthToken encrypted with the stage's"
+    " KMS key to sign its callbacks and webhooks (the KmsKeyId output on a deployed stage;"
+    " the export line `make run` prints)"
+)
 
 
 @functools.cache
@@ -33,12 +41,12 @@ def reset() -> None:
     _plain.clear()
 
 
-def encrypt_token(account_sid: str, token: str) -> str | None:
-    """The token's ciphertext (base64), or None when no key is configured (then callbacks
-    and webhooks of this account go out unsigned, and say so in the logs)."""
+def encrypt_token(account_sid: str, token: str) -> str:
+    """The token's ciphertext (base64). Unavailable when no key is configured or KMS will
+    not encrypt with it: an account that could not sign is never made."""
     key_id = config.delivery().kms_key_id
     if key_id is None:
-        return None
+        raise Unavailable(NO_KEY)
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
@@ -47,8 +55,13 @@ def encrypt_token(account_sid: str, token: str) -> str | None:
             Plaintext=token.encode(),
             EncryptionContext={_CONTEXT_KEY: account_sid},
         )["CiphertextBlob"]
-    except (BotoCoreError, ClientError) as error:
-        raise Unavailable(type(error).__name__) from error
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", type(error).__name__)
+        raise Unavailable(
+            f"KMS refused to encrypt with HERALD_KMS_KEY_ID={key_id}: {code}"
+        ) from error
+    except BotoCoreError as error:
+        raise Unavailable(f"KMS did not answer ({type(error).__name__})") from error
     return base64.b64encode(blob).decode()
 
 
