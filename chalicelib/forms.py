@@ -36,40 +36,71 @@ def parse_form(raw: bytes) -> Params:
     try:
         text = raw.decode("utf-8")
         pairs = parse_qsl(text, keep_blank_values=True, errors="strict", max_num_fields=200)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise errors.bad_parameter(f"Malformed form body: {error}") from None
+    except UnicodeDecodeError:
+        raise errors.bad_parameter("Malformed form body: it is not UTF-8") from None
+    except ValueError:  # more than max_num_fields fields
+        raise errors.bad_parameter("Malformed form body: more than 200 fields") from None
+    return _collect(pairs)
+
+
+def _collect(pairs) -> Params:
+    """One rule for every source: a name given again adds its values to the first's (a
+    single-valued parameter given twice is then refused by `single`), never replaces them."""
     params: Params = {}
-    for name, value in pairs:
-        params.setdefault(name, []).append(value)
+    for name, values in pairs:
+        params.setdefault(name, []).extend(values if isinstance(values, list) else [values])
     return params
+
+
+class _Object(tuple):
+    """A JSON object as its (name, value) pairs in order, repeated names kept: json's own
+    dict would keep only a repeated name's last value, where a form keeps them all."""
 
 
 def _parse_json(raw: bytes) -> Params:
+    # Numbers stay the text they were written as: never converted, so never rewritten
+    # (1.50 stays 1.50) and never refused by Python's own limits (a 5,000-digit integer
+    # reaches the parameter's check, which answers as for a form). NaN and Infinity are
+    # not JSON.
     try:
-        document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        document = json.loads(
+            raw.decode("utf-8"),
+            object_pairs_hook=_Object,
+            parse_int=str,
+            parse_float=str,
+            parse_constant=_not_json,
+        )
+    except UnicodeDecodeError:
+        raise errors.bad_parameter("Malformed JSON body: it is not UTF-8") from None
+    except json.JSONDecodeError as error:
+        # Only where: the parser's own wording is Python's, not the API's.
+        where = f"line {error.lineno} column {error.colno}"
+        raise errors.bad_parameter(f"Malformed JSON body at {where}") from None
+    except (ValueError, RecursionError):
         # RecursionError: arrays or objects nested past the parser's depth limit.
-        raise errors.bad_parameter(f"Malformed JSON body: {error}") from None
-    if not isinstance(document, dict):
+        raise errors.bad_parameter("Malformed JSON body") from None
+    if not isinstance(document, _Object):
         raise errors.bad_parameter("A JSON body must be an object of parameters")
-    params: Params = {}
-    for name, value in document.items():
+    pairs = []
+    for name, value in document:
         if not _is_encodable(name):
             raise errors.bad_parameter("Parameter names must be valid UTF-8")
         values = value if isinstance(value, list) else [value]
-        params[name] = [_scalar(name, v) for v in values]
-    return params
+        pairs.append((name, [_scalar(name, v) for v in values]))
+    return _collect(pairs)
+
+
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not JSON")
 
 
 def _scalar(name: str, value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str):
+    if isinstance(value, str):  # numbers too, as written
         if not _is_encodable(value):
             raise errors.bad_parameter(f"Parameter {name} holds an unpaired surrogate")
         return value
-    if isinstance(value, int | float):
-        return json.dumps(value)
     raise errors.bad_parameter(f"Parameter {name} must be a string, number or boolean")
 
 

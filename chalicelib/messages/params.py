@@ -175,7 +175,7 @@ def _options(params: forms.Params) -> dict:
     for name in INTEGER_PARAMS.keys() & params.keys():
         low, high = INTEGER_PARAMS[name]
         value = forms.single(params, name)
-        if value is None or not is_decimal(value) or not low <= int(value) <= high:
+        if not in_range(value, low, high):
             raise errors.bad_parameter(f"{name} must be an integer from {low} to {high}")
         options[name] = value
     if "StatusCallback" in params:
@@ -233,10 +233,22 @@ def is_decimal(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+def in_range(value: str | None, low: int, high: int) -> bool:
+    """Whether `value` is decimal digits for an integer from `low` (>= 0) to `high`. Too
+    many digits are refused by their count before int() sees them: Python will not convert
+    more than 4,300 (a 5,000-digit PageSize was a 500)."""
+    return (
+        value is not None
+        and is_decimal(value)
+        and len(value.lstrip("0")) <= len(str(high))
+        and low <= int(value) <= high
+    )
+
+
 def integer(params: forms.Params, name: str, default: int, low: int, high: int) -> int:
     value = forms.single(params, name)
     if value is None or value == "":
         return default
-    if not is_decimal(value) or not low <= int(value) <= high:
+    if not in_range(value, low, high):
         raise errors.bad_parameter(f"{name} must be an integer from {low} to {high}")
     return int(value)
