@@ -18,7 +18,9 @@ Rules, and why:
   a hard deadline: every socket timeout is min(phase timeout, time left).
 - Size: a body over `max_body` bytes (declared or streamed) gives "too large" with status and
   headers kept and body b"" (never a truncated media file taken for a whole one); nothing past
-  max_body + 16 KiB is ever buffered. Status line plus headers: at most 64 KiB.
+  max_body + 16 KiB is ever buffered. Status line plus headers: at most 64 KiB. With
+  `read_body` off the body is not read at all (Answer.body is b""): the connection is closed
+  once the head is in.
 - Request: HTTP/1.1, `User-Agent: TwilioProxy/1.1` (as Twilio), `Accept: */*`, `Connection:
   close`; forms as application/x-www-form-urlencoded with Content-Length. GET parameters belong
   in the URL (and so in its signature).
@@ -53,6 +55,9 @@ class Limits:
     total_s: float = 15.0
     max_body: int = 64 * 1024
     cafile: str | None = None  # tests only: trust this CA file instead of the system store
+    # False: the answer counts by its status alone (a status callback's); its body is never
+    # read, so no body is ever too large.
+    read_body: bool = True
 
 
 @dataclass(frozen=True)
@@ -167,7 +172,8 @@ def request(
         sock.sendall(f"{method} {target} HTTP/1.1\r\nHost: {authority}\r\n{head}".encode() + body)
         reader = Reader(sock, limits.read_s, deadline)
         status, got = read_head(reader)
-        data = read_body(reader, method, status, got, limits.max_body)
+        if limits.read_body:
+            data = read_body(reader, method, status, got, limits.max_body)
     except (NotSent, Failed) as exc:
         error = exc.args[0]
     except TimeoutError:

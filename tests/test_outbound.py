@@ -887,3 +887,17 @@ def test_https_handshake_held_to_the_read_timeout(raw):
     answer = request("GET", f"https://127.0.0.1:{srv.port}/", allow_private=True, limits=limits)
     assert (answer.status, answer.error) == (None, "timeout")
     assert time.monotonic() - started < 0.3 + SLACK
+
+
+def test_a_body_not_read_is_never_too_large(server):
+    """read_body=False (a status callback's answer): the status and headers only."""
+    for path in ("/big", "/stream"):
+        limits = Limits(connect_s=1, read_s=1, total_s=3, max_body=1000, read_body=False)
+        answer = local("GET", server, path, limits=limits)
+        assert (answer.status, answer.error, answer.body) == (200, None, b"")
+
+
+def test_a_content_length_of_5000_digits_is_too_large_not_a_crash(raw):
+    # int() refuses more than 4,300 digits with a ValueError, which request() never raises.
+    srv = raw(reply(b"HTTP/1.1 200 OK\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\nhello"))
+    assert (local("GET", srv, "/").error, local("GET", srv, "/").body) == ("too large", b"")
