@@ -13,7 +13,8 @@ up to 10 <Media>; `to` defaults to the sender, `from` to the number that receive
 empty <Response/> (or an empty body) sends nothing; a text/plain answer is sent as it is.
 What cannot be read is one of Twilio's codes and sends nothing:
 
-    11200  the webhook did not answer 2xx (or not at all)
+    11200  the webhook did not answer 2xx (or not at all, or not its whole body)
+    11750  the answer's body is over 64 KiB (chalicelib.outbound's limit: "too large")
     12300  a Content-Type that is not XML (text/xml, application/xml) or text/plain
     12100  the document is not well-formed XML, or uses DTDs or entities
     12200  the document is XML but not messaging TwiML (its root is not <Response>)
@@ -47,10 +48,21 @@ class Answer:
     warning: str | None = None
 
 
-def read(status: int | None, content_type: str, body: bytes, webhook_url: str) -> Answer:
-    """The replies an answer asks for, or the Twilio code that says why there are none."""
+def read(
+    status: int | None,
+    content_type: str,
+    body: bytes,
+    webhook_url: str,
+    error: str | None = None,
+) -> Answer:
+    """The replies an answer asks for, or the Twilio code that says why there are none;
+    `error` is chalicelib.outbound's Answer.error (the body is b"" with one)."""
     if status is None or not 200 <= status < 300:
         return Answer([], 11200, f"HTTP retrieval failure: {status or 'no answer'}")
+    if error == "too large":
+        return Answer([], 11750, "TwiML response body too large: over 64 KiB")
+    if error is not None:  # a 2xx whose body did not arrive whole
+        return Answer([], 11200, f"HTTP retrieval failure: {error}")
     if not body.strip():
         return Answer([])
     media_type = content_type.split(";")[0].strip().lower()

@@ -5,7 +5,7 @@ string, per SmsMethod), signed with X-Twilio-Signature; when it does not answer 
 SmsFallbackUrl is tried once. The answer is read as messaging TwiML
 (chalicelib.inbound.twiml) and each <Message> becomes a reply (chalicelib.inbound.replies).
 Every call is recorded with the inbound message (storage.events), and so is a TwiML error
-(11200, 12100, 12200, 12300): the inbound message itself stays `received`.
+(11200, 11750, 12100, 12200, 12300): the inbound message itself stays `received`.
 
 The same rules as status callbacks apply to the URLs: short timeouts, a bounded answer, no
 private addresses on deployed stages, and no redirects followed. The job may run twice
@@ -56,7 +56,11 @@ def call(job: Job, auth_token) -> None:
     if answer is None:
         return  # no SmsUrl: Twilio stores the message and calls nobody
     read = twiml.read(
-        answer.status, answer.headers.get("content-type", ""), answer.body or b"", used
+        answer.status,
+        answer.headers.get("content-type", ""),
+        answer.body or b"",
+        used,
+        answer.error,
     )
     if read.error_code is not None:
         events.record(

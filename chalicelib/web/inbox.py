@@ -81,6 +81,7 @@ DATA_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"
 # Twilio's own words.
 MEANINGS = {
     11200: "HTTP retrieval failure: the webhook did not answer 2xx",
+    11750: "TwiML response body too large: the webhook's answer is over 64 KiB",
     12100: "Document parse failure: the webhook's TwiML is not well-formed XML",
     12200: "Schema validation warning: the webhook's answer is not messaging TwiML",
     12300: "Invalid Content-Type: the webhook's answer is not XML or plain text",
