@@ -12,6 +12,15 @@ change takes to reach every container: a revoked API key or a replaced AuthToken
 working within CACHE_SECONDS. A wrong password re-reads the stored digest at most once per
 REFRESH_SECONDS, so a just-created credential works at once and failed attempts cannot turn
 the cache off.
+
+Unknown credentials cannot be used against the cache or the table. Credentials that do not
+exist are cached apart from those that do (each side has its own bound), so a flood of
+random `AC…`/`SK…` usernames never evicts a real entry. And the reads that find nothing are
+a budget per container (MISS_READS_BURST, refilled at MISS_READS_PER_SECOND): while it is
+spent, a credential this container has not cached is answered 429 (Retry-After) without a
+read. So an unauthenticated flood costs at most that many DynamoDB reads per second per
+container, and can at worst make a credential's first request on a flooded container wait
+a second; credentials already cached keep working throughout.
 """
 
 import base64
@@ -26,8 +35,12 @@ from chalicelib.storage import accounts
 _DUMMY_DIGEST = hashlib.sha256(b"herald-no-such-credential").hexdigest()
 CACHE_SECONDS = 30.0
 REFRESH_SECONDS = 1.0
-# A bound on memory: each entry is a few hundred bytes.
+# Bounds on memory: each entry is a few hundred bytes (a missing one, a few dozen).
 CACHE_ENTRIES = 10_000
+MISSING_ENTRIES = 10_000
+# Reads that find no credential, per container: what an unauthenticated flood can cost.
+MISS_READS_BURST = 50
+MISS_READS_PER_SECOND = 10.0
 
 
 @dataclass
@@ -50,7 +63,33 @@ class _Cached:
     item: dict | None
 
 
+class _MissBudget:
+    """A token bucket of reads that may find nothing: MISS_READS_BURST, refilled at
+    MISS_READS_PER_SECOND."""
+
+    def __init__(self) -> None:
+        self.tokens, self.at = float(MISS_READS_BURST), None
+
+    def _refill(self, now: float) -> None:
+        if self.at is not None:
+            self.tokens = min(
+                MISS_READS_BURST, self.tokens + (now - self.at) * MISS_READS_PER_SECOND
+            )
+        self.at = now
+
+    def allows(self, now: float) -> bool:
+        self._refill(now)
+        return self.tokens >= 1
+
+    def spend(self, now: float) -> None:
+        self._refill(now)
+        self.tokens -= 1
+
+
+# Credentials that exist, and apart from them (read_at only) those that do not.
 _cache: dict[tuple[str, str], _Cached] = {}
+_missing: dict[tuple[str, str], float] = {}
+_misses = _MissBudget()
 
 
 def _monotonic() -> float:
@@ -60,24 +99,46 @@ def _monotonic() -> float:
 
 def forget() -> None:
     """Empty the cache (tests, and the admin command after a change)."""
+    global _misses
     _cache.clear()
+    _missing.clear()
+    _misses = _MissBudget()
 
 
-def _lookup(kind: str, account_sid: str, ident: str, refresh: bool = False) -> dict | None:
+def _lookup(
+    kind: str, account_sid: str, ident: str, refresh: bool = False, admit: bool = False
+) -> dict | None:
+    """The stored item (None: there is none), cached. `admit`: the identity is a request's
+    claim, not yet authenticated, so a read of one not known to exist needs the budget."""
     key = (account_sid, ident)
     now = _monotonic()
     cached = _cache.get(key)
-    fresh = cached is not None and now - cached.read_at < CACHE_SECONDS
-    if fresh and not (refresh and now - cached.read_at >= REFRESH_SECONDS):
-        return cached.item
+    read_at = cached.read_at if cached is not None else _missing.get(key)
+    fresh = read_at is not None and now - read_at < CACHE_SECONDS
+    if fresh and not (refresh and now - read_at >= REFRESH_SECONDS):
+        return cached.item if cached is not None else None
+    if admit and cached is None and not _misses.allows(now):
+        raise errors.too_many_requests()
     if kind == "account":
         item = accounts.get_account(account_sid)
     else:
         item = accounts.get_api_key(account_sid, ident)
-    if len(_cache) >= CACHE_ENTRIES and key not in _cache:
-        _cache.pop(next(iter(_cache)))  # the oldest entry
-    _cache[key] = _Cached(now, item)
+    if item is None:
+        _misses.spend(now)
+        _cache.pop(key, None)
+        _remember(_missing, key, now, MISSING_ENTRIES)
+    else:
+        _missing.pop(key, None)
+        _remember(_cache, key, _Cached(now, item), CACHE_ENTRIES)
     return item
+
+
+def _remember(cache: dict, key, value, bound: int) -> None:
+    """Put `key` last (newest); past `bound`, the oldest entry makes room."""
+    cache.pop(key, None)
+    if len(cache) >= bound:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
 
 
 def account(account_sid: str) -> Account | None:
@@ -135,10 +196,10 @@ def _stored_digest(account_sid: str, username: str, refresh: bool = False) -> st
     if not sids.ACCOUNT_SID.match(account_sid):
         return None
     if username == account_sid:
-        item = _lookup("account", account_sid, account_sid, refresh)
+        item = _lookup("account", account_sid, account_sid, refresh, admit=True)
         return item.get("token_hash") if item else None
     if sids.API_KEY_SID.match(username):
-        key = _lookup("key", account_sid, username, refresh)
+        key = _lookup("key", account_sid, username, refresh, admit=True)
         if key and not key.get("revoked"):
             return key.get("secret_hash")
     return None

@@ -4,9 +4,12 @@ A revoked API key or a replaced AuthToken stops working within auth.CACHE_SECOND
 credential created a moment ago works at once; wrong passwords cannot turn the cache off.
 """
 
+import uuid
+from collections import Counter
+
 import pytest
 
-from chalicelib import admin, auth, storage
+from chalicelib import admin, auth, errors, storage
 from tests.conftest import basic, error_of
 
 
@@ -101,7 +104,69 @@ def test_an_unknown_account_is_not_read_on_every_request(aws, reads, chalice_cli
 
 def test_the_cache_is_bounded(api, monkeypatch):
     monkeypatch.setattr(auth, "CACHE_ENTRIES", 3)
+    monkeypatch.setattr(auth, "MISSING_ENTRIES", 3)
     for n in range(10):
         ghost = f"AC{n:032x}"
         auth.account(ghost)
-    assert len(auth._cache) <= 3
+        auth.account(admin.create_account()["account_sid"])
+    assert len(auth._cache) <= 3 and len(auth._missing) <= 3
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    """auth's clock stands still (the miss budget does not refill) until moved."""
+    now = {"s": auth._monotonic()}
+    monkeypatch.setattr(auth, "_monotonic", lambda: now["s"])
+
+    def move(seconds: float) -> None:
+        now["s"] += seconds
+
+    return move
+
+
+def flood(count: int) -> Counter:
+    """`count` requests' credentials, each a new random AC… or SK… username: their codes."""
+    codes: Counter = Counter()
+    for n in range(count):
+        sid = "AC" + uuid.uuid4().hex
+        username = sid if n % 2 else "SK" + uuid.uuid4().hex
+        try:
+            auth.authenticate(sid, basic(username, uuid.uuid4().hex))
+        except errors.TwilioError as error:
+            codes[error.code] += 1
+    return codes
+
+
+def test_a_flood_of_unknown_credentials_evicts_no_real_one_and_its_reads_are_bounded(
+    api, reads, frozen, monkeypatch
+):
+    monkeypatch.setattr(auth, "CACHE_ENTRIES", 100)
+    monkeypatch.setattr(auth, "MISSING_ENTRIES", 100)
+    key = admin.create_key(api.account_sid)
+    real = [api.auth, basic(key["sid"], key["secret"])]
+    for header in real:
+        assert api.request("GET", api.base + "/Messages.json", auth=header).status_code == 200
+    reads.clear()
+    codes = flood(1_000)  # ten times either cache
+    # Only the budget's reads; past it, 429 without a read.
+    assert len(credential_reads(reads)) == auth.MISS_READS_BURST
+    assert codes == {20003: auth.MISS_READS_BURST, 20429: 1_000 - auth.MISS_READS_BURST}
+    reads.clear()
+    for header in real:  # still cached: no read
+        assert api.request("GET", api.base + "/Messages.json", auth=header).status_code == 200
+    assert credential_reads(reads) == []
+    assert len(auth._missing) <= 100
+    # The budget refills with time, at MISS_READS_PER_SECOND.
+    frozen(1.0)
+    flood(100)
+    assert len(credential_reads(reads)) == auth.MISS_READS_PER_SECOND
+
+
+def test_while_the_budget_is_spent_an_uncached_credential_is_told_to_retry(api, frozen):
+    """What a flood can still cost a real user: a credential this container has not cached
+    waits for the budget (429, Retry-After: 1) instead of being read."""
+    flood(auth.MISS_READS_BURST)
+    waiting = api.list()
+    assert error_of(waiting) == (429, 20429) and waiting.headers["Retry-After"] == "1"
+    frozen(1.0)
+    assert api.list().status_code == 200
