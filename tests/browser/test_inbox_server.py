@@ -284,5 +284,6 @@ def test_make_run_prints_the_inbox_url():
     from devtools import run
 
     account = {"account_sid": "AC" + "1" * 32, "auth_token": "2" * 32}
-    banner = run.banner("http://127.0.0.1:8000", "http://127.0.0.1:4566", True, account)
+    admin_env = {"DYNAMODB_ENDPOINT_URL": "http://127.0.0.1:4566"}
+    banner = run.banner("http://127.0.0.1:8000", "http://127.0.0.1:4566", True, account, admin_env)
     assert "  Inbox:       http://127.0.0.1:8000/inbox/  " in banner
