@@ -7,9 +7,11 @@ bundle matter, and the URL is untrusted, so every step must be ours to bound. St
 it pulls in the email package) is not used: with `Connection: close` the parser is small.
 
 Rules, and why:
-- Where a request may go (http(s) URLs only, no credentials; SSRF: the host resolved once,
-  private addresses refused, the connection pinned to the checked address): see
-  chalicelib.outbound_addresses, which makes the connection. The exchange over it (TLS, the
+- Where a request may go (http(s) URLs only; SSRF: the host resolved once, private addresses
+  refused, the connection pinned to the checked address): see chalicelib.outbound_addresses,
+  which makes the connection. A URL's `user:password@` is sent as `Authorization: Basic` on
+  the first request (Twilio waits for a 401 challenge first; the receiver sees the same
+  credentials), never in the request line, and never signed. The exchange over it (TLS, the
   request, the answer's parser) is chalicelib.outbound_http.
 - Redirects are not followed: a 3xx is returned as is. Its Location could point at a private
   address (it would need its own SSRF check) and Twilio-compatible receivers answer 2xx.
@@ -39,7 +41,14 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from chalicelib.outbound_addresses import NotSent, connect_any, is_public, parse, resolve
+from chalicelib.outbound_addresses import (
+    NotSent,
+    connect_any,
+    credentials,
+    is_public,
+    parse,
+    resolve,
+)
 from chalicelib.outbound_http import Failed, Reader, head_and_body, left, read_body, read_head, tls
 
 __all__ = ["Answer", "Limits", "Overrides", "fragment_overrides", "request"]
@@ -124,11 +133,16 @@ def twilio_request(
 ) -> Answer:
     """A request as Twilio makes one to its user's URL (fragment already split off): a GET
     carries `params` in its query string, a POST as its form, and with an AuthToken it is
-    signed over the URL as called and the form (X-Twilio-Signature)."""
+    signed over the URL as called and the form (X-Twilio-Signature). The URL's credentials go
+    in an Authorization header and are not signed, as Twilio does: the receiver's
+    RequestValidator rebuilds a URL without them."""
     from urllib.parse import urlencode, urlsplit
 
     from chalicelib import signing
 
+    url, authorization = credentials(url)
+    if authorization is not None:
+        headers = {**(headers or {}), "Authorization": authorization}
     form: Mapping[str, str] | None = params
     if method == "GET":
         url, form = url + ("&" if urlsplit(url).query else "?") + urlencode(params), None
@@ -156,6 +170,9 @@ def request(
     """
     start = time.monotonic()
     deadline = start + limits.total_s
+    url, authorization = credentials(url)
+    if authorization is not None:
+        headers = {**(headers or {}), "Authorization": authorization}
     head, body = head_and_body(method, form, headers)
     status, got, data, error, address, sock = None, {}, b"", None, None, None
     try:
