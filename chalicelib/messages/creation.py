@@ -1,14 +1,20 @@
-"""Creating a message, once: an Idempotency-Key makes a retried create find the first one."""
+"""Creating a message, once: an Idempotency-Key makes a retried create find the first one.
+
+Every new message is stored here (the API's, an inbound text, a reply), and every one that
+goes out passes chalicelib.messages.checks.outbound first: sender, opt-out, address and URL
+rules are applied in one place, whichever path made the message."""
 
 import hashlib
 import json
 from dataclasses import dataclass
 
 from chalicelib import auth, errors, forms, sids, storage
+from chalicelib.messages import checks
 from chalicelib.messages.model import Message
 from chalicelib.messages.params import new_message
+from chalicelib.messages.status import Direction
 from chalicelib.storage import messages as stored_messages
-from chalicelib.storage import optouts, schema
+from chalicelib.storage import schema
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 MAX_IDEMPOTENCY_KEY = 255
@@ -30,7 +36,8 @@ def create(account_sid: str, params: forms.Params, idempotency_key: str | None =
     IDEMPOTENCY_TTL_SECONDS.
     """
     message = new_message(account_sid, params)
-    _refuse_opted_out(message)
+    # Last: the checks that read DynamoDB are paid only by an otherwise valid create.
+    checks.outbound(message)
     record = _idempotency_record(idempotency_key, params, message.created_ms)
     earlier = _store(message, record)
     if earlier is None:
@@ -44,14 +51,6 @@ def create(account_sid: str, params: forms.Params, idempotency_key: str | None =
     return Created(Message.from_fields(current or earlier["message"]), replayed=True)
 
 
-def _refuse_opted_out(message: Message) -> None:
-    """21610 when the handset texted STOP to this number (chalicelib.inbound), as Twilio
-    answers; only a phone number can have been texted, so other senders cost no read."""
-    phones = bool(message.from_) and message.from_.startswith("+") and message.to[:1] == "+"
-    if phones and optouts.is_opted_out(message.from_, message.to):
-        raise errors.TwilioError(21610, "Attempt to send to unsubscribed recipient")
-
-
 def shard_for(account_sid: str, sid: str) -> int:
     """The list shard a new message of this account goes to (the account's write count)."""
     found = auth.account(account_sid)
@@ -59,9 +58,13 @@ def shard_for(account_sid: str, sid: str) -> int:
     return schema.shard_of(sid, shards)
 
 
-def store_new(message: Message) -> None:
+def store_new(message: Message, *, answers_keyword: bool = False) -> None:
     """Store a message made elsewhere (an inbound text, a reply) under its own Sid, which
-    may be derived (so a retried job finds it): raises storage.Exists when it is there."""
+    may be derived (so a retried job finds it): raises storage.Exists when it is there, and
+    for a message that goes out, the TwilioError of checks.outbound that refuses it (a
+    keyword's own answer goes to a handset that just opted out: `answers_keyword`)."""
+    if message.direction != Direction.INBOUND.value:
+        checks.outbound(message, answers_keyword=answers_keyword)
     stored_messages.put_new_message(
         message.to_fields(), shard_for(message.account_sid, message.sid)
     )

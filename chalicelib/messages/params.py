@@ -1,14 +1,13 @@
 """What a create or update may say, checked the way Twilio checks it, with Twilio's codes."""
 
-from urllib.parse import urlparse
-
-from chalicelib import addresses, clock, config, dates, errors, forms, sids
+from chalicelib import addresses, clock, dates, errors, forms, sids
+from chalicelib.messages import checks
 from chalicelib.messages.model import Message
 from chalicelib.messages.status import Status
 from chalicelib.segments import count_segments
 
-MAX_BODY_CHARS = 1600
-MAX_MEDIA = 10
+MAX_BODY_CHARS = checks.MAX_BODY_CHARS
+MAX_MEDIA = checks.MAX_MEDIA
 SCHEDULE_MIN_SECONDS = 300
 SCHEDULE_MAX_SECONDS = 35 * 24 * 3600
 
@@ -33,6 +32,9 @@ UPDATE_PARAMS = frozenset({"Body", "Status"})
 
 
 def new_message(account_sid: str, params: forms.Params) -> Message:
+    """The message a create asks for, its parameters checked in Twilio's order (not stored
+    yet; chalicelib.messages.creation applies checks.outbound, the rules every path shares
+    and the ones that read DynamoDB, before it stores it)."""
     forms.reject_unknown(params, CREATE_PARAMS)
     now = clock.now_ms()
     to = _recipient(params)
@@ -47,8 +49,6 @@ def new_message(account_sid: str, params: forms.Params) -> Message:
     send_at_ms = _schedule(params, now)
     if content_sid:
         options["ContentSid"] = content_sid
-    # Last: the one check that reads DynamoDB is paid only by an otherwise valid create.
-    _check_registered_sender(account_sid, from_)
 
     if send_at_ms is not None:
         status = Status.SCHEDULED
@@ -86,10 +86,7 @@ def _recipient(params: forms.Params) -> str:
     to = forms.single(params, "To")
     if not to:
         raise errors.TwilioError(21604, "A 'To' phone number is required.")
-    normalized = addresses.normalize_address(to)
-    if normalized is None:
-        raise errors.TwilioError(21211, f"The 'To' number {to} is not a valid phone number.")
-    return normalized
+    return checks.to_address(to)
 
 
 def _sender(params: forms.Params) -> tuple[str | None, str | None]:
@@ -99,31 +96,7 @@ def _sender(params: forms.Params) -> tuple[str | None, str | None]:
         raise errors.TwilioError(21603, "A 'From' phone number is required.")
     if service_sid and not sids.MESSAGING_SERVICE_SID.match(service_sid):
         raise errors.bad_parameter(f"Invalid MessagingServiceSid: {service_sid}")
-    normalized = None
-    if from_:
-        normalized = addresses.normalize_address(from_, allow_alphanumeric=True)
-        if normalized is None:
-            raise errors.TwilioError(
-                21212, f"The 'From' number {from_} is not a valid phone number or shortcode."
-            )
-    return normalized, service_sid or None
-
-
-def _check_registered_sender(account_sid: str, from_: str | None) -> None:
-    """Where the stage asks for it (HERALD_REQUIRE_REGISTERED_FROM=1; off in the sandbox), a
-    From phone number must be one of the account's IncomingPhoneNumbers: one GetItem on the
-    number's owner item. Alphanumeric sender IDs and channel addresses are not checked."""
-    if not from_ or not from_.startswith("+") or not config.load().require_registered_from:
-        return
-    from chalicelib.storage import numbers
-
-    owner = numbers.get_owner(from_)
-    if owner is None or owner["account_sid"] != account_sid:
-        raise errors.TwilioError(
-            21606,
-            f"The From phone number {from_} is not a valid, SMS-capable inbound phone number"
-            " or short code for your account.",
-        )
+    return (checks.from_address(from_) if from_ else None), service_sid or None
 
 
 def _content(params: forms.Params, service_sid: str | None) -> tuple[str, list[str], str | None]:
@@ -138,24 +111,9 @@ def _content(params: forms.Params, service_sid: str | None) -> tuple[str, list[s
                 21619, "A text message body, media URL or content SID is required."
             )
         raise errors.TwilioError(21602, "Message body is required.")
-    if len(body) > MAX_BODY_CHARS:
-        raise errors.TwilioError(
-            21617, f"The concatenated message body exceeds the {MAX_BODY_CHARS} character limit."
-        )
-    if len(media_urls) > MAX_MEDIA:
-        raise errors.TwilioError(21623, f"Too many media URLs: at most {MAX_MEDIA} are allowed.")
-    for url in media_urls:
-        if not is_http_url(url):
-            raise errors.TwilioError(21620, f"Invalid media URL: {url}")
+    checks.body(body)
+    checks.media_urls(media_urls)
     return body, media_urls, content_sid
-
-
-def is_http_url(text: str) -> bool:
-    try:
-        parsed = urlparse(text)
-    except ValueError:
-        return False
-    return parsed.scheme in ("http", "https") and bool(parsed.hostname)
 
 
 def _options(params: forms.Params) -> dict:
@@ -180,9 +138,7 @@ def _options(params: forms.Params) -> dict:
         options[name] = value
     if "StatusCallback" in params:
         value = forms.single(params, "StatusCallback")
-        if value and not is_http_url(value):
-            raise errors.TwilioError(21609, f"Invalid StatusCallback: {value}")
-        options["StatusCallback"] = value
+        options["StatusCallback"] = checks.callback_url(value) if value else value
     if "MaxPrice" in params:
         value = forms.single(params, "MaxPrice")
         try:

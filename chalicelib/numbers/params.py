@@ -10,9 +10,10 @@ than the caller's (moving a number to another account).
 """
 
 from chalicelib import addresses, clock, errors, forms
+from chalicelib.messages.checks import shown
 from chalicelib.messages.model import API_VERSION
-from chalicelib.messages.params import is_http_url
 from chalicelib.numbers.model import DEFAULT_METHOD, IncomingPhoneNumber, number_sid
+from chalicelib.outbound_addresses import is_callable
 
 MAX_FRIENDLY_NAME = 64
 MAX_URL = 4000
@@ -214,9 +215,11 @@ def _url(params: forms.Params, name: str) -> str | None:
     value = forms.single(params, name)
     if not value:
         return None
-    if len(value) > MAX_URL or not is_http_url(value):
+    # The rule every URL Herald calls passes (chalicelib.outbound_addresses): http(s) with a
+    # host, no control character written or percent-encoded; credentials sent as Basic auth.
+    if len(value) > MAX_URL or not is_callable(value):
         raise errors.TwilioError(
-            21502, f"Invalid {name}: {value[:200]} is not a valid http or https URL."
+            21502, f"Invalid {name}: {shown(value)} is not a valid http or https URL."
         )
     return value
 

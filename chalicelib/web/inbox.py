@@ -85,9 +85,17 @@ MEANINGS = {
     12100: "Document parse failure: the webhook's TwiML is not well-formed XML",
     12200: "Schema validation warning: the webhook's answer is not messaging TwiML",
     12300: "Invalid Content-Type: the webhook's answer is not XML or plain text",
+    # A reply the app's TwiML asked for that was not made: the API's own rules.
+    21211: "Invalid 'To' phone number",
+    21212: "Invalid 'From' phone number",
+    21606: "The 'From' phone number is not one of this account's numbers",
+    21609: "Invalid StatusCallback URL (a reply's action)",
     21610: "Attempt to send to unsubscribed recipient",
     21612: "The 'To' phone number is not currently reachable",
     21614: "'To' number is not a valid mobile number",
+    21617: "The message body exceeds the 1600 character limit",
+    21620: "Invalid media URL",
+    21623: "Too many media URLs",
     30409: "Message cannot be canceled: it is not scheduled",
 }
 

@@ -9,6 +9,11 @@ text on the carrier events queue, so from there on the text takes the path a rea
 takes: stored as an inbound message, keywords applied, the number's SmsUrl called and its
 TwiML answered. The answer is 201 with the Sid the inbound message will have (status
 `receiving` until it is stored, a moment later).
+
+Its From and To are read as the API reads numbers (chalicelib.addresses: never rewritten into
+another number) and its MediaUrls by the API's rule (chalicelib.messages.checks: http(s)
+URLs Herald can fetch, else 21620), so the inbox, which texts through this route, cannot
+store a `javascript:` link either.
 """
 
 from chalicelib import addresses, config, errors, forms
@@ -18,7 +23,6 @@ from chalicelib.web.routing import ACCOUNT, authenticated, resource
 
 INBOUND = ACCOUNT + "/Sandbox/Inbound.json"
 PARAMS = frozenset({"From", "To", "Body", "MediaUrl"})
-MAX_MEDIA = 10
 
 
 def register(app) -> None:
@@ -32,6 +36,7 @@ def register(app) -> None:
 
 def simulate(account_sid: str, params: forms.Params) -> dict:
     from chalicelib.inbound import receive
+    from chalicelib.messages import checks
     from chalicelib.storage import numbers, queues
 
     forms.reject_unknown(params, PARAMS)
@@ -53,8 +58,7 @@ def simulate(account_sid: str, params: forms.Params) -> dict:
     media = [url for url in params.get("MediaUrl", []) if url]
     if not body and not media:
         raise errors.TwilioError(21602, "Message body is required.")
-    if len(media) > MAX_MEDIA:
-        raise errors.TwilioError(21623, f"Too many media URLs: at most {MAX_MEDIA} are allowed.")
+    checks.media_urls(media)
     event = receive.simulated_event(handset_e164, number_e164, body, media)
     queues.send(config.delivery().receipt_queue_url, event)
     sid = receive.inbound_sid(event["inboundMessageId"], event["heraldReceivedMs"], bool(media))
