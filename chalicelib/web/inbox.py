@@ -7,7 +7,8 @@
         {"page": <Twilio's page JSON>, "encodings": {Sid: "GSM-7" | "UCS-2"},
          "errors": {code: meaning}}
     GET /inbox/api/Accounts/{AccountSid}/Messages/{Sid}.json
-        {"message": <Twilio's Message JSON>, "media_urls": [...], "encoding": …,
+        {"message": <Twilio's Message JSON>, "media_urls": [... without credentials],
+         "encoding": …,
          "history": [{status, at_ms, error_code?}], "events": [callback / webhook attempts],
          "errors": {code: meaning}}
 
@@ -126,6 +127,14 @@ def _meanings(codes) -> dict[str, str]:
 
     known = {**ERROR_MESSAGES, **MEANINGS}
     return {str(code): known[code] for code in sorted(set(codes)) if code in known}
+
+
+def _without_credentials(url: str) -> str:
+    """A media URL as the page shows it: a `user:password@` in it is the app's secret, never
+    shown (the image then fails to load and the page shows its icon)."""
+    from chalicelib.outbound_addresses import credentials
+
+    return credentials(url)[0]
 
 
 def _encoding(body: str) -> str:
@@ -248,7 +257,7 @@ def register(app) -> None:
             request,
             {
                 "message": message.to_json(),
-                "media_urls": message.media_urls,
+                "media_urls": [_without_credentials(url) for url in message.media_urls],
                 "encoding": _encoding(message.body),
                 "history": message.history,
                 "events": attempts,

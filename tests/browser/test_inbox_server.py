@@ -287,3 +287,16 @@ def test_make_run_prints_the_inbox_url():
     admin_env = {"DYNAMODB_ENDPOINT_URL": "http://127.0.0.1:4566"}
     banner = run.banner("http://127.0.0.1:8000", "http://127.0.0.1:4566", True, account, admin_env)
     assert "  Inbox:       http://127.0.0.1:8000/inbox/  " in banner
+
+
+def test_media_urls_are_shown_without_their_credentials(api):
+    """A MediaUrl's `user:password@` is the app's secret: the inbox's JSON never carries it
+    (issue 14, item 6), while the message keeps it for the fetch."""
+    from chalicelib import messages
+
+    made = make(api, MediaUrl=["https://cdn:pa55@example.com/a.png", "https://example.com/b"])
+    detail = body(inbox_get(api, f"/Messages/{made['sid']}.json"))
+    assert detail["media_urls"] == ["https://example.com/a.png", "https://example.com/b"]
+    assert "pa55" not in json.dumps(detail)
+    stored = messages.fetch(api.account_sid, made["sid"]).media_urls
+    assert stored[0] == "https://cdn:pa55@example.com/a.png"
