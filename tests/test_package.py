@@ -1324,6 +1324,21 @@ def test_packaging_refuses_a_stage_without_one_known_carrier(functions, complain
         package.stage_carrier(STAGE, config_)
 
 
+def test_packaging_refuses_a_registered_sender_check_on_some_functions_only():
+    """Issue 14, item 1: replies (callbacks) and keyword answers (receipts) apply the check
+    too; set on the API's function alone, they would not."""
+    config_ = package.read_config()
+    stage = config_["stages"][STAGE]
+    stage.setdefault("lambda_functions", {}).setdefault("api_handler", {})[
+        "environment_variables"
+    ] = {shared.REGISTERED_FROM_VARIABLE: "1"}
+    with pytest.raises(SystemExit, match="same HERALD_REQUIRE_REGISTERED_FROM"):
+        package.stage_config(STAGE, config=config_)
+    del stage["lambda_functions"]["api_handler"]["environment_variables"]
+    stage.setdefault("environment_variables", {})[shared.REGISTERED_FROM_VARIABLE] = "1"
+    assert package.stage_config(STAGE, config=config_) is not None
+
+
 # --- the runtime ----------------------------------------------------------------------------
 
 
