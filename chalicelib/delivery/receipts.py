@@ -7,6 +7,10 @@ current one, so a receipt that arrives twice, or after a later one, changes noth
 status never goes backwards. A receipt can overtake the worker's own record of the hand-off
 (the carrier answers fast): then it also sets `date_sent`, as the carrier took the message.
 
+A message that failed because nobody knew whether the carrier took it (status
+FAILED_HANDOFF_UNKNOWN: 30410, or 30008 after a dead worker's lease) is moved on by its
+receipts as any other: the carrier's word is the truth, and the error is cleared.
+
 Each receipt writes one `receipt` line, applied or ignored and why. MessagesDelivered and
 MessagesUndelivered are counted only by the receipt whose conditional write made the change,
 so a receipt handled twice is counted once (MessagesSent is the worker's: the carrier's
@@ -17,7 +21,7 @@ from chalicelib import clock, config, observability, storage
 from chalicelib.carriers import events
 from chalicelib.delivery.batch import Job, process
 from chalicelib.messages import lifecycle
-from chalicelib.messages.status import Status, may_follow
+from chalicelib.messages.status import FAILED_HANDOFF_UNKNOWN, Status, may_follow, state_of
 from chalicelib.storage import messages as stored_messages
 
 COUNTED = {Status.DELIVERED: "MessagesDelivered", Status.UNDELIVERED: "MessagesUndelivered"}
@@ -53,7 +57,8 @@ def apply(receipt: events.Receipt) -> bool:
         return _ignored(receipt, "message deleted")
     if receipt.status is None:
         return _ignored(receipt, "no status change")
-    if not may_follow(fields["status"], receipt.status):
+    state = state_of(fields)
+    if not may_follow(state, receipt.status):
         # A duplicate, or older than what the message already says.
         return _ignored(receipt, f"duplicate or stale: the message is {fields['status']}")
     changes: dict = {}
@@ -79,6 +84,7 @@ def apply(receipt: events.Receipt) -> bool:
         status=receipt.status,
         error_code=receipt.error_code,
         outcome="applied",
+        reason="the hand-off's outcome was unknown" if state == FAILED_HANDOFF_UNKNOWN else None,
         metrics={counted: 1} if counted else None,
     )
     return True

@@ -6,8 +6,9 @@ Guarantees (docs/delivery.md tests each one by killing the worker between the st
   handed over again, finds it claimed and does nothing. Once claimed, the message is handed
   over at most once: if the worker dies after claiming, nobody knows whether the carrier
   took it, so when the lease has expired the message ends `failed` with 30008 instead of
-  being handed over again. Only an answer that says nothing was handed over (throttled)
-  releases the claim for another attempt.
+  being handed over again (marked as an unknown outcome, as is a hand-off that timed out,
+  30410: the carrier's later receipt may still move it on). Only an answer that says
+  nothing was handed over (throttled) releases the claim for another attempt.
 - Never lost. A job whose message is still waiting is retried until the message reaches a
   final status: SQS hands back any job a worker did not finish, and the worker either sends
   it, finds it done, or (its lease having expired) fails it.
@@ -30,7 +31,7 @@ from chalicelib.carriers.base import Accepted, Refused, Throttled, TimedOut
 from chalicelib.delivery.batch import Job, RetryLater, process
 from chalicelib.messages import lifecycle
 from chalicelib.messages.model import Message
-from chalicelib.messages.status import WAITING, Status
+from chalicelib.messages.status import HANDOFF_UNKNOWN, WAITING, Status
 from chalicelib.storage import messages as stored_messages
 
 OUTCOMES = {Accepted: "accepted", Throttled: "throttled", Refused: "refused", TimedOut: "timed_out"}
@@ -155,7 +156,7 @@ def _hand_over(message: Message, token: str) -> None:
         elif isinstance(outcome, Refused):
             _fail(message, outcome.error_code, outcome.error_message, claimed=True, **mine)
         elif isinstance(outcome, TimedOut):
-            _fail(message, 30410, None, claimed=True, **mine)
+            _fail(message, 30410, None, claimed=True, unknown=True, **mine)
         recorded = True
     except (storage.Missing, storage.WrongState):
         # A receipt overtook this record (the carrier already said delivered), or the
@@ -219,6 +220,7 @@ def _settle_claimed(message: Message) -> None:
             30008,
             "The hand-off's outcome is unknown",
             claimed=True,
+            unknown=True,
             condition="claim = :claim",
             values={":claim": message.claim},
         )
@@ -242,10 +244,15 @@ def _fail_line(message: Message, code: int, reason: str, written: bool) -> None:
     )
 
 
-def _fail(message: Message, code: int, text: str | None, claimed: bool, **conditions) -> bool:
+def _fail(
+    message: Message, code: int, text: str | None, claimed: bool, unknown=False, **conditions
+) -> bool:
     """Fail the message; whether this write failed it (a refused write over another
-    worker's claim raises when `claimed`, and answers False otherwise)."""
+    worker's claim raises when `claimed`, and answers False otherwise). `unknown`: the
+    carrier may have taken it (status.FAILED_HANDOFF_UNKNOWN: a receipt may still move it)."""
     changes = {"error_code": code, "error_message": text or events.ERROR_MESSAGES.get(code)}
+    if unknown:
+        changes[HANDOFF_UNKNOWN] = True
     if not claimed:
         # Never over a claim another worker took meanwhile: its hand-off may be under way.
         conditions = {"condition": "attribute_not_exists(claim)"}

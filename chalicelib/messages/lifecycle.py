@@ -7,8 +7,12 @@ is the only way a status changes, for the API's cancel and for delivery alike.
 from chalicelib import clock, errors, forms, sids, storage
 from chalicelib.messages.model import Message, message_path
 from chalicelib.messages.params import UPDATE_PARAMS
-from chalicelib.messages.status import UNDELETABLE, Status, allowed_from
+from chalicelib.messages.status import TRANSITIONS, UNDELETABLE, Qualified, Status, allowed_from
 from chalicelib.storage import messages as stored_messages
+
+MARKERS = tuple(sorted({state.marker for state in TRANSITIONS if isinstance(state, Qualified)}))
+WITHOUT_ERROR = frozenset({Status.SENT, Status.DELIVERED})
+ERROR_FIELDS = ("error_code", "error_message")
 
 
 def not_found(account_sid: str, sid: str) -> errors.TwilioError:
@@ -37,14 +41,24 @@ def transition(
 ) -> Message:
     """Move a message to `target` in one conditional write, from a status the transitions
     table allows, recording it in the message's history; raises storage.Missing or
-    storage.WrongState (with what the item holds)."""
+    storage.WrongState (with what the item holds).
+
+    A status's markers (status.Qualified) are set by `changes` and removed by every other
+    change; a status without an error (sent, delivered) removes the error a failure left."""
     now = clock.now_ms()
     fields = {"status": target.value, "updated_ms": now, **(changes or {})}
     entry = {"status": target.value, "at_ms": now}
     if fields.get("error_code") is not None:
         entry["error_code"] = fields["error_code"]
+    remove = [*MARKERS, *(ERROR_FIELDS if target in WITHOUT_ERROR else ())]
     stored = stored_messages.update_message(
-        account_sid, sid, fields, statuses=allowed_from(target), history=entry, **conditions
+        account_sid,
+        sid,
+        fields,
+        statuses=allowed_from(target),
+        history=entry,
+        remove=[name for name in remove if name not in fields],
+        **conditions,
     )
     return Message.from_fields(stored)
 
