@@ -173,7 +173,7 @@ def _dynamodb(*actions: str) -> tuple[str, ...]:
 
 def functions(carrier: str = SANDBOX) -> dict[str, "Function"]:
     """Every function, with what it may do and is told on a stage whose carrier is
-    `carrier` (only the sender's depend on it)."""
+    `carrier` (only the sender's and the receipts function's depend on it)."""
     if carrier not in CARRIERS:
         raise ValueError(f"{CARRIER_VARIABLE} is one of {', '.join(CARRIERS)}, not {carrier!r}")
     return {function.name: function for function in _functions(carrier)}
@@ -197,21 +197,7 @@ def _functions(carrier: str) -> tuple["Function", ...]:
             },
         ),
         _sender(carrier),
-        Function(
-            "receipts",
-            "applies carrier receipts and stores inbound texts",
-            (
-                # PutItem: an inbound text, a keyword's answer, an opt-out; DeleteItem: an
-                # opt-in (chalicelib/inbound).
-                Grant(
-                    "Messages",
-                    _dynamodb("GetItem", "UpdateItem", "PutItem", "DeleteItem"),
-                    (TABLE,),
-                ),
-                Grant("ReceiptQueue", CONSUME_QUEUE_ACTIONS, (queue("receipts"),)),
-            ),
-            {TABLE_VARIABLE: TABLE_NAME, RECEIPT_QUEUE_VARIABLE: queue_url("receipts")},
-        ),
+        _receipts(carrier),
         Function(
             "callbacks",
             "posts signed status callbacks and inbound webhooks",
@@ -249,6 +235,24 @@ def _api(carrier: str) -> "Function":
         grants.append(Grant("QueueSimulatedTexts", SEND_ACTIONS, (queue("receipts"),)))
         variables[RECEIPT_QUEUE_VARIABLE] = queue_url("receipts")
     return Function("api_handler", "the REST API", tuple(grants), variables)
+
+
+def _receipts(carrier: str) -> "Function":
+    grants = [
+        # PutItem: an inbound text, a keyword's answer, an opt-out; DeleteItem: an opt-in
+        # (chalicelib/inbound).
+        Grant("Messages", _dynamodb("GetItem", "UpdateItem", "PutItem", "DeleteItem"), (TABLE,)),
+        Grant("ReceiptQueue", CONSUME_QUEUE_ACTIONS, (queue("receipts"),)),
+    ]
+    if carrier == SANDBOX:
+        # The sandbox's next receipt, queued once this one is applied (chalicelib/carriers).
+        grants.append(Grant("QueueNextReceipt", SEND_ACTIONS, (queue("receipts"),)))
+    return Function(
+        "receipts",
+        "applies carrier receipts and stores inbound texts",
+        tuple(grants),
+        {TABLE_VARIABLE: TABLE_NAME, RECEIPT_QUEUE_VARIABLE: queue_url("receipts")},
+    )
 
 
 # Sending through End User Messaging, on the stage's numbers and configuration set only.

@@ -78,7 +78,8 @@ GRANTS = {
             "dynamodb:PutItem",
             "dynamodb:DeleteItem",
         },
-        "queue/receipts": CONSUME,
+        # The sandbox's next receipt, once this one is applied.
+        "queue/receipts": CONSUME | SEND,
     },
     "callbacks": {
         "table": {"dynamodb:GetItem", "dynamodb:PutItem"},
@@ -109,6 +110,7 @@ EUM_GRANTS = {
         "media_objects": {"s3:PutObject", "s3:GetObject"},
         "logs": LOGS,
     },
+    "receipts": {**GRANTS["receipts"], "queue/receipts": CONSUME},
 }
 
 # Function -> {variable: what it refers to}: "table", "secret", "queue/<name>", "key".

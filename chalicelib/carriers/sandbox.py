@@ -8,8 +8,13 @@ What a number does (docs/carriers.md has the table for users):
 - AWS's simulator numbers (+14254147755 delivered, +14254147167 fails later) behave as End
   User Messaging documents them, so a sandbox stage and one on AWS's simulator agree.
 
-Each receipt is queued on the receipt queue DelaySeconds apart (HERALD_SANDBOX_DELAY_SECONDS
-per step: 1 by default, 0 in tests), as the End User Messaging event AWS would send.
+Its receipts are the End User Messaging events AWS would send, queued on the receipt queue
+one after another, HERALD_SANDBOX_DELAY_SECONDS apart (1 by default, 0 in tests): the
+hand-off queues the first, and each event names those still to come (NEXT); the receipts
+function queues the next one once it has applied this one (`follow_up`). One queue write
+at a time, each inside a job that comes back until it is done, so no process dying
+between two receipts can leave a message waiting for the rest (a hand-off that queued the
+first receipt and then died is still delivered, as AWS's would be).
 HERALD_SANDBOX_THROTTLE = N makes the first N hand-offs of every message answer "throttled".
 """
 
@@ -39,6 +44,8 @@ class Behaviour:
     error_code: int | None = None
 
 
+# The events still to come after this one ([[eventType, price], …]), in each sandbox event.
+NEXT = "herald_sandbox_next"
 DELIVERED = Behaviour("delivered")
 OUTCOMES: dict[str, Behaviour] = {
     "+15005550010": Behaviour("sent, never confirmed", ("TEXT_SUCCESSFUL",)),
@@ -106,22 +113,44 @@ class Sandbox:
 
 
 def _receipts(message, carrier_id: str, event_types: tuple[str, ...]) -> None:
+    """Queue the first of the message's events, naming the others; the carrier's
+    acceptance comes at once (the worker records `sent` itself too)."""
+    if not event_types:
+        return
+    price = 0.0079 * message.num_segments
+    steps = [
+        [event_type, price if event_type == "TEXT_DELIVERED" else None]
+        for event_type in event_types
+    ]
+    first = events.event(
+        steps[0][0], message.account_sid, message.sid, carrier_id, clock.now_ms(), message.to,
+        message.from_, price=steps[0][1],
+    )  # fmt: skip
+    _queue({**first, NEXT: steps[1:]} if len(steps) > 1 else first, delay=0)
+
+
+def follow_up(body: dict) -> None:
+    """Queue the event after `body` (a sandbox event just applied), one step later."""
+    steps = body.get(NEXT)
+    if not (isinstance(steps, list) and steps):
+        return
+    (event_type, price), rest = steps[0], steps[1:]
+    context = body.get("context") or {}
+    delay = config.delivery().sandbox_delay_seconds
+    event = events.event(
+        event_type,
+        context.get(events.CONTEXT_ACCOUNT),
+        context.get(events.CONTEXT_SID),
+        body.get("messageId"),
+        clock.now_ms() + delay * 1000,
+        body.get("destinationPhoneNumber"),
+        body.get("originationPhoneNumber"),
+        price=price,
+    )
+    _queue({**event, NEXT: rest} if rest else event, delay)
+
+
+def _queue(body: dict, delay: int) -> None:
     from chalicelib.storage import queues
 
-    settings = config.delivery()
-    now = clock.now_ms()
-    # The carrier's acceptance comes at once (the worker has recorded `sent` already); each
-    # later event one step after the one before.
-    for step, event_type in enumerate(event_types):
-        delay = settings.sandbox_delay_seconds * step
-        body = events.event(
-            event_type,
-            message.account_sid,
-            message.sid,
-            carrier_id,
-            now + delay * 1000,
-            message.to,
-            message.from_,
-            price=0.0079 * message.num_segments if event_type == "TEXT_DELIVERED" else None,
-        )
-        queues.send(settings.receipt_queue_url, body, delay_seconds=delay)
+    queues.send(config.delivery().receipt_queue_url, body, delay_seconds=delay)

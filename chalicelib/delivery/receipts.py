@@ -11,6 +11,10 @@ A message that failed because nobody knew whether the carrier took it (status
 FAILED_HANDOFF_UNKNOWN: 30410, or 30008 after a dead worker's lease) is moved on by its
 receipts as any other: the carrier's word is the truth, and the error is cleared.
 
+The sandbox carrier's receipts come one after another: each of its events names the next
+(chalicelib.carriers.sandbox), queued only once this one was applied, so a process dying
+between two receipts leaves the next one to be queued by this job coming back.
+
 Each receipt writes one `receipt` line, applied or ignored and why. MessagesDelivered and
 MessagesUndelivered are counted only by the receipt whose conditional write made the change,
 so a receipt handled twice is counted once (MessagesSent is the worker's: the carrier's
@@ -48,6 +52,16 @@ def apply_job(job: Job) -> None:
         )  # fmt: skip
         return
     apply(receipt)
+    _follow_up(job.body)
+
+
+def _follow_up(body: dict) -> None:
+    """The sandbox's next receipt, queued now that this one is applied (a dying process
+    leaves it to this job, coming back)."""
+    from chalicelib.carriers import SANDBOX, sandbox
+
+    if sandbox.NEXT in body and config.delivery().carrier == SANDBOX:
+        sandbox.follow_up(body)
 
 
 def apply(receipt: events.Receipt) -> bool:
