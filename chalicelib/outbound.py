@@ -17,7 +17,9 @@ Rules, and why:
   address (it would need its own SSRF check) and Twilio-compatible receivers answer 2xx.
 - Time: `connect_s` bounds name resolution plus the TCP connection (addresses tried in turn);
   `read_s` each wait for the peer (TLS handshake, send, every read); `total_s` the whole call,
-  a hard deadline: every socket timeout is min(phase timeout, time left).
+  a hard deadline: every socket timeout is min(phase timeout, time left). Inside a queued
+  job, none is longer than what the job has left (chalicelib.budget): a call ends before
+  the invocation that makes it.
 - Size: a body over `max_body` bytes (declared or streamed) gives "too large" with status and
   headers kept and body b"" (never a truncated media file taken for a whole one); nothing past
   max_body + 16 KiB is ever buffered. Status line plus headers: at most 64 KiB. With
@@ -41,6 +43,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from chalicelib import budget
 from chalicelib.outbound_addresses import (
     NotSent,
     connect_any,
@@ -67,6 +70,18 @@ class Limits:
     # False: the answer counts by its status alone (a status callback's); its body is never
     # read, so no body is ever too large.
     read_body: bool = True
+
+    def within(self, seconds: float) -> Limits:
+        """These limits with no timeout longer than `seconds` (what the job has left)."""
+        if seconds >= max(self.connect_s, self.read_s, self.total_s):
+            return self
+        most = max(0.0, seconds)
+        return replace(
+            self,
+            connect_s=min(self.connect_s, most),
+            read_s=min(self.read_s, most),
+            total_s=min(self.total_s, most),
+        )
 
 
 @dataclass(frozen=True)
@@ -168,6 +183,7 @@ def request(
     Raises ValueError only for the caller's own mistakes (a bad method or header, a form on a
     GET); whatever the URL or the network does ends up in Answer.error.
     """
+    limits = limits.within(budget.left())
     start = time.monotonic()
     deadline = start + limits.total_s
     url, authorization = credentials(url)

@@ -263,8 +263,13 @@ def _sender(carrier: str) -> "Function":
     grants = [
         Grant("Messages", _dynamodb("GetItem", "UpdateItem"), (TABLE,)),
         Grant("SendQueue", CONSUME_QUEUE_ACTIONS, (queue("send"),)),
+        # A job on its last receive whose message another worker still holds is handed to
+        # a fresh job (chalicelib.delivery.worker.settle_last_receive).
+        Grant("RequeueSends", SEND_ACTIONS, (queue("send"),)),
     ]
-    variables = {TABLE_VARIABLE: TABLE_NAME}
+    # Its own queue's URL: a job retried later or out of time comes back when it says, not
+    # after the whole visibility timeout (ChangeMessageVisibility).
+    variables = {TABLE_VARIABLE: TABLE_NAME, SEND_QUEUE_VARIABLE: queue_url("send")}
     if carrier == SANDBOX:
         # The sandbox carrier queues its receipts as AWS would send them.
         grants.append(Grant("QueueReceipts", SEND_ACTIONS, (queue("receipts"),)))

@@ -10,6 +10,11 @@ twice, and the stream's checkpoint file keeps the new child from starting over.
 
 Locally the scheduler sweeps every SWEEP_SECONDS instead of every minute, so a scheduled
 message goes out within seconds of its SendAt.
+
+Lambda runs several invocations of a queue's function at once (it starts with five pollers
+per SQS source): a batch that waits on a slow customer's URL does not hold up the next
+batch. Each queue here likewise has up to INVOCATIONS batches in flight, from one polling
+thread; the stream's batches stay one at a time, in order, as Lambda reads a shard.
 """
 
 import logging
@@ -21,6 +26,7 @@ from pathlib import Path
 log = logging.getLogger("herald.local")
 SWEEP_SECONDS = 5.0
 IDLE_SECONDS = 0.1
+INVOCATIONS = 4  # batches of one queue handled at once
 
 
 def start(app, stop_event: threading.Event) -> list[threading.Thread]:
@@ -37,8 +43,15 @@ def start(app, stop_event: threading.Event) -> list[threading.Thread]:
         # The API still serves; say loudly that nothing will be delivered.
         log.exception("the local delivery pipeline could not start: messages stay queued")
         return []
+    from devtools.event_sources import QueueSource
+
     threads = [
-        threading.Thread(target=_poll, args=(source, stop_event), name=source.name, daemon=True)
+        threading.Thread(
+            target=_poll_queue if isinstance(source, QueueSource) else _poll,
+            args=(source, stop_event),
+            name=source.name,
+            daemon=True,
+        )
         for source in sources
     ]
     threads.append(
@@ -63,6 +76,39 @@ def _poll(source, stop_event: threading.Event) -> None:
             stop_event.wait(IDLE_SECONDS)
 
 
+def _poll_queue(source, stop_event: threading.Event) -> None:
+    """Receive batches and hand each to a thread of its own, up to INVOCATIONS at once."""
+    slots = threading.BoundedSemaphore(INVOCATIONS)
+    while not stop_event.is_set():
+        if not slots.acquire(timeout=IDLE_SECONDS):
+            continue  # every invocation busy
+        try:
+            records = source.receive()
+        except Exception:
+            log.exception("local %s failed", source.name)
+            records = []
+        if not records:
+            slots.release()
+            stop_event.wait(IDLE_SECONDS)
+            continue
+        threading.Thread(
+            target=_invoke, args=(source, records, slots), name=source.name, daemon=True
+        ).start()
+    # Stopping: return once the batches in flight are done (the caller bounds the wait).
+    for _ in range(INVOCATIONS):
+        slots.acquire()
+
+
+def _invoke(source, records: list, slots: threading.BoundedSemaphore) -> None:
+    try:
+        source.invoke(records)
+    except Exception:
+        # As Lambda would: log, and the batch reappears after its visibility timeout.
+        log.exception("local %s failed", source.name)
+    finally:
+        slots.release()
+
+
 def _sweep(handler, stop_event: threading.Event) -> None:
     from devtools.event_sources import Context
 
@@ -75,6 +121,6 @@ def _sweep(handler, stop_event: threading.Event) -> None:
             "detail": {},
         }  # fmt: skip
         try:
-            handler(event, Context("scheduler"))
+            handler(event, Context("scheduler", timeout_ms=60_000))
         except Exception:
             log.exception("local scheduler failed")

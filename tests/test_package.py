@@ -68,7 +68,7 @@ GRANTS = {
     },
     "sender": {
         "table": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
-        "queue/send": CONSUME,
+        "queue/send": CONSUME | SEND,
         "queue/receipts": SEND,
     },
     "receipts": {
@@ -102,7 +102,7 @@ EUM_GRANTS = {
     "api_handler": {"table": API_ACTIONS, "indexes": API_ACTIONS, "logs": LOGS},
     "sender": {
         "table": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
-        "queue/send": CONSUME,
+        "queue/send": CONSUME | SEND,
         "origination_identities": EUM_SEND,
         "configuration_set": EUM_SEND,
         # Feedback, and each MMS file stored for SendMediaMessage to read as the sender.
@@ -125,7 +125,11 @@ VARIABLES = {
         "HERALD_SEND_QUEUE_URL": "queue/send",
         "HERALD_CALLBACK_QUEUE_URL": "queue/callbacks",
     },
-    "sender": {"HERALD_TABLE_NAME": "table", "HERALD_RECEIPT_QUEUE_URL": "queue/receipts"},
+    "sender": {
+        "HERALD_TABLE_NAME": "table",
+        "HERALD_SEND_QUEUE_URL": "queue/send",
+        "HERALD_RECEIPT_QUEUE_URL": "queue/receipts",
+    },
     "receipts": {"HERALD_TABLE_NAME": "table", "HERALD_RECEIPT_QUEUE_URL": "queue/receipts"},
     "callbacks": {
         "HERALD_TABLE_NAME": "table",
@@ -139,6 +143,7 @@ EUM_VARIABLES = {
     "api_handler": {"HERALD_TABLE_NAME": "table", "HERALD_PAGE_TOKEN_SECRET": "secret"},
     "sender": {
         "HERALD_TABLE_NAME": "table",
+        "HERALD_SEND_QUEUE_URL": "queue/send",
         "HERALD_EUM_CONFIGURATION_SET": "configuration_set",
         "HERALD_EUM_ORIGINATION_IDENTITY": "default_origination_identity",
         "HERALD_MEDIA_BUCKET": "media_bucket",

@@ -65,6 +65,8 @@ CONFIGURATION_SET = re.compile(r"^[A-Za-z0-9_:/-]{1,256}\Z")
 
 CONNECT_TIMEOUT_SECONDS = 2
 READ_TIMEOUT_SECONDS = 10
+# An MMS's file is stored in S3 between the fetch and the request (a few MB, same region).
+STORE_SECONDS = 2
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,10 @@ class EndUserMessaging:
             log.warning("End User Messaging: %s for %s: %r", outcome, message.sid, error)
             return outcome
         return Accepted(answer["MessageId"], media_types)
+
+    def handoff_seconds(self, message) -> float:
+        media = media_fetch.SECONDS + STORE_SECONDS if message.media_urls else 0
+        return CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS + media
 
     def feedback(self, message) -> None:
         """PutMessageFeedback for a message sent with MessageFeedbackEnabled: confirmed is

@@ -46,6 +46,7 @@ class Behaviour:
 
 # The events still to come after this one ([[eventType, price], …]), in each sandbox event.
 NEXT = "herald_sandbox_next"
+HANDOFF_SECONDS = 2.0  # its hand-off is one queue write (a connect timeout of 2 s)
 DELIVERED = Behaviour("delivered")
 OUTCOMES: dict[str, Behaviour] = {
     "+15005550010": Behaviour("sent, never confirmed", ("TEXT_SUCCESSFUL",)),
@@ -107,6 +108,13 @@ class Sandbox:
         carrier_id = "sandbox-" + secrets.token_hex(16)
         _receipts(message, carrier_id, behaviour.events)
         return Accepted(carrier_id, media_types)
+
+    def handoff_seconds(self, message) -> float:
+        if message.media_urls and config.delivery().sandbox_fetches_media:
+            from chalicelib.delivery import media_fetch
+
+            return HANDOFF_SECONDS + media_fetch.SECONDS
+        return HANDOFF_SECONDS
 
     def feedback(self, message) -> None:
         return None  # the sandbox keeps no record of what happened after delivery

@@ -16,7 +16,8 @@ jobs that ended: answered 2xx, or given up.
 import logging
 
 from chalicelib import auth, config, observability
-from chalicelib.delivery.batch import Job, RetryLater, process
+from chalicelib.delivery import sources
+from chalicelib.delivery.batch import MIN_CALL_SECONDS, Job, RetryLater, process
 from chalicelib.storage import events, tokens
 
 log = logging.getLogger("herald.delivery")
@@ -28,8 +29,15 @@ RETRYABLE_ERRORS = {
 }  # fmt: skip
 
 
-def handle(event: dict) -> dict:
-    return process(event, config.delivery().callback_queue_url, run)
+def handle(event: dict, context=None) -> dict:
+    return process(
+        event,
+        config.delivery().callback_queue_url,
+        run,
+        context,
+        max_receives=sources.CALLBACK_MAX_RECEIVES,
+        last_receive=give_up,
+    )
 
 
 def run(job: Job) -> None:
@@ -53,6 +61,9 @@ def deliver(job: Job) -> None:
         return
     from chalicelib import outbound  # only this function calls out
 
+    # Its timeouts are capped by the time left (chalicelib.budget); with less than this,
+    # the job comes back for an invocation that has the time.
+    job.require(MIN_CALL_SECONDS, "a status callback")
     params = {str(k): str(v) for k, v in (body.get("params") or {}).items()}
     url, overrides = outbound.fragment_overrides(body["url"])
     retries = DEFAULT_RETRIES if overrides.retries is None else overrides.retries
@@ -120,6 +131,29 @@ def deliver(job: Job) -> None:
     )
     if retry is not None:
         raise retry
+
+
+def give_up(job: Job, reason: str) -> bool:
+    """A job on its last receive that did not finish (chalicelib.delivery.batch): recorded
+    with the message as given up, as the inbox shows every attempt, instead of vanishing
+    into the dead-letter queue. The message's status is not the job's: it is already set."""
+    body = job.body
+    account_sid, sid = body.get("account_sid"), body.get("sid")
+    if not (isinstance(account_sid, str) and isinstance(sid, str)):
+        return True
+    kind = "webhook" if body.get("kind") == "webhook" else "status-callback"
+    entry = {"kind": kind, "attempt": job.receive_count, "error": f"given up: {reason}"}
+    if kind == "status-callback" and isinstance(body.get("url"), str):
+        from chalicelib import outbound
+
+        entry.update(status=body.get("status"), url=outbound.shown(body["url"]))
+    events.record(account_sid, sid, entry)
+    observability.event(
+        "callback", level="warning", account_sid=account_sid, sid=sid,
+        status=body.get("status"), attempt=job.receive_count, outcome="gave_up",
+        reason=reason, metrics={"CallbackFailures": 1},
+    )  # fmt: skip
+    return True
 
 
 def _auth_token(account_sid: str) -> str | None:

@@ -8,13 +8,18 @@ deployed stages, and the body bounded. Twilio's limits apply to what is fetched:
     11200  the URL did not answer 2xx (or not at all)
     30019  the media are larger than MAX_TOTAL_BYTES together
     12300  a content type a phone cannot show (CONTENT_TYPES)
+
+All of a message's media are fetched within SECONDS together (and within the job's own
+time: chalicelib.budget), so a hand-off's worst case is known before the worker claims the
+message (Carrier.handoff_seconds).
 """
 
 from dataclasses import dataclass
 
-from chalicelib import config
+from chalicelib import budget, config
 
 MAX_TOTAL_BYTES = 5 * 1024 * 1024  # Twilio's limit for one MMS's media
+SECONDS = 12.0  # for all of a message's media, fetched one after another
 CONTENT_TYPES = ("image/", "audio/", "video/")
 OTHER_TYPES = frozenset(
     {"text/vcard", "text/x-vcard", "text/calendar", "text/csv", "text/plain", "application/pdf"}
@@ -37,6 +42,11 @@ class MediaRefused(Exception):
 def fetch_all(urls: list[str]) -> list[Fetched]:
     """Every URL's content, within the limits above; raises MediaRefused at the first that
     is not."""
+    with budget.within(SECONDS):  # chalicelib.outbound caps each request by what is left
+        return _fetch_each(urls)
+
+
+def _fetch_each(urls: list[str]) -> list[Fetched]:
     from chalicelib import outbound
 
     fetched, left = [], MAX_TOTAL_BYTES

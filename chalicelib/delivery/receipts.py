@@ -23,16 +23,25 @@ acceptance of the hand-off, not its TEXT_SUCCESSFUL event).
 
 from chalicelib import clock, config, observability, storage
 from chalicelib.carriers import events
+from chalicelib.delivery import sources
 from chalicelib.delivery.batch import Job, process
 from chalicelib.messages import lifecycle
 from chalicelib.messages.status import FAILED_HANDOFF_UNKNOWN, Status, may_follow, state_of
+from chalicelib.storage import events as message_events
 from chalicelib.storage import messages as stored_messages
 
 COUNTED = {Status.DELIVERED: "MessagesDelivered", Status.UNDELIVERED: "MessagesUndelivered"}
 
 
-def handle(event: dict) -> dict:
-    return process(event, config.delivery().receipt_queue_url, apply_job)
+def handle(event: dict, context=None) -> dict:
+    return process(
+        event,
+        config.delivery().receipt_queue_url,
+        apply_job,
+        context,
+        max_receives=sources.RECEIPT_MAX_RECEIVES,
+        last_receive=_last_receive,
+    )
 
 
 def apply_job(job: Job) -> None:
@@ -62,6 +71,25 @@ def _follow_up(body: dict) -> None:
 
     if sandbox.NEXT in body and config.delivery().carrier == SANDBOX:
         sandbox.follow_up(body)
+
+
+def _last_receive(job: Job, reason: str) -> bool:
+    """A receipt on its last receive that was not applied goes to the dead-letter queue
+    (where it waits to be moved back, docs/operations.md); its message says so meanwhile,
+    with the attempts the inbox shows."""
+    receipt = events.parse(job.body.get("raw", job.body))
+    if receipt is not None:
+        message_events.record(
+            receipt.account_sid,
+            receipt.sid,
+            {
+                "kind": "receipt",
+                "status": receipt.status,
+                "attempt": job.receive_count,
+                "error": f"{receipt.event_type} not applied, in the dead-letter queue: {reason}",
+            },
+        )
+    return False
 
 
 def apply(receipt: events.Receipt) -> bool:

@@ -11,7 +11,11 @@ Guarantees (docs/delivery.md tests each one by killing the worker between the st
   nothing was handed over (throttled) releases the claim for another attempt.
 - Never lost. A job whose message is still waiting is retried until the message reaches a
   final status: SQS hands back any job a worker did not finish, and the worker either sends
-  it, finds it done, or (its lease having expired) fails it.
+  it, finds it done, or (its lease having expired) fails it. On the job's last receive
+  (settle_last_receive) the message is settled rather than left waiting with no job.
+- Within the invocation's time. A message is claimed only when the time left covers the
+  carrier's worst case for its hand-off (Carrier.handoff_seconds); otherwise the job comes
+  back at once (batch.OutOfTime), nothing claimed.
 
 The lease outlives the function's timeout, so an expired claim always belongs to a worker
 that is gone. Status changes use chalicelib.messages.transition, i.e. the transitions table.
@@ -28,17 +32,26 @@ import time
 from chalicelib import carriers, clock, config, observability, storage
 from chalicelib.carriers import events
 from chalicelib.carriers.base import Accepted, Refused, Throttled, TimedOut
+from chalicelib.delivery import sources
 from chalicelib.delivery.batch import Job, RetryLater, process
 from chalicelib.messages import lifecycle
 from chalicelib.messages.model import Message
 from chalicelib.messages.status import HANDOFF_UNKNOWN, WAITING, Status
 from chalicelib.storage import messages as stored_messages
+from chalicelib.storage import queues
 
 OUTCOMES = {Accepted: "accepted", Throttled: "throttled", Refused: "refused", TimedOut: "timed_out"}
 
 
-def handle(event: dict) -> dict:
-    return process(event, config.delivery().send_queue_url, send_one)
+def handle(event: dict, context=None) -> dict:
+    return process(
+        event,
+        config.delivery().send_queue_url,
+        send_one,
+        context,
+        max_receives=sources.SEND_MAX_RECEIVES,
+        last_receive=settle_last_receive,
+    )
 
 
 def send_one(job: Job) -> None:
@@ -58,7 +71,7 @@ def send_one(job: Job) -> None:
         return
     message = Message.from_fields(fields)
     if message.status in WAITING or _released(message):
-        _claim_and_send(message)
+        _claim_and_send(message, job)
     elif message.status == Status.SENDING:
         _settle_claimed(message)
     else:
@@ -73,7 +86,7 @@ def _released(message: Message) -> bool:
     return message.status == Status.SENDING and message.claim is None
 
 
-def _claim_and_send(message: Message) -> None:
+def _claim_and_send(message: Message, job: Job) -> None:
     settings = config.delivery()
     now = clock.now_ms()
     expired = _validity_expired(message, now)
@@ -82,6 +95,9 @@ def _claim_and_send(message: Message) -> None:
         reason = "validity period expired" if expired else "send attempts exhausted"
         _fail_line(message, 30001, reason, written)
         return
+    # Claim only with time for the hand-off's worst case: a hand-off cut short by the
+    # invocation's end could not be told from one the carrier took.
+    job.require(carriers.current().handoff_seconds(message), "the hand-off")
     token = secrets.token_hex(8)
     changes = {
         "claim": token,
@@ -262,6 +278,37 @@ def _fail(
         if claimed:
             raise
         return False
+    return True
+
+
+def settle_last_receive(job: Job, reason: str) -> bool:
+    """A send job on its last receive that did not finish (chalicelib.delivery.batch): its
+    next stop is the dead-letter queue, so its message is settled now rather than left
+    waiting with no job. Whether the job is done."""
+    account_sid, sid = job.body.get("account_sid"), job.body.get("sid")
+    if job.body.get("kind") == "feedback" or not (isinstance(account_sid, str) and sid):
+        return False  # a feedback job's message is final: the dead-letter queue keeps it
+    fields = stored_messages.get_message(account_sid, sid)
+    message = Message.from_fields(fields) if fields is not None else None
+    if message is None or not (message.status in WAITING or message.status == Status.SENDING):
+        return True  # deleted, scheduled, sent or final: nothing left for this job
+    if message.status in WAITING or _released(message):
+        # Never handed over: failed as Twilio fails a message that waited too long.
+        text = f"Queue overflow: not handed over in {job.receive_count} tries ({reason})"
+        written = _fail(message, 30001, text[:250], claimed=False)
+        _fail_line(message, 30001, f"its job's last receive: {reason}", written)
+        return True
+    wait = -(-((message.lease_until_ms or 0) - clock.now_ms()) // 1000)
+    if wait <= 0:
+        _settle_claimed(message)  # its claimer is gone: failed 30008, outcome unknown
+        return True
+    # Its claimer may be handing it over right now: a fresh job looks again after the lease.
+    body = {"kind": "send", "account_sid": account_sid, "sid": sid}
+    queues.send(config.delivery().send_queue_url, body, delay_seconds=wait)
+    observability.event(
+        "send.skip", account_sid=account_sid, sid=sid, status=message.status,
+        reason="its job's last receive: a fresh job looks after the lease", retry_in_s=wait,
+    )  # fmt: skip
     return True
 
 

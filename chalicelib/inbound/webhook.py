@@ -17,7 +17,7 @@ import logging
 from urllib.parse import urlsplit
 
 from chalicelib import addresses, config
-from chalicelib.delivery.batch import Job
+from chalicelib.delivery.batch import MIN_CALL_SECONDS, Job
 from chalicelib.inbound import replies, twiml
 from chalicelib.messages.model import API_VERSION, Message
 from chalicelib.storage import events
@@ -48,6 +48,9 @@ def call(job: Job, auth_token) -> None:
         url = owner.get(url_key)
         if not url:
             continue
+        # Capped by the time left (chalicelib.budget): the fallback gets what the SmsUrl
+        # left of it; with too little, the job comes back and both are tried again.
+        job.require(MIN_CALL_SECONDS, url_key)
         used = url
         answer = _request(url, owner.get(method_key) or "POST", params, token)
         _record(inbound, "webhook" if url_key == "sms_url" else "fallback", url, answer, token)
