@@ -7,10 +7,9 @@ is the only way a status changes, for the API's cancel and for delivery alike.
 from chalicelib import clock, errors, forms, sids, storage
 from chalicelib.messages.model import Message, message_path
 from chalicelib.messages.params import UPDATE_PARAMS
-from chalicelib.messages.status import TRANSITIONS, UNDELETABLE, Qualified, Status, allowed_from
+from chalicelib.messages.status import UNDELETABLE, Qualified, Status, allowed_from
 from chalicelib.storage import messages as stored_messages
 
-MARKERS = tuple(sorted({state.marker for state in TRANSITIONS if isinstance(state, Qualified)}))
 WITHOUT_ERROR = frozenset({Status.SENT, Status.DELIVERED})
 ERROR_FIELDS = ("error_code", "error_message")
 
@@ -43,19 +42,22 @@ def transition(
     table allows, recording it in the message's history; raises storage.Missing or
     storage.WrongState (with what the item holds).
 
-    A status's markers (status.Qualified) are set by `changes` and removed by every other
-    change; a status without an error (sent, delivered) removes the error a failure left."""
+    A status's markers (status.Qualified) are set by `changes` and removed by a change
+    that may leave a qualified status; a status without an error (sent, delivered)
+    removes the error a failure left."""
     now = clock.now_ms()
     fields = {"status": target.value, "updated_ms": now, **(changes or {})}
     entry = {"status": target.value, "at_ms": now}
     if fields.get("error_code") is not None:
         entry["error_code"] = fields["error_code"]
-    remove = [*MARKERS, *(ERROR_FIELDS if target in WITHOUT_ERROR else ())]
+    from_states = allowed_from(target)
+    markers = sorted({state.marker for state in from_states if isinstance(state, Qualified)})
+    remove = [*markers, *(ERROR_FIELDS if target in WITHOUT_ERROR else ())]
     stored = stored_messages.update_message(
         account_sid,
         sid,
         fields,
-        statuses=allowed_from(target),
+        statuses=from_states,
         history=entry,
         remove=[name for name in remove if name not in fields],
         **conditions,
