@@ -41,8 +41,9 @@ never_aws("herald-bench")
 from chalice.local import LambdaContext, LambdaEventConverter, RouteMatcher  # noqa: E402
 
 from app import app  # noqa: E402
-from chalicelib import admin, auth, clock, messages, sids, storage  # noqa: E402
+from chalicelib import admin, auth, clock, messages, storage  # noqa: E402
 from chalicelib.storage import marshal, schema  # noqa: E402
+from chalicelib.twilio import sids  # noqa: E402
 
 COMMAND = ".venv/bin/python bench/run.py"
 TO = "+14155550100"

@@ -65,10 +65,11 @@ from devtools.server import never_aws  # noqa: E402
 # Before anything imports boto3.
 never_aws("herald-scale")
 
-from chalicelib import admin, auth, clock, messages, sids, storage  # noqa: E402
+from chalicelib import admin, auth, clock, messages, storage  # noqa: E402
 from chalicelib.messages import Status  # noqa: E402
 from chalicelib.messages.params import new_message  # noqa: E402
 from chalicelib.storage import marshal, schema  # noqa: E402
+from chalicelib.twilio import sids  # noqa: E402
 
 COMMAND = ".venv/bin/python -m bench.storage_scale"
 SHARD_COUNTS = (1, 8, 32, 64)

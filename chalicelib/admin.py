@@ -19,8 +19,9 @@ import json
 import re
 import sys
 
-from chalicelib import auth, clock, sids, storage
+from chalicelib import auth, clock, storage
 from chalicelib.storage import accounts, schema, tokens
+from chalicelib.twilio import sids
 
 AUTH_TOKEN = re.compile(r"^[0-9a-f]{32}$")
 

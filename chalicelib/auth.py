@@ -29,8 +29,9 @@ import hmac
 import time
 from dataclasses import dataclass
 
-from chalicelib import clock, errors, sids
+from chalicelib import clock
 from chalicelib.storage import accounts
+from chalicelib.twilio import errors, sids
 
 _DUMMY_DIGEST = hashlib.sha256(b"herald-no-such-credential").hexdigest()
 CACHE_SECONDS = 30.0

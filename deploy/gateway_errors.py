@@ -4,7 +4,7 @@ both templates put into the API definition (docs/errors.md)."""
 
 import json
 
-from chalicelib import errors
+from chalicelib.twilio import errors
 
 _MESSAGE_FROM_GATEWAY = "$context.error.messageString"  # API Gateway's text, JSON-quoted
 _NOT_FOUND = json.dumps("The requested resource was not found")

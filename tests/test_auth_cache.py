@@ -9,7 +9,8 @@ from collections import Counter
 
 import pytest
 
-from chalicelib import admin, auth, errors, storage
+from chalicelib import admin, auth, storage
+from chalicelib.twilio import errors
 from tests.conftest import basic, error_of
 
 

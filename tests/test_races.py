@@ -19,8 +19,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib import clock, errors, messages, sids, storage
+from chalicelib import clock, messages, storage
 from chalicelib.storage import messages as stored
+from chalicelib.twilio import errors, sids
 
 FROM = "+15005550006"
 TO = "+14155550100"

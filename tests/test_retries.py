@@ -7,7 +7,8 @@ import threading
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from chalicelib import clock, messages, sids, storage
+from chalicelib import clock, messages, storage
+from chalicelib.twilio import sids
 from tests.conftest import body
 
 FROM = "+15005550006"

@@ -21,11 +21,12 @@ repeat. Each batch writes one `dispatch.batch` line: records in, jobs out.
 
 import time
 
-from chalicelib import config, dates, observability
+from chalicelib import config, observability
 from chalicelib.messages.model import API_VERSION
 from chalicelib.messages.status import WAITING, Direction, Status
 from chalicelib.storage import queues
 from chalicelib.storage.stream import Change, message_change
+from chalicelib.twilio import dates
 
 
 def handle(event: dict) -> dict:

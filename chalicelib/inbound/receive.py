@@ -18,13 +18,14 @@ import json
 import logging
 from dataclasses import dataclass
 
-from chalicelib import addresses, clock, dates, sids, storage
+from chalicelib import clock, storage
 from chalicelib.inbound import keywords, replies
 from chalicelib.messages.creation import store_new
 from chalicelib.messages.model import Message
 from chalicelib.messages.status import Direction, Status
-from chalicelib.segments import count_segments
 from chalicelib.storage import optouts
+from chalicelib.twilio import addresses, dates, sids
+from chalicelib.twilio.segments import count_segments
 
 log = logging.getLogger("herald.inbound")
 

@@ -16,12 +16,13 @@ made once.
 import logging
 from urllib.parse import urlsplit
 
-from chalicelib import addresses, config
+from chalicelib import config
 from chalicelib.delivery.batch import MIN_CALL_SECONDS, Job
 from chalicelib.inbound import replies, twiml
 from chalicelib.messages.model import API_VERSION, Message
 from chalicelib.storage import events
 from chalicelib.storage import messages as stored_messages
+from chalicelib.twilio import addresses
 
 log = logging.getLogger("herald.inbound")
 

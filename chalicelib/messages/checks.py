@@ -6,7 +6,7 @@ addresses and media URLs with the same functions. So that the next path cannot f
 rule, chalicelib.messages.creation calls `outbound` before it stores any message that goes
 out, and nothing else stores new messages. The rules, with Twilio's codes:
 
-    21211 / 21212  To / From is not an address Herald sends to / from: chalicelib.addresses,
+    21211 / 21212  To / From is not an address Herald sends to / from: chalicelib.twilio.addresses,
                    which never rewrites a number into another (`+1415555O1OO` is refused,
                    not read as +14155556166)
     21617          a body over 1600 characters
@@ -28,9 +28,10 @@ The first rules read nothing; the last two one GetItem each, and only for a mess
 passed the others.
 """
 
-from chalicelib import addresses, config, errors
+from chalicelib import config
 from chalicelib.messages.model import Message
 from chalicelib.outbound_addresses import is_callable
+from chalicelib.twilio import addresses, errors
 
 MAX_BODY_CHARS = 1600
 MAX_MEDIA = 10

@@ -8,13 +8,14 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from chalicelib import auth, errors, forms, sids, storage
+from chalicelib import auth, storage
 from chalicelib.messages import checks
 from chalicelib.messages.model import Message
 from chalicelib.messages.params import new_message
 from chalicelib.messages.status import Direction
 from chalicelib.storage import messages as stored_messages
 from chalicelib.storage import schema
+from chalicelib.twilio import errors, forms, sids
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 MAX_IDEMPOTENCY_KEY = 255

@@ -4,11 +4,12 @@ Every change of status is one conditional write allowed by status.TRANSITIONS: `
 is the only way a status changes, for the API's cancel and for delivery alike.
 """
 
-from chalicelib import clock, errors, forms, sids, storage
+from chalicelib import clock, storage
 from chalicelib.messages.model import Message, message_path
 from chalicelib.messages.params import UPDATE_PARAMS
 from chalicelib.messages.status import UNDELETABLE, Qualified, Status, allowed_from
 from chalicelib.storage import messages as stored_messages
+from chalicelib.twilio import errors, forms, sids
 
 WITHOUT_ERROR = frozenset({Status.SENT, Status.DELIVERED})
 ERROR_FIELDS = ("error_code", "error_message")

@@ -2,10 +2,11 @@
 
 from dataclasses import dataclass
 
-from chalicelib import addresses, auth, config, dates, errors, forms, paging
+from chalicelib import auth, config
 from chalicelib.messages.model import Message, account_path
 from chalicelib.messages.params import integer
 from chalicelib.storage import listing, schema
+from chalicelib.twilio import addresses, dates, errors, forms, paging
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000

@@ -13,11 +13,12 @@ ProvideFeedback=true; the table's stream passes it on to the carrier where it ta
 
 from urllib.parse import urlsplit
 
-from chalicelib import clock, config, dates, errors, forms, paging, sids, storage
+from chalicelib import clock, config, storage
 from chalicelib.messages.lifecycle import fetch, not_found
 from chalicelib.messages.model import Message, account_path
 from chalicelib.messages.params import integer
 from chalicelib.storage import messages as stored_messages
+from chalicelib.twilio import dates, errors, forms, paging, sids
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000

@@ -2,8 +2,8 @@
 
 from dataclasses import asdict, dataclass, field, fields
 
-from chalicelib import dates
 from chalicelib.messages.status import Direction, Status
+from chalicelib.twilio import dates
 
 API_VERSION = "2010-04-01"
 ACCOUNT_PATH = f"/{API_VERSION}/Accounts/{{account_sid}}"

@@ -1,10 +1,11 @@
 """What a create or update may say, checked the way Twilio checks it, with Twilio's codes."""
 
-from chalicelib import addresses, clock, dates, errors, forms, sids
+from chalicelib import clock
 from chalicelib.messages import checks
 from chalicelib.messages.model import Message
 from chalicelib.messages.status import Status
-from chalicelib.segments import count_segments
+from chalicelib.twilio import addresses, dates, errors, forms, sids
+from chalicelib.twilio.segments import count_segments
 
 MAX_BODY_CHARS = checks.MAX_BODY_CHARS
 MAX_MEDIA = checks.MAX_MEDIA

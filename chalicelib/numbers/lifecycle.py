@@ -8,10 +8,11 @@ included) is 21422, and the answer never says whose it is. Another account's Sid
 import random
 import time
 
-from chalicelib import clock, errors, forms, storage
+from chalicelib import clock, storage
 from chalicelib.numbers.model import IncomingPhoneNumber, is_number_sid, number_path, number_sid
 from chalicelib.numbers.params import apply, changes_of, new_number
 from chalicelib.storage import numbers as stored_numbers
+from chalicelib.twilio import errors, forms
 
 SID_ATTEMPTS = 3
 # An update that keeps meeting other updates of the same number gives up (503) after this

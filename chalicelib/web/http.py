@@ -4,7 +4,8 @@ import functools
 
 from chalice import Response
 
-from chalicelib import errors, forms, storage
+from chalicelib import storage
+from chalicelib.twilio import errors, forms
 
 
 def json_response(status: int, body, headers: dict | None = None) -> Response:

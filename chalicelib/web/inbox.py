@@ -31,7 +31,8 @@ import os
 
 from chalice import Response
 
-from chalicelib import config, errors
+from chalicelib import config
+from chalicelib.twilio import errors
 from chalicelib.web import http
 from chalicelib.web.routing import ANY_CONTENT_TYPE, EVERY_METHOD, authenticated
 
@@ -138,7 +139,7 @@ def _without_credentials(url: str) -> str:
 
 
 def _encoding(body: str) -> str:
-    from chalicelib.segments import encoding_of
+    from chalicelib.twilio.segments import encoding_of
 
     return encoding_of(body)
 

@@ -10,14 +10,15 @@ takes: stored as an inbound message, keywords applied, the number's SmsUrl calle
 TwiML answered. The answer is 201 with the Sid the inbound message will have (status
 `receiving` until it is stored, a moment later).
 
-Its From and To are read as the API reads numbers (chalicelib.addresses: never rewritten into
+Its From and To are read as the API reads numbers (chalicelib.twilio.addresses: never rewritten into
 another number) and its MediaUrls by the API's rule (chalicelib.messages.checks: http(s)
 URLs Herald can fetch, else 21620), so the inbox, which texts through this route, cannot
 store a `javascript:` link either.
 """
 
-from chalicelib import addresses, config, errors, forms
+from chalicelib import config
 from chalicelib.messages.model import API_VERSION, message_path
+from chalicelib.twilio import addresses, errors, forms
 from chalicelib.web import http
 from chalicelib.web.routing import ACCOUNT, authenticated, resource
 

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib import clock, errors, messages
+from chalicelib import clock, messages
 from chalicelib.delivery import scheduler
+from chalicelib.twilio import errors
 from tests.delivery.pipeline import create, fetched
 
 

@@ -12,7 +12,7 @@ import hmac
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from chalicelib import errors
+from chalicelib.twilio import errors
 
 NEXT = "PA"
 PREVIOUS = "PB"

@@ -7,7 +7,7 @@ Every source becomes the same shape, `{name: [value, …]}`, so repeated keys
 import json
 from urllib.parse import parse_qsl
 
-from chalicelib import errors
+from chalicelib.twilio import errors
 
 Params = dict[str, list[str]]
 
