@@ -41,7 +41,8 @@ never_aws("herald-bench")
 from chalice.local import LambdaContext, LambdaEventConverter, RouteMatcher  # noqa: E402
 
 from app import app  # noqa: E402
-from chalicelib import admin, auth, clock, messages, storage  # noqa: E402
+from chalicelib import admin, auth, messages, storage  # noqa: E402
+from chalicelib.runtime import clock  # noqa: E402
 from chalicelib.storage import marshal, schema  # noqa: E402
 from chalicelib.twilio import sids  # noqa: E402
 

@@ -11,7 +11,7 @@ moment writers use it):
 1. M messages are created through `chalicelib.messages.create`, from one sender
    (+15005550006: a high-volume sender uses one number or short code) to 1,000 handsets,
    every other one with an Idempotency-Key, at 10,000 a second (creation times 0.1 ms
-   apart on the patched `chalicelib.clock.now_ms`). Each then goes through delivery as
+   apart on the patched `chalicelib.runtime.clock.now_ms`). Each then goes through delivery as
    chalicelib.delivery does it, through its own code (every status change is a
    `chalicelib.messages.transition`): the worker (`worker.send_one`) reads and claims it
    (SENDING) after 50 ms, a bench carrier takes it at 1 s and the worker records SENT
@@ -65,9 +65,10 @@ from devtools.server import never_aws  # noqa: E402
 # Before anything imports boto3.
 never_aws("herald-scale")
 
-from chalicelib import admin, auth, clock, messages, storage  # noqa: E402
+from chalicelib import admin, auth, messages, storage  # noqa: E402
 from chalicelib.messages import Status  # noqa: E402
 from chalicelib.messages.params import new_message  # noqa: E402
+from chalicelib.runtime import clock  # noqa: E402
 from chalicelib.storage import marshal, schema  # noqa: E402
 from chalicelib.twilio import sids  # noqa: E402
 
@@ -442,7 +443,8 @@ class Ledger:
 
 
 class SimClock:
-    """The patched `chalicelib.clock.now_ms`: simulated time, to a tenth of a millisecond."""
+    """The patched `chalicelib.runtime.clock.now_ms`: simulated time, to a tenth of a
+    millisecond."""
 
     def __init__(self, start_ms: float):
         self.ms = start_ms

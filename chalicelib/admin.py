@@ -19,7 +19,8 @@ import json
 import re
 import sys
 
-from chalicelib import auth, clock, storage
+from chalicelib import auth, storage
+from chalicelib.runtime import clock
 from chalicelib.storage import accounts, schema, tokens
 from chalicelib.twilio import sids
 

@@ -29,7 +29,7 @@ import hmac
 import time
 from dataclasses import dataclass
 
-from chalicelib import clock
+from chalicelib.runtime import clock
 from chalicelib.storage import accounts
 from chalicelib.twilio import errors, sids
 

@@ -18,7 +18,7 @@ Rules, and why:
 - Time: `connect_s` bounds name resolution plus the TCP connection (addresses tried in turn);
   `read_s` each wait for the peer (TLS handshake, send, every read); `total_s` the whole call,
   a hard deadline: every socket timeout is min(phase timeout, time left). Inside a queued
-  job, none is longer than what the job has left (chalicelib.budget): a call ends before
+  job, none is longer than what the job has left (chalicelib.runtime.budget): a call ends before
   the invocation that makes it.
 - Size: a body over `max_body` bytes (declared or streamed) gives "too large" with status and
   headers kept and body b"" (never a truncated media file taken for a whole one); nothing past
@@ -43,7 +43,6 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from chalicelib import budget
 from chalicelib.outbound_addresses import (
     NotSent,
     connect_any,
@@ -53,6 +52,7 @@ from chalicelib.outbound_addresses import (
     resolve,
 )
 from chalicelib.outbound_http import Failed, Reader, head_and_body, left, read_body, read_head, tls
+from chalicelib.runtime import budget
 
 __all__ = ["Answer", "Limits", "Overrides", "fragment_overrides", "request"]
 

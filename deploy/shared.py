@@ -28,7 +28,8 @@ from deploy.queues import (
     STREAM_FAILURES,
 )
 
-# Environment variables the functions read (chalicelib/config.py); the queues' are in queues.py.
+# Environment variables the functions read (chalicelib/runtime/config.py); the queues' are in
+# queues.py.
 TABLE_VARIABLE = "HERALD_TABLE_NAME"
 SECRET_VARIABLE = "HERALD_PAGE_TOKEN_SECRET"
 KMS_KEY_VARIABLE = "HERALD_KMS_KEY_ID"

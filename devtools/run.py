@@ -56,7 +56,7 @@ def admin_environment(env: dict, embedded: bool) -> dict[str, str]:
     banner's export line sets it: the DynamoDB and the table, the region, the KMS key (and
     its endpoint) every AuthToken is encrypted with for signing, and on the embedded AWS
     the placeholder credentials it accepts. Without the key create-account refuses."""
-    from chalicelib import config
+    from chalicelib.runtime import config
 
     settings = config.load()
     shown = {
@@ -106,7 +106,7 @@ Ctrl-C stops everything.
 def delivery_environment(endpoint: str, stack: contextlib.ExitStack) -> dict:
     """The embedded AWS's queues and key for the delivery pipeline, and the local settings:
     callbacks may go to 127.0.0.1, and the stream's checkpoint outlives each child."""
-    from chalicelib import config
+    from chalicelib.runtime import config
     from devtools import local_aws
 
     for name, value in server.FAKE_CREDENTIALS.items():
@@ -125,7 +125,7 @@ def delivery_environment(endpoint: str, stack: contextlib.ExitStack) -> dict:
 def signing_environment(endpoint: str) -> dict:
     """Against another DynamoDB there is no delivery pipeline, but every account still
     needs its AuthToken encrypted for signing: the embedded AWS's KMS, and a key on it."""
-    from chalicelib import config
+    from chalicelib.runtime import config
     from devtools import local_aws
 
     key_id = local_aws.signing_key(endpoint, region=config.load().region)

@@ -28,7 +28,7 @@ from moto import mock_aws  # noqa: E402
 from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
 
 from chalicelib import admin, auth, storage  # noqa: E402
-from chalicelib import clock as herald_clock  # noqa: E402
+from chalicelib.runtime import clock as herald_clock  # noqa: E402
 from chalicelib.storage import tokens  # noqa: E402
 from devtools import dynalite, server  # noqa: E402
 

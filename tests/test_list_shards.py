@@ -10,8 +10,9 @@ from collections import Counter
 
 import pytest
 
-from chalicelib import admin, auth, clock, messages, storage
+from chalicelib import admin, auth, messages, storage
 from chalicelib.messages.status import Status
+from chalicelib.runtime import clock
 from chalicelib.storage import accounts, schema
 from tests.conftest import body, listing, make, ms, sids_of, spread_lists
 

@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib import clock, messages, storage
+from chalicelib import messages, storage
+from chalicelib.runtime import clock
 from chalicelib.storage import messages as stored
 from chalicelib.twilio import errors, sids
 

@@ -7,7 +7,8 @@ import threading
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from chalicelib import clock, messages, storage
+from chalicelib import messages, storage
+from chalicelib.runtime import clock
 from chalicelib.twilio import sids
 from tests.conftest import body
 

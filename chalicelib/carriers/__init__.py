@@ -12,7 +12,7 @@ a ValueError that names the setting, instead of failing each message later.
 
 from typing import TYPE_CHECKING
 
-from chalicelib import config
+from chalicelib.runtime import config
 
 if TYPE_CHECKING:  # the interface's classes are loaded with a carrier, not at cold start
     from chalicelib.carriers.base import Carrier

@@ -44,10 +44,10 @@ import os
 import re
 from dataclasses import dataclass
 
-from chalicelib import clock, config
 from chalicelib.carriers import eum_errors, eum_request
 from chalicelib.carriers.base import Accepted, CreateRefusal, Outcome, Refused, Throttled
 from chalicelib.delivery import media_fetch
+from chalicelib.runtime import clock, config
 from chalicelib.storage import boto
 
 log = logging.getLogger("herald.delivery")

@@ -22,7 +22,6 @@ import os
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import clock, config
 from chalicelib.carriers import events
 from chalicelib.carriers.base import (
     Accepted,
@@ -32,6 +31,7 @@ from chalicelib.carriers.base import (
     Throttled,
     TimedOut,
 )
+from chalicelib.runtime import clock, config
 
 
 @dataclass(frozen=True)

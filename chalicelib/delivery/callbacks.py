@@ -15,9 +15,10 @@ jobs that ended: answered 2xx, or given up.
 
 import logging
 
-from chalicelib import auth, config, observability
+from chalicelib import auth, observability
 from chalicelib.delivery import sources
 from chalicelib.delivery.batch import MIN_CALL_SECONDS, Job, RetryLater, process
+from chalicelib.runtime import config
 from chalicelib.storage import events, tokens
 
 log = logging.getLogger("herald.delivery")
@@ -61,7 +62,7 @@ def deliver(job: Job) -> None:
         return
     from chalicelib import outbound  # only this function calls out
 
-    # Its timeouts are capped by the time left (chalicelib.budget); with less than this,
+    # Its timeouts are capped by the time left (chalicelib.runtime.budget); with less than this,
     # the job comes back for an invocation that has the time.
     job.require(MIN_CALL_SECONDS, "a status callback")
     params = {str(k): str(v) for k, v in (body.get("params") or {}).items()}

@@ -10,13 +10,13 @@ deployed stages, and the body bounded. Twilio's limits apply to what is fetched:
     12300  a content type a phone cannot show (CONTENT_TYPES)
 
 All of a message's media are fetched within SECONDS together (and within the job's own
-time: chalicelib.budget), so a hand-off's worst case is known before the worker claims the
+time: chalicelib.runtime.budget), so a hand-off's worst case is known before the worker claims the
 message (Carrier.handoff_seconds).
 """
 
 from dataclasses import dataclass
 
-from chalicelib import budget, config
+from chalicelib.runtime import budget, config
 
 MAX_TOTAL_BYTES = 5 * 1024 * 1024  # Twilio's limit for one MMS's media
 SECONDS = 12.0  # for all of a message's media, fetched one after another

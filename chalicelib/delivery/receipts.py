@@ -21,12 +21,13 @@ so a receipt handled twice is counted once (MessagesSent is the worker's: the ca
 acceptance of the hand-off, not its TEXT_SUCCESSFUL event).
 """
 
-from chalicelib import clock, config, observability, storage
+from chalicelib import observability, storage
 from chalicelib.carriers import events
 from chalicelib.delivery import sources
 from chalicelib.delivery.batch import Job, process
 from chalicelib.messages import lifecycle
 from chalicelib.messages.status import FAILED_HANDOFF_UNKNOWN, Status, may_follow, state_of
+from chalicelib.runtime import clock, config
 from chalicelib.storage import events as message_events
 from chalicelib.storage import messages as stored_messages
 

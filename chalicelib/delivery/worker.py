@@ -29,7 +29,7 @@ conditional write made the change: a job run twice counts nothing twice.
 import secrets
 import time
 
-from chalicelib import carriers, clock, config, observability, storage
+from chalicelib import carriers, observability, storage
 from chalicelib.carriers import events
 from chalicelib.carriers.base import Accepted, Refused, Throttled, TimedOut
 from chalicelib.delivery import sources
@@ -37,6 +37,7 @@ from chalicelib.delivery.batch import Job, RetryLater, process
 from chalicelib.messages import lifecycle
 from chalicelib.messages.model import Message
 from chalicelib.messages.status import HANDOFF_UNKNOWN, WAITING, Status
+from chalicelib.runtime import clock, config
 from chalicelib.storage import messages as stored_messages
 from chalicelib.storage import queues
 

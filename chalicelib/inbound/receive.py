@@ -18,11 +18,12 @@ import json
 import logging
 from dataclasses import dataclass
 
-from chalicelib import clock, storage
+from chalicelib import storage
 from chalicelib.inbound import keywords, replies
 from chalicelib.messages.creation import store_new
 from chalicelib.messages.model import Message
 from chalicelib.messages.status import Direction, Status
+from chalicelib.runtime import clock
 from chalicelib.storage import optouts
 from chalicelib.twilio import addresses, dates, sids
 from chalicelib.twilio.segments import count_segments

@@ -16,10 +16,10 @@ made once.
 import logging
 from urllib.parse import urlsplit
 
-from chalicelib import config
 from chalicelib.delivery.batch import MIN_CALL_SECONDS, Job
 from chalicelib.inbound import replies, twiml
 from chalicelib.messages.model import API_VERSION, Message
+from chalicelib.runtime import config
 from chalicelib.storage import events
 from chalicelib.storage import messages as stored_messages
 from chalicelib.twilio import addresses
@@ -49,7 +49,7 @@ def call(job: Job, auth_token) -> None:
         url = owner.get(url_key)
         if not url:
             continue
-        # Capped by the time left (chalicelib.budget): the fallback gets what the SmsUrl
+        # Capped by the time left (chalicelib.runtime.budget): the fallback gets what the SmsUrl
         # left of it; with too little, the job comes back and both are tried again.
         job.require(MIN_CALL_SECONDS, url_key)
         used = url

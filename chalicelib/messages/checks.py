@@ -28,9 +28,9 @@ The first rules read nothing; the last two one GetItem each, and only for a mess
 passed the others.
 """
 
-from chalicelib import config
 from chalicelib.messages.model import Message
 from chalicelib.outbound_addresses import is_callable
+from chalicelib.runtime import config
 from chalicelib.twilio import addresses, errors
 
 MAX_BODY_CHARS = 1600

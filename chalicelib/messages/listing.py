@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass
 
-from chalicelib import auth, config
+from chalicelib import auth
 from chalicelib.messages.model import Message, account_path
 from chalicelib.messages.params import integer
+from chalicelib.runtime import config
 from chalicelib.storage import listing, schema
 from chalicelib.twilio import addresses, dates, errors, forms, paging
 

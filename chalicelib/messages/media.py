@@ -13,10 +13,11 @@ ProvideFeedback=true; the table's stream passes it on to the carrier where it ta
 
 from urllib.parse import urlsplit
 
-from chalicelib import clock, config, storage
+from chalicelib import storage
 from chalicelib.messages.lifecycle import fetch, not_found
 from chalicelib.messages.model import Message, account_path
 from chalicelib.messages.params import integer
+from chalicelib.runtime import clock, config
 from chalicelib.storage import messages as stored_messages
 from chalicelib.twilio import dates, errors, forms, paging, sids
 

@@ -1,9 +1,9 @@
 """What a create or update may say, checked the way Twilio checks it, with Twilio's codes."""
 
-from chalicelib import clock
 from chalicelib.messages import checks
 from chalicelib.messages.model import Message
 from chalicelib.messages.status import Status
+from chalicelib.runtime import clock
 from chalicelib.twilio import addresses, dates, errors, forms, sids
 from chalicelib.twilio.segments import count_segments
 

@@ -8,9 +8,10 @@ included) is 21422, and the answer never says whose it is. Another account's Sid
 import random
 import time
 
-from chalicelib import clock, storage
+from chalicelib import storage
 from chalicelib.numbers.model import IncomingPhoneNumber, is_number_sid, number_path, number_sid
 from chalicelib.numbers.params import apply, changes_of, new_number
+from chalicelib.runtime import clock
 from chalicelib.storage import numbers as stored_numbers
 from chalicelib.twilio import errors, forms
 

@@ -22,9 +22,9 @@ account has few). Filters:
 import re
 from dataclasses import dataclass
 
-from chalicelib import config
 from chalicelib.messages.params import integer
 from chalicelib.numbers.model import ORIGIN, IncomingPhoneNumber, numbers_path
+from chalicelib.runtime import config
 from chalicelib.storage import numbers as stored_numbers
 from chalicelib.twilio import errors, forms, paging
 

@@ -11,7 +11,7 @@ import base64
 import functools
 import time
 
-from chalicelib import config
+from chalicelib.runtime import config
 from chalicelib.storage import boto
 
 CACHE_SECONDS = 300.0

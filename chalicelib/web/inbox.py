@@ -31,7 +31,7 @@ import os
 
 from chalice import Response
 
-from chalicelib import config
+from chalicelib.runtime import config
 from chalicelib.twilio import errors
 from chalicelib.web import http
 from chalicelib.web.routing import ANY_CONTENT_TYPE, EVERY_METHOD, authenticated

@@ -350,10 +350,10 @@ def test_media_that_is_not_http_is_never_a_link_and_the_reply_form_refuses_it(pa
     """Issue 14, items 6 and 7: a `javascript:` media URL stored before Herald refused them
     is shown as text, never as a link or an image; a MediaUrl's credentials are never shown;
     and the page's own reply form gets the API's 21620 for such a URL."""
-    from chalicelib import clock
     from chalicelib.messages import media
     from chalicelib.messages.creation import shard_for
     from chalicelib.messages.model import Message
+    from chalicelib.runtime import clock
     from chalicelib.storage import messages as stored
     from chalicelib.twilio import sids
 

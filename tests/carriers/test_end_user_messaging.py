@@ -19,11 +19,12 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from chalicelib import admin, auth, carriers, clock
+from chalicelib import admin, auth, carriers
 from chalicelib.carriers import end_user_messaging as eum
 from chalicelib.carriers import eum_request, events
 from chalicelib.carriers.base import Accepted, Refused, Throttled, TimedOut
 from chalicelib.messages.model import Message
+from chalicelib.runtime import clock
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "AC" + "a" * 32

@@ -5,7 +5,6 @@ reaches the carrier through the stream and the send queue."""
 import pytest
 from moto import mock_aws
 
-from chalicelib import clock
 from chalicelib.carriers import end_user_messaging as eum
 from chalicelib.carriers import eum_request
 from chalicelib.carriers.base import Accepted, Refused
@@ -13,6 +12,7 @@ from chalicelib.carriers.sandbox import Sandbox
 from chalicelib.delivery import media_fetch
 from chalicelib.messages import media
 from chalicelib.messages.model import Message
+from chalicelib.runtime import clock
 from chalicelib.storage import media_objects
 from tests.conftest import body
 from tests.delivery.pipeline import create, fetched, receiver

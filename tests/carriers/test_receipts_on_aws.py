@@ -12,9 +12,10 @@ import json
 import boto3
 import pytest
 
-from chalicelib import clock, messages
+from chalicelib import messages
 from chalicelib.carriers import end_user_messaging as eum
 from chalicelib.carriers import events
+from chalicelib.runtime import clock
 from tests.carriers.conftest import _stubbing, carrier_events_topic
 from tests.delivery.pipeline import FROM, TO, create, fetched
 
