@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 from chalicelib.carriers import eum_errors, eum_request
 from chalicelib.carriers.base import Accepted, CreateRefusal, Outcome, Refused, Throttled
-from chalicelib.delivery import media_fetch
+from chalicelib.outbound import media_fetch
 from chalicelib.runtime import clock, config
 from chalicelib.storage import boto
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from chalicelib import auth
 from chalicelib.carriers import events
-from chalicelib.delivery import media_fetch
+from chalicelib.outbound import media_fetch
 
 if TYPE_CHECKING:
     from chalicelib.carriers.end_user_messaging import Settings
@@ -71,7 +71,7 @@ def request_for(message, identity: str, stage: Settings, now_ms: int) -> dict:
 
 def with_media(message, request: dict) -> tuple[dict, tuple[str, ...]]:
     """The SendMediaMessage request for a message with one media file: the file fetched
-    (chalicelib.delivery.media_fetch) and stored in the stage's media bucket."""
+    (chalicelib.outbound.media_fetch) and stored in the stage's media bucket."""
     from chalicelib.messages import media
     from chalicelib.storage import media_objects
 

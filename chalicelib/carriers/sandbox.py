@@ -98,7 +98,7 @@ class Sandbox:
         media_types = None
         if message.media_urls and config.delivery().sandbox_fetches_media:
             # As End User Messaging would (the limits, not the S3 copy): HERALD_SANDBOX_FETCH_MEDIA.
-            from chalicelib.delivery import media_fetch
+            from chalicelib.outbound import media_fetch
 
             try:
                 fetched = media_fetch.fetch_all(message.media_urls)
@@ -111,7 +111,7 @@ class Sandbox:
 
     def handoff_seconds(self, message) -> float:
         if message.media_urls and config.delivery().sandbox_fetches_media:
-            from chalicelib.delivery import media_fetch
+            from chalicelib.outbound import media_fetch
 
             return HANDOFF_SECONDS + media_fetch.SECONDS
         return HANDOFF_SECONDS

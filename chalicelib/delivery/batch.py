@@ -4,7 +4,7 @@ The jobs of a batch run at once, up to CONCURRENCY of them: one customer's slow 
 its own job, not the other nine. Each job runs within the invocation's remaining time
 (Lambda's context.get_remaining_time_in_millis()) less RESERVE_SECONDS, kept for recording
 outcomes and answering: chalicelib.runtime.budget carries that deadline into the job,
-chalicelib.outbound caps every call to a user's URL by it, and a step that cannot finish a
+chalicelib.outbound.client caps every call to a user's URL by it, and a step that cannot finish a
 piece of work in the time left does not start it (it raises OutOfTime). The batch answers
 before Lambda's timeout would kill it, so a job that did not finish comes back alone
 instead of bringing the whole batch back with it.

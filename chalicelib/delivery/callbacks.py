@@ -23,7 +23,7 @@ from chalicelib.storage import events, tokens
 
 log = logging.getLogger("herald.delivery")
 DEFAULT_RETRIES = 1
-# Failures that may pass (chalicelib.outbound's error names); a 5xx answer is retried too.
+# Failures that may pass (chalicelib.outbound.client's error names); a 5xx answer is retried too.
 RETRYABLE_ERRORS = {
     "refused", "unreachable", "connect timeout", "timeout", "reset", "no response",
     "incomplete", "dns", "network",
@@ -60,13 +60,13 @@ def deliver(job: Job) -> None:
             reason="malformed job",
         )  # fmt: skip
         return
-    from chalicelib import outbound  # only this function calls out
+    from chalicelib.outbound import client  # only this function calls out
 
     # Its timeouts are capped by the time left (chalicelib.runtime.budget); with less than this,
     # the job comes back for an invocation that has the time.
     job.require(MIN_CALL_SECONDS, "a status callback")
     params = {str(k): str(v) for k, v in (body.get("params") or {}).items()}
-    url, overrides = outbound.fragment_overrides(body["url"])
+    url, overrides = client.fragment_overrides(body["url"])
     retries = DEFAULT_RETRIES if overrides.retries is None else overrides.retries
     headers = {
         # The same for every attempt at this callback, so a receiver can drop repeats.
@@ -75,7 +75,7 @@ def deliver(job: Job) -> None:
     token = _auth_token(account_sid)
     # GET: a <Message method="GET" action=…> reply, whose fields go in the query string.
     method = "GET" if body.get("method") == "GET" else "POST"
-    answer = outbound.twilio_request(
+    answer = client.twilio_request(
         method,
         url,
         params,
@@ -83,7 +83,7 @@ def deliver(job: Job) -> None:
         headers,
         # Twilio reads nothing of a status callback's answer but its status: a 2xx with a
         # body of any size is delivered.
-        overrides.apply(outbound.Limits(read_body=False)),
+        overrides.apply(client.Limits(read_body=False)),
         config.delivery().allow_private_urls,
     )
     ok = answer.ok
@@ -93,7 +93,7 @@ def deliver(job: Job) -> None:
         {
             "kind": "status-callback",
             "status": body["status"],
-            "url": outbound.shown(url),
+            "url": client.shown(url),
             "attempt": job.receive_count,
             "answer": answer.status,
             "error": answer.error,
@@ -145,9 +145,9 @@ def give_up(job: Job, reason: str) -> bool:
     kind = "webhook" if body.get("kind") == "webhook" else "status-callback"
     entry = {"kind": kind, "attempt": job.receive_count, "error": f"given up: {reason}"}
     if kind == "status-callback" and isinstance(body.get("url"), str):
-        from chalicelib import outbound
+        from chalicelib.outbound import client
 
-        entry.update(status=body.get("status"), url=outbound.shown(body["url"]))
+        entry.update(status=body.get("status"), url=client.shown(body["url"]))
     events.record(account_sid, sid, entry)
     observability.event(
         "callback", level="warning", account_sid=account_sid, sid=sid,

@@ -14,13 +14,13 @@ empty <Response/> (or an empty body) sends nothing; a text/plain answer is sent 
 What cannot be read is one of Twilio's codes and sends nothing:
 
     11200  the webhook did not answer 2xx (or not at all, or not its whole body)
-    11750  the answer's body is over 64 KiB (chalicelib.outbound's limit: "too large")
+    11750  the answer's body is over 64 KiB (chalicelib.outbound.client's limit: "too large")
     12300  a Content-Type that is not XML (text/xml, application/xml) or text/plain
     12100  the document is not well-formed XML, or uses DTDs or entities
     12200  the document is XML but not messaging TwiML (its root is not <Response>)
 
 The XML is parsed with defusedxml (no entity expansion, no external entities, no DTD), and
-the answer is bounded by chalicelib.outbound's body limit (64 KiB) before it gets here.
+the answer is bounded by chalicelib.outbound.client's body limit (64 KiB) before it gets here.
 """
 
 from dataclasses import dataclass, field
@@ -56,7 +56,7 @@ def read(
     error: str | None = None,
 ) -> Answer:
     """The replies an answer asks for, or the Twilio code that says why there are none;
-    `error` is chalicelib.outbound's Answer.error (the body is b"" with one)."""
+    `error` is chalicelib.outbound.client's Answer.error (the body is b"" with one)."""
     if status is None or not 200 <= status < 300:
         return Answer([], 11200, f"HTTP retrieval failure: {status or 'no answer'}")
     if error == "too large":

@@ -121,29 +121,29 @@ def _content_type(url: str) -> str:
 
 
 def _request(url: str, method: str, params: dict, token: str | None):
-    from chalicelib import outbound
+    from chalicelib.outbound import client
 
-    url, overrides = outbound.fragment_overrides(url)
-    return outbound.twilio_request(
+    url, overrides = client.fragment_overrides(url)
+    return client.twilio_request(
         method,
         url,
         params,
         token,
         None,
-        overrides.apply(outbound.Limits()),
+        overrides.apply(client.Limits()),
         config.delivery().allow_private_urls,
     )
 
 
 def _record(message: Message, kind: str, url: str, answer, token) -> None:
-    from chalicelib import outbound
+    from chalicelib.outbound import client
 
     events.record(
         message.account_sid,
         message.sid,
         {
             "kind": kind,
-            "url": outbound.shown(url),
+            "url": client.shown(url),
             "answer": answer.status,
             "error": answer.error,
             "latency_ms": answer.latency_ms,

@@ -19,7 +19,7 @@ out, and nothing else stores new messages. The rules, with Twilio's codes:
                    another's number)
     21610          the To texted STOP to the From (except the answer to a keyword itself)
 
-A URL is one Herald can call when chalicelib.outbound_addresses reads it as the call will:
+A URL is one Herald can call when chalicelib.outbound.addresses reads it as the call will:
 http or https with a host, no control character or space, written or percent-encoded
 (`%0d%0a`); `user:password@` is allowed (sent as Basic auth). `javascript:`, `file:`,
 `data:` and the like are refused, so nothing stored can later be rendered as such a link.
@@ -29,7 +29,7 @@ passed the others.
 """
 
 from chalicelib.messages.model import Message
-from chalicelib.outbound_addresses import is_callable
+from chalicelib.outbound.addresses import is_callable
 from chalicelib.runtime import config
 from chalicelib.twilio import addresses, errors
 

@@ -12,7 +12,7 @@ than the caller's (moving a number to another account).
 from chalicelib.messages.checks import shown
 from chalicelib.messages.model import API_VERSION
 from chalicelib.numbers.model import DEFAULT_METHOD, IncomingPhoneNumber, number_sid
-from chalicelib.outbound_addresses import is_callable
+from chalicelib.outbound.addresses import is_callable
 from chalicelib.runtime import clock
 from chalicelib.twilio import addresses, errors, forms
 
@@ -216,7 +216,7 @@ def _url(params: forms.Params, name: str) -> str | None:
     value = forms.single(params, name)
     if not value:
         return None
-    # The rule every URL Herald calls passes (chalicelib.outbound_addresses): http(s) with a
+    # The rule every URL Herald calls passes (chalicelib.outbound.addresses): http(s) with a
     # host, no control character written or percent-encoded; credentials sent as Basic auth.
     if len(value) > MAX_URL or not is_callable(value):
         raise errors.TwilioError(

@@ -133,7 +133,7 @@ def _meanings(codes) -> dict[str, str]:
 def _without_credentials(url: str) -> str:
     """A media URL as the page shows it: a `user:password@` in it is the app's secret, never
     shown (the image then fails to load and the page shows its icon)."""
-    from chalicelib.outbound_addresses import credentials
+    from chalicelib.outbound.addresses import credentials
 
     return credentials(url)[0]
 

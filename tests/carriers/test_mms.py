@@ -9,9 +9,9 @@ from chalicelib.carriers import end_user_messaging as eum
 from chalicelib.carriers import eum_request
 from chalicelib.carriers.base import Accepted, Refused
 from chalicelib.carriers.sandbox import Sandbox
-from chalicelib.delivery import media_fetch
 from chalicelib.messages import media
 from chalicelib.messages.model import Message
+from chalicelib.outbound import media_fetch
 from chalicelib.runtime import clock
 from chalicelib.storage import media_objects
 from tests.conftest import body

@@ -2,7 +2,7 @@
 Messaging sends MMS from S3 objects, not from URLs; the sandbox can be told to fetch too).
 
 Each MediaUrl is an untrusted URL and is fetched as callbacks are called
-(chalicelib.outbound): a GET with short timeouts, no redirects, no private addresses on
+(chalicelib.outbound.client): a GET with short timeouts, no redirects, no private addresses on
 deployed stages, and the body bounded. Twilio's limits apply to what is fetched:
 
     11200  the URL did not answer 2xx (or not at all)
@@ -42,20 +42,20 @@ class MediaRefused(Exception):
 def fetch_all(urls: list[str]) -> list[Fetched]:
     """Every URL's content, within the limits above; raises MediaRefused at the first that
     is not."""
-    with budget.within(SECONDS):  # chalicelib.outbound caps each request by what is left
+    with budget.within(SECONDS):  # chalicelib.outbound.client caps each request by what is left
         return _fetch_each(urls)
 
 
 def _fetch_each(urls: list[str]) -> list[Fetched]:
-    from chalicelib import outbound
+    from chalicelib.outbound import client
 
     fetched, left = [], MAX_TOTAL_BYTES
     for url in urls:
-        answer = outbound.request(
+        answer = client.request(
             "GET",
             url,
             headers={"Accept": "image/*, audio/*, video/*, */*;q=0.5"},
-            limits=outbound.Limits(max_body=left),
+            limits=client.Limits(max_body=left),
             allow_private=config.delivery().allow_private_urls,
         )
         if answer.error == "too large":

@@ -1,8 +1,8 @@
-"""The HTTP/1.1 exchange of an outbound request (chalicelib.outbound) over a connection that
-chalicelib.outbound_addresses made: TLS, the request's head and body, and the answer read
-within its time and size bounds (the rules are in chalicelib.outbound's docstring).
+"""The HTTP/1.1 exchange of an outbound request (chalicelib.outbound.client) over a connection that
+chalicelib.outbound.addresses made: TLS, the request's head and body, and the answer read
+within its time and size bounds (the rules are in chalicelib.outbound.client's docstring).
 
-Our own small parser, not http.client (why: chalicelib.outbound's docstring): with
+Our own small parser, not http.client (why: chalicelib.outbound.client's docstring): with
 `Connection: close` the answer ends when the connection does, so little is left to parse.
 `ssl` is imported for https only.
 """
@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 if TYPE_CHECKING:
     import socket
 
-    from chalicelib.outbound import Limits
+    from chalicelib.outbound.client import Limits
 
 USER_AGENT = "TwilioProxy/1.1"
 MAX_HEAD_BYTES = 64 * 1024

@@ -8,11 +8,11 @@ it pulls in the email package) is not used: with `Connection: close` the parser 
 
 Rules, and why:
 - Where a request may go (http(s) URLs only; SSRF: the host resolved once, private addresses
-  refused, the connection pinned to the checked address): see chalicelib.outbound_addresses,
+  refused, the connection pinned to the checked address): see chalicelib.outbound.addresses,
   which makes the connection. A URL's `user:password@` is sent as `Authorization: Basic` on
   the first request (Twilio waits for a 401 challenge first; the receiver sees the same
   credentials), never in the request line, and never signed. The exchange over it (TLS, the
-  request, the answer's parser) is chalicelib.outbound_http.
+  request, the answer's parser) is chalicelib.outbound.http.
 - Redirects are not followed: a 3xx is returned as is. Its Location could point at a private
   address (it would need its own SSRF check) and Twilio-compatible receivers answer 2xx.
 - Time: `connect_s` bounds name resolution plus the TCP connection (addresses tried in turn);
@@ -43,7 +43,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from chalicelib.outbound_addresses import (
+from chalicelib.outbound.addresses import (
     NotSent,
     connect_any,
     credentials,
@@ -51,7 +51,7 @@ from chalicelib.outbound_addresses import (
     parse,
     resolve,
 )
-from chalicelib.outbound_http import Failed, Reader, head_and_body, left, read_body, read_head, tls
+from chalicelib.outbound.http import Failed, Reader, head_and_body, left, read_body, read_head, tls
 from chalicelib.runtime import budget
 
 __all__ = ["Answer", "Limits", "Overrides", "fragment_overrides", "request"]
@@ -153,7 +153,7 @@ def twilio_request(
     RequestValidator rebuilds a URL without them."""
     from urllib.parse import urlencode, urlsplit
 
-    from chalicelib import signing
+    from chalicelib.outbound import signing
 
     url, authorization = credentials(url)
     if authorization is not None:
