@@ -36,7 +36,7 @@ moment writers use it):
 
 Then a list page's calls and units on an account of --list-messages messages, at N = 1,
 32 and 64. The authentication reads of the account item are modelled, not counted: auth
-caches them per container for `auth.CACHE_SECONDS`.
+caches them per container for `credentials.CACHE_SECONDS`.
 """
 
 import argparse
@@ -65,7 +65,8 @@ from devtools.server import never_aws  # noqa: E402
 # Before anything imports boto3.
 never_aws("herald-scale")
 
-from chalicelib import admin, auth, messages, storage  # noqa: E402
+from chalicelib import admin, messages, storage  # noqa: E402
+from chalicelib.accounts import credentials  # noqa: E402
 from chalicelib.messages import Status  # noqa: E402
 from chalicelib.messages.params import new_message  # noqa: E402
 from chalicelib.runtime import clock  # noqa: E402
@@ -464,7 +465,7 @@ def fresh_dynamodb(sim: SimClock) -> Iterator[Ledger]:
 
     with mock_aws(), faster_moto_transactions():
         storage.reset()
-        auth.forget()
+        credentials.forget()
         storage.ensure_table()
         # The accounts' AuthTokens are encrypted for signing: no account is made without.
         tokens.reset()
@@ -473,7 +474,7 @@ def fresh_dynamodb(sim: SimClock) -> Iterator[Ledger]:
         ledger = Ledger(storage.client.client(), raw, storage.client.table(), sim)
         yield ledger
     storage.reset()
-    auth.forget()
+    credentials.forget()
 
 
 @contextlib.contextmanager
@@ -514,7 +515,7 @@ def new_account(sim: SimClock, shards: int) -> str:
     if shards != schema.DEFAULT_LIST_SHARDS:
         result = admin.set_list_shards(account_sid, shards)
         sim.ms = max(sim.ms, result["new_messages_use_it_from_ms"] + 1)
-    auth.forget()
+    credentials.forget()
     return account_sid
 
 
@@ -977,13 +978,14 @@ def num(value: float, digits: int = 0) -> str:
 
 
 def auth_model(account_item_size: int) -> tuple[float, str]:
-    reads_per_second = CONTAINERS / auth.CACHE_SECONDS
+    reads_per_second = CONTAINERS / credentials.CACHE_SECONDS
     units = read_units(account_item_size, consistent=True)
     return reads_per_second * units, (
         f"Authentication reads are modelled, not counted: each warm container reads the "
         f"account item (strongly consistent, {account_item_size} bytes → {units:g} RCU) once "
-        f"per auth.CACHE_SECONDS = {auth.CACHE_SECONDS:g} s; with {CONTAINERS} warm containers "
-        f"that is {CONTAINERS} / {auth.CACHE_SECONDS:g} = {reads_per_second:.1f} reads/s "
+        f"per credentials.CACHE_SECONDS = {credentials.CACHE_SECONDS:g} s; with {CONTAINERS} warm "
+        f"containers "
+        f"that is {CONTAINERS} / {credentials.CACHE_SECONDS:g} = {reads_per_second:.1f} reads/s "
         f"({reads_per_second * units:.1f} RCU/s) on the key `AC…` (the account item's "
         f"partition), whatever the message rate. API-key credentials add one such read "
         f"per key and container on the same partition."

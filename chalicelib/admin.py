@@ -19,7 +19,8 @@ import json
 import re
 import sys
 
-from chalicelib import auth, storage
+from chalicelib import storage
+from chalicelib.accounts import credentials
 from chalicelib.runtime import clock
 from chalicelib.storage import accounts, schema, tokens
 from chalicelib.twilio import sids
@@ -37,7 +38,9 @@ def create_account(account_sid: str | None = None, auth_token: str | None = None
     # The digest authenticates; the ciphertext lets only the signing functions sign. It is
     # made first: without a key (tokens.Unavailable) nothing is written.
     ciphertext = tokens.encrypt_token(account_sid, auth_token)
-    accounts.put_account(account_sid, auth.hash_secret(auth_token), clock.now_ms(), ciphertext)
+    accounts.put_account(
+        account_sid, credentials.hash_secret(auth_token), clock.now_ms(), ciphertext
+    )
     return {"account_sid": account_sid, "auth_token": auth_token}
 
 
@@ -45,7 +48,7 @@ def create_key(account_sid: str) -> dict:
     if accounts.get_account(account_sid) is None:
         raise ValueError(f"no such account: {account_sid}")
     key_sid, secret = sids.api_key_sid(), sids.api_key_secret()
-    accounts.put_api_key(account_sid, key_sid, auth.hash_secret(secret), clock.now_ms())
+    accounts.put_api_key(account_sid, key_sid, credentials.hash_secret(secret), clock.now_ms())
     return {"sid": key_sid, "secret": secret, "account_sid": account_sid}
 
 
@@ -66,7 +69,7 @@ def set_list_shards(account_sid: str, shards: int) -> dict:
     if not 1 <= shards <= schema.MAX_LIST_SHARDS:
         raise ValueError(f"a list shard count is 1 to {schema.MAX_LIST_SHARDS}")
     now = clock.now_ms()
-    effective = now + int(2 * auth.CACHE_SECONDS * 1000)
+    effective = now + int(2 * credentials.CACHE_SECONDS * 1000)
     try:
         item = accounts.set_list_shards(account_sid, shards, effective, now)
     except storage.Missing:

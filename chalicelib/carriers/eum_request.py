@@ -14,7 +14,7 @@ import math
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from chalicelib import auth
+from chalicelib.accounts import credentials
 from chalicelib.carriers import events
 from chalicelib.outbound import media_fetch
 
@@ -32,7 +32,7 @@ PRICE_STEP = Decimal("0.00001")
 
 def account_senders(account_sid: str) -> dict:
     """The account's `senders` map, read through auth's per-container cache."""
-    account = auth.account(account_sid)
+    account = credentials.account(account_sid)
     senders = account.record.get("senders") if account is not None else None
     return senders if isinstance(senders, dict) else {}
 

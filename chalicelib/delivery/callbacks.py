@@ -15,7 +15,8 @@ jobs that ended: answered 2xx, or given up.
 
 import logging
 
-from chalicelib import auth, observability
+from chalicelib import observability
+from chalicelib.accounts import credentials
 from chalicelib.delivery import sources
 from chalicelib.delivery.batch import MIN_CALL_SECONDS, Job, RetryLater, process
 from chalicelib.runtime import config
@@ -158,7 +159,7 @@ def give_up(job: Job, reason: str) -> bool:
 
 
 def _auth_token(account_sid: str) -> str | None:
-    account = auth.account(account_sid)
+    account = credentials.account(account_sid)
     ciphertext = account.record.get("token_ciphertext") if account else None
     if not ciphertext:
         log.warning("account %s has no encrypted token: its callbacks go unsigned", account_sid)

@@ -8,7 +8,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from chalicelib import auth, storage
+from chalicelib import storage
+from chalicelib.accounts import credentials
 from chalicelib.messages import checks
 from chalicelib.messages.model import Message
 from chalicelib.messages.params import new_message
@@ -54,7 +55,7 @@ def create(account_sid: str, params: forms.Params, idempotency_key: str | None =
 
 def shard_for(account_sid: str, sid: str) -> int:
     """The list shard a new message of this account goes to (the account's write count)."""
-    found = auth.account(account_sid)
+    found = credentials.account(account_sid)
     shards = found.list_shards_for_writing() if found else schema.DEFAULT_LIST_SHARDS
     return schema.shard_of(sid, shards)
 

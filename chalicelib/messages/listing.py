@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from chalicelib import auth
+from chalicelib.accounts import credentials
 from chalicelib.messages.model import Message, account_path
 from chalicelib.messages.params import integer
 from chalicelib.runtime import config
@@ -44,7 +44,7 @@ def list_page(account_sid: str, params: forms.Params) -> dict:
     low, high, descending = paging.window(token, scope, secret, query.low, query.high)
     rows = []
     if low <= high and not query.matches_nothing:
-        found = auth.account(account_sid)
+        found = credentials.account(account_sid)
         shards = found.list_shards_for_reading() if found else schema.DEFAULT_LIST_SHARDS
         index, partitions = schema.list_partitions(account_sid, query.to, query.from_, shards)
         entries = listing.page_entries(

@@ -1,6 +1,6 @@
 """Each account's AuthToken, kept encrypted with a KMS key for the functions that sign.
 
-Authentication needs only the token's digest (chalicelib.auth); signing a status callback or
+Authentication needs only the token's digest (accounts.credentials); signing a status callback or
 a webhook needs the token itself. It is stored as KMS ciphertext bound to its AccountSid (the
 encryption context), so a ciphertext copied onto another account's item does not decrypt,
 and only a function whose role may call kms:Decrypt on the key can read it. Decrypted tokens

@@ -19,7 +19,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from chalicelib import admin, auth, carriers
+from chalicelib import admin, carriers
+from chalicelib.accounts import credentials
 from chalicelib.carriers import end_user_messaging as eum
 from chalicelib.carriers import eum_request, events
 from chalicelib.carriers.base import Accepted, Refused, Throttled, TimedOut
@@ -105,7 +106,7 @@ def account_with_senders(aws):
     sid = admin.create_account()["account_sid"]
     admin.set_sender(sid, "pool-default")
     admin.set_sender(sid, "pool-service", messaging_service_sid=SERVICE)
-    auth.forget()
+    credentials.forget()
     return sid
 
 
@@ -158,7 +159,7 @@ def test_senders_that_cannot_be_read_mean_try_later(stubbed, monkeypatch):
     def unavailable(account_sid):
         raise RuntimeError("DynamoDB is unavailable")
 
-    monkeypatch.setattr(auth, "account", unavailable)
+    monkeypatch.setattr(credentials, "account", unavailable)
     assert isinstance(send(message()), Throttled)  # nothing was handed over
 
 
