@@ -644,7 +644,7 @@ def deliver(step: str, message: messages.Message, carrier: BenchCarrier) -> None
     touches DynamoDB (the status callback's HTTP POST is left out: only its record)."""
     from chalicelib.carriers import events as carrier_events
     from chalicelib.delivery import receipts, worker
-    from chalicelib.delivery.batch import Job
+    from chalicelib.jobs.batch import Job
     from chalicelib.storage import events as message_events
 
     account_sid, sid = message.account_sid, message.sid

@@ -18,7 +18,7 @@ import logging
 from chalicelib import observability
 from chalicelib.accounts import credentials
 from chalicelib.delivery import sources
-from chalicelib.delivery.batch import MIN_CALL_SECONDS, Job, RetryLater, process
+from chalicelib.jobs.batch import MIN_CALL_SECONDS, Job, RetryLater, process
 from chalicelib.runtime import config
 from chalicelib.storage import events, tokens
 
@@ -136,7 +136,7 @@ def deliver(job: Job) -> None:
 
 
 def give_up(job: Job, reason: str) -> bool:
-    """A job on its last receive that did not finish (chalicelib.delivery.batch): recorded
+    """A job on its last receive that did not finish (chalicelib.jobs.batch): recorded
     with the message as given up, as the inbox shows every attempt, instead of vanishing
     into the dead-letter queue. The message's status is not the job's: it is already set."""
     body = job.body

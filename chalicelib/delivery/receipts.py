@@ -24,7 +24,7 @@ acceptance of the hand-off, not its TEXT_SUCCESSFUL event).
 from chalicelib import observability, storage
 from chalicelib.carriers import events
 from chalicelib.delivery import sources
-from chalicelib.delivery.batch import Job, process
+from chalicelib.jobs.batch import Job, process
 from chalicelib.messages import lifecycle
 from chalicelib.messages.status import FAILED_HANDOFF_UNKNOWN, Status, may_follow, state_of
 from chalicelib.runtime import clock, config

@@ -33,7 +33,7 @@ from chalicelib import carriers, observability, storage
 from chalicelib.carriers import events
 from chalicelib.carriers.base import Accepted, Refused, Throttled, TimedOut
 from chalicelib.delivery import sources
-from chalicelib.delivery.batch import Job, RetryLater, process
+from chalicelib.jobs.batch import Job, RetryLater, process
 from chalicelib.messages import lifecycle
 from chalicelib.messages.model import Message
 from chalicelib.messages.status import HANDOFF_UNKNOWN, WAITING, Status
@@ -283,7 +283,7 @@ def _fail(
 
 
 def settle_last_receive(job: Job, reason: str) -> bool:
-    """A send job on its last receive that did not finish (chalicelib.delivery.batch): its
+    """A send job on its last receive that did not finish (chalicelib.jobs.batch): its
     next stop is the dead-letter queue, so its message is settled now rather than left
     waiting with no job. Whether the job is done."""
     account_sid, sid = job.body.get("account_sid"), job.body.get("sid")

@@ -16,8 +16,8 @@ made once.
 import logging
 from urllib.parse import urlsplit
 
-from chalicelib.delivery.batch import MIN_CALL_SECONDS, Job
 from chalicelib.inbound import replies, twiml
+from chalicelib.jobs.batch import MIN_CALL_SECONDS, Job
 from chalicelib.messages.model import API_VERSION, Message
 from chalicelib.runtime import config
 from chalicelib.storage import events

@@ -21,7 +21,8 @@ from chalicelib import admin, messages
 from chalicelib.carriers import events as carrier_events
 from chalicelib.carriers.end_user_messaging import EndUserMessaging
 from chalicelib.carriers.sandbox import Sandbox
-from chalicelib.delivery import batch, callbacks, receipts, sources, worker
+from chalicelib.delivery import callbacks, receipts, sources, worker
+from chalicelib.jobs import batch
 from chalicelib.runtime import clock
 from chalicelib.storage import events, queues
 from devtools import local_workers

@@ -9,7 +9,7 @@ from twilio.request_validator import RequestValidator
 
 from chalicelib import messages
 from chalicelib.delivery import callbacks
-from chalicelib.delivery.batch import Job
+from chalicelib.jobs.batch import Job
 from chalicelib.storage import events
 from tests.conftest import body, error_of
 from tests.delivery.pipeline import FROM as OURS
