@@ -40,8 +40,9 @@ never_aws("herald-bench")
 
 from chalice.local import LambdaContext, LambdaEventConverter, RouteMatcher  # noqa: E402
 
+import admin  # noqa: E402
 from app import app  # noqa: E402
-from chalicelib import admin, messages, storage  # noqa: E402
+from chalicelib import messages, storage  # noqa: E402
 from chalicelib.accounts import credentials  # noqa: E402
 from chalicelib.runtime import clock  # noqa: E402
 from chalicelib.storage import marshal, schema  # noqa: E402

@@ -65,7 +65,8 @@ from devtools.server import never_aws  # noqa: E402
 # Before anything imports boto3.
 never_aws("herald-scale")
 
-from chalicelib import admin, messages, storage  # noqa: E402
+import admin  # noqa: E402
+from chalicelib import messages, storage  # noqa: E402
 from chalicelib.accounts import credentials  # noqa: E402
 from chalicelib.messages import Status  # noqa: E402
 from chalicelib.messages.params import new_message  # noqa: E402

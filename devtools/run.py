@@ -22,7 +22,7 @@ from pathlib import Path
 
 from devtools import server, supervisor
 
-# The shapes chalicelib/admin.py accepts: checked here so that a typo stops `make run` with
+# The shapes the admin command (admin/) accepts: checked here so that a typo stops `make run` with
 # one line before anything starts.
 ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}\Z")
 AUTH_TOKEN = re.compile(r"[0-9a-f]{32}\Z")
@@ -90,8 +90,8 @@ Herald is serving on {url}
 
 More accounts and API keys, on this DynamoDB (another shell, in this directory):
   {export_line(admin_env)}
-  .venv/bin/python -m chalicelib.admin create-account
-  .venv/bin/python -m chalicelib.admin create-key {sid}
+  .venv/bin/python -m admin create-account
+  .venv/bin/python -m admin create-key {sid}
 
 Try it:
   curl -X POST {url}/2010-04-01/Accounts/{sid}/Messages.json \\
@@ -166,7 +166,8 @@ def _serve(stack: contextlib.ExitStack, port: int, sid: str | None, token: str |
     env.update(delivery_environment(aws, stack) if embedded else signing_environment(aws))
     os.environ.update(env)
 
-    from chalicelib import admin, storage
+    import admin
+    from chalicelib import storage
 
     storage.reset()
     storage.ensure_table()

@@ -27,7 +27,8 @@ for _name in ("DYNAMODB_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOIN
 from moto import mock_aws  # noqa: E402
 from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
 
-from chalicelib import admin, storage  # noqa: E402
+import admin  # noqa: E402
+from chalicelib import storage  # noqa: E402
 from chalicelib.accounts import credentials  # noqa: E402
 from chalicelib.runtime import clock as herald_clock  # noqa: E402
 from chalicelib.storage import tokens  # noqa: E402

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from chalicelib import admin, storage
+import admin
+from chalicelib import storage
 from chalicelib.accounts import credentials
 from chalicelib.storage import tokens
 from tests.conftest import basic

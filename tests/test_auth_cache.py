@@ -9,7 +9,8 @@ from collections import Counter
 
 import pytest
 
-from chalicelib import admin, storage
+import admin
+from chalicelib import storage
 from chalicelib.accounts import credentials
 from chalicelib.twilio import errors
 from tests.conftest import basic, error_of

@@ -23,7 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from chalicelib import admin, storage
+import admin
+from chalicelib import storage
 from chalicelib.runtime import clock
 from chalicelib.storage import messages as stored
 from devtools import dynalite

@@ -16,7 +16,8 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from chalicelib import admin, storage
+import admin
+from chalicelib import storage
 from chalicelib.accounts import credentials
 from tests.conftest import basic, body, make, make_sent, scheduled
 

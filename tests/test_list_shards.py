@@ -10,7 +10,8 @@ from collections import Counter
 
 import pytest
 
-from chalicelib import admin, messages, storage
+import admin
+from chalicelib import messages, storage
 from chalicelib.accounts import credentials
 from chalicelib.messages.status import Status
 from chalicelib.runtime import clock

@@ -4,7 +4,7 @@ message's ValidityPeriod and MaxPrice turned into what AWS takes.
 
 Who the text comes from (OriginationIdentity), in order: the account's sender for the
 message's MessagingServiceSid, the account's default sender (`senders` on the account item,
-set with `python -m chalicelib.admin set-sender`), the stage's default
+set with `python -m admin set-sender`), the stage's default
 (HERALD_EUM_ORIGINATION_IDENTITY), else the message's From.
 """
 

@@ -10,7 +10,8 @@ import json
 
 import pytest
 
-from chalicelib import admin, numbers, storage
+import admin
+from chalicelib import numbers, storage
 from chalicelib.storage import numbers as stored_numbers
 from chalicelib.storage import schema
 from chalicelib.twilio import errors

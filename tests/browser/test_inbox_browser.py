@@ -22,7 +22,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from chalicelib import admin
+import admin
 from tests.conftest import live_herald
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]

@@ -19,7 +19,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from chalicelib import admin, carriers
+import admin
+from chalicelib import carriers
 from chalicelib.accounts import credentials
 from chalicelib.carriers import end_user_messaging as eum
 from chalicelib.carriers import eum_request, events

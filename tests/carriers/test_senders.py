@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from chalicelib import admin, storage
+import admin
+from chalicelib import storage
 from chalicelib.accounts import credentials
 from chalicelib.carriers import eum_request
 from chalicelib.storage import accounts

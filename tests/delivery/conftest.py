@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from chalicelib import admin
+import admin
 from chalicelib.runtime import clock, config
 from devtools import services
 from tests.conftest import Api

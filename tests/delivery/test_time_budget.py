@@ -17,7 +17,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from chalicelib import admin, messages
+import admin
+from chalicelib import messages
 from chalicelib.carriers import events as carrier_events
 from chalicelib.carriers.end_user_messaging import EndUserMessaging
 from chalicelib.carriers.sandbox import Sandbox

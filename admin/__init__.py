@@ -1,11 +1,12 @@
-"""Create accounts and API keys; credentials are printed once, as JSON, and stored hashed.
+"""The operator's command line: create accounts and API keys (credentials are printed once,
+as JSON, and stored hashed), and set what an account's settings hold.
 
-    python -m chalicelib.admin create-account [--account-sid AC… --auth-token …]
-    python -m chalicelib.admin create-key AC…
-    python -m chalicelib.admin revoke-key AC… SK…
-    python -m chalicelib.admin set-list-shards AC… N
-    python -m chalicelib.admin set-sender AC… IDENTITY [--messaging-service MG…]
-    python -m chalicelib.admin create-table
+    python -m admin create-account [--account-sid AC… --auth-token …]
+    python -m admin create-key AC…
+    python -m admin revoke-key AC… SK…
+    python -m admin set-list-shards AC… N
+    python -m admin set-sender AC… IDENTITY [--messaging-service MG…]
+    python -m admin create-table
 
 It reads the same settings as the server (HERALD_TABLE_NAME, DYNAMODB_ENDPOINT_URL or
 AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION, HERALD_KMS_KEY_ID), so it works against `make run`'s
@@ -101,7 +102,7 @@ def set_sender(account_sid: str, identity: str, messaging_service_sid: str | Non
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m chalicelib.admin",
+        prog="python -m admin",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -149,7 +150,3 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(json.dumps(result))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
