@@ -8,6 +8,7 @@ import admin
 from chalicelib import storage
 from chalicelib.accounts import credentials
 from chalicelib.storage import tokens
+from chalicelib.web import auth
 from tests.conftest import basic
 
 
@@ -31,7 +32,7 @@ def test_create_account_with_fixed_credentials(aws, capsys):
     sid, token = "AC" + "1" * 32, "2" * 32
     code, out, _ = run(capsys, "create-account", "--account-sid", sid, "--auth-token", token)
     assert code == 0 and json.loads(out) == {"account_sid": sid, "auth_token": token}
-    credentials.authenticate(sid, basic(sid, token))  # raises unless the stored hash matches
+    auth.authenticate(sid, basic(sid, token))  # raises unless the stored hash matches
 
 
 def test_bad_fixed_credentials_are_refused(aws, capsys):

@@ -7,8 +7,8 @@ route declares every method and says 405 itself. RESOURCES records what each pat
 the middleware's fallback and the OpenAPI test read it.
 """
 
-from chalicelib.accounts import credentials
 from chalicelib.twilio import errors
+from chalicelib.web import auth
 from chalicelib.web.http import twilio_errors
 
 ACCOUNT = "/2010-04-01/Accounts/{account_sid}"
@@ -46,5 +46,5 @@ def resource(app, path: str, methods: tuple[str, ...]):
 def authenticated(app, account_sid: str):
     """(the request, the authenticated Account) for the current request; 401 otherwise."""
     request = app.current_request
-    account = credentials.authenticate(account_sid, request.headers.get("authorization"))
+    account = auth.authenticate(account_sid, request.headers.get("authorization"))
     return request, account
