@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from chalicelib.accounts import credentials
 from chalicelib.carriers import events
+from chalicelib.messages.model import entries
 from chalicelib.outbound import media_fetch
 
 if TYPE_CHECKING:
@@ -72,11 +73,10 @@ def request_for(message, identity: str, stage: Settings, now_ms: int) -> dict:
 def with_media(message, request: dict) -> tuple[dict, tuple[str, ...]]:
     """The SendMediaMessage request for a message with one media file: the file fetched
     (chalicelib.outbound.media_fetch) and stored in the stage's media bucket."""
-    from chalicelib.messages import media
     from chalicelib.storage import media_objects
 
     (fetched,) = media_fetch.fetch_all(message.media_urls)
-    ((media_sid, _url, _type),) = media.entries(message)
+    ((media_sid, _url, _type),) = entries(message)
     key = f"{message.account_sid}/{message.sid}/{media_sid}"
     uri = media_objects.put(key, fetched.data, fetched.content_type)
     request = {k: v for k, v in request.items() if k not in ("MessageType",)}

@@ -14,15 +14,15 @@ made once.
 """
 
 import logging
-from urllib.parse import urlsplit
 
 from chalicelib.inbound import replies, twiml
 from chalicelib.jobs.batch import MIN_CALL_SECONDS, Job
-from chalicelib.messages.model import API_VERSION, Message
+from chalicelib.messages.model import Message, guess_type
 from chalicelib.runtime import config
 from chalicelib.storage import events
 from chalicelib.storage import messages as stored_messages
 from chalicelib.twilio import addresses
+from chalicelib.twilio.paths import API_VERSION
 
 log = logging.getLogger("herald.inbound")
 
@@ -104,7 +104,7 @@ def inbound_params(message: Message) -> dict[str, str]:
     }
     for n, url in enumerate(message.media_urls):
         params[f"MediaUrl{n}"] = url
-        params[f"MediaContentType{n}"] = _content_type(url)
+        params[f"MediaContentType{n}"] = guess_type(url)
     for side, number in (("From", message.from_), ("To", message.to)):
         country = addresses.region_of(number or "")
         if country:
@@ -112,12 +112,6 @@ def inbound_params(message: Message) -> dict[str, str]:
     if message.messaging_service_sid:
         params["MessagingServiceSid"] = message.messaging_service_sid
     return params
-
-
-def _content_type(url: str) -> str:
-    import mimetypes
-
-    return mimetypes.guess_type(urlsplit(url).path)[0] or "application/octet-stream"
 
 
 def _request(url: str, method: str, params: dict, token: str | None):

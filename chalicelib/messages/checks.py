@@ -32,6 +32,7 @@ from chalicelib.messages.model import Message
 from chalicelib.outbound.addresses import is_callable
 from chalicelib.runtime import config
 from chalicelib.twilio import addresses, errors
+from chalicelib.twilio.forms import shown
 
 MAX_BODY_CHARS = 1600
 MAX_MEDIA = 10
@@ -79,13 +80,6 @@ def callback_url(url: str) -> str:
     if not is_callable(url):
         raise errors.TwilioError(21609, f"Invalid StatusCallback: {shown(url)}")
     return url
-
-
-def shown(url: str) -> str:
-    """A refused URL as an error message repeats it: at most 200 characters, control
-    characters escaped (the message is JSON, but it may be shown or logged as text)."""
-    text = url[:200].encode("unicode_escape").decode("ascii")
-    return text + ("…" if len(url) > 200 else "")
 
 
 def outbound(message: Message, *, answers_keyword: bool = False) -> None:

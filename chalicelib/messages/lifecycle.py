@@ -6,12 +6,12 @@ is the only way a status changes, for the API's cancel and for delivery alike.
 
 from chalicelib import storage
 from chalicelib.messages.model import Message, message_path
-from chalicelib.messages.params import UPDATE_PARAMS
 from chalicelib.messages.status import UNDELETABLE, Qualified, Status, allowed_from
 from chalicelib.runtime import clock
 from chalicelib.storage import messages as stored_messages
 from chalicelib.twilio import errors, forms, sids
 
+UPDATE_PARAMS = frozenset({"Body", "Status"})
 WITHOUT_ERROR = frozenset({Status.SENT, Status.DELIVERED})
 ERROR_FIELDS = ("error_code", "error_message")
 

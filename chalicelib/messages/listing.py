@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 
 from chalicelib.accounts import credentials
-from chalicelib.messages.model import Message, account_path
-from chalicelib.messages.params import integer
+from chalicelib.messages.model import Message
 from chalicelib.runtime import config
 from chalicelib.storage import listing, schema
 from chalicelib.twilio import addresses, dates, errors, forms, paging
+from chalicelib.twilio.forms import integer
+from chalicelib.twilio.paths import account_path
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000

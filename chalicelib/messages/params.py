@@ -1,7 +1,7 @@
 """What a create or update may say, checked the way Twilio checks it, with Twilio's codes."""
 
 from chalicelib.messages import checks
-from chalicelib.messages.model import Message
+from chalicelib.messages.model import Message, describe
 from chalicelib.messages.status import Status
 from chalicelib.runtime import clock
 from chalicelib.twilio import addresses, dates, errors, forms, sids
@@ -29,7 +29,6 @@ CREATE_PARAMS = frozenset(
         *BOOLEAN_PARAMS, *ENUM_PARAMS, *INTEGER_PARAMS,
     }
 )  # fmt: skip
-UPDATE_PARAMS = frozenset({"Body", "Status"})
 
 
 def new_message(account_sid: str, params: forms.Params) -> Message:
@@ -57,10 +56,8 @@ def new_message(account_sid: str, params: forms.Params) -> Message:
         status = Status.ACCEPTED
     else:
         status = Status.QUEUED
-    from chalicelib.messages import media  # it reads params: imported here, not at the top
-
     sid = sids.message_sid(now, has_media=bool(media_urls))
-    media_sids, media_types = media.describe(sid, media_urls)
+    media_sids, media_types = describe(sid, media_urls)
     return Message(
         account_sid=account_sid,
         sid=sid,
@@ -134,7 +131,7 @@ def _options(params: forms.Params) -> dict:
     for name in INTEGER_PARAMS.keys() & params.keys():
         low, high = INTEGER_PARAMS[name]
         value = forms.single(params, name)
-        if not in_range(value, low, high):
+        if not forms.in_range(value, low, high):
             raise errors.bad_parameter(f"{name} must be an integer from {low} to {high}")
         options[name] = value
     if "StatusCallback" in params:
@@ -183,29 +180,3 @@ def _schedule(params: forms.Params, now_ms: int) -> int | None:
             "SendAt must be more than 300 seconds and at most 35 days in the future.",
         )
     return send_at_ms
-
-
-def is_decimal(text: str) -> bool:
-    # str.isdigit() alone admits '²' and other digits int() refuses.
-    return text.isascii() and text.isdigit()
-
-
-def in_range(value: str | None, low: int, high: int) -> bool:
-    """Whether `value` is decimal digits for an integer from `low` (>= 0) to `high`. Too
-    many digits are refused by their count before int() sees them: Python will not convert
-    more than 4,300 (a 5,000-digit PageSize was a 500)."""
-    return (
-        value is not None
-        and is_decimal(value)
-        and len(value.lstrip("0")) <= len(str(high))
-        and low <= int(value) <= high
-    )
-
-
-def integer(params: forms.Params, name: str, default: int, low: int, high: int) -> int:
-    value = forms.single(params, name)
-    if value is None or value == "":
-        return default
-    if not in_range(value, low, high):
-        raise errors.bad_parameter(f"{name} must be an integer from {low} to {high}")
-    return int(value)

@@ -22,11 +22,11 @@ account has few). Filters:
 import re
 from dataclasses import dataclass
 
-from chalicelib.messages.params import integer
 from chalicelib.numbers.model import ORIGIN, IncomingPhoneNumber, numbers_path
 from chalicelib.runtime import config
 from chalicelib.storage import numbers as stored_numbers
 from chalicelib.twilio import errors, forms, paging
+from chalicelib.twilio.forms import integer
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000

@@ -9,12 +9,12 @@ ignored: SmsApplicationSid (Herald has no Applications) and, on update, an Accou
 than the caller's (moving a number to another account).
 """
 
-from chalicelib.messages.checks import shown
-from chalicelib.messages.model import API_VERSION
 from chalicelib.numbers.model import DEFAULT_METHOD, IncomingPhoneNumber, number_sid
 from chalicelib.outbound.addresses import is_callable
 from chalicelib.runtime import clock
 from chalicelib.twilio import addresses, errors, forms
+from chalicelib.twilio.forms import shown
+from chalicelib.twilio.paths import API_VERSION
 
 MAX_FRIENDLY_NAME = 64
 MAX_URL = 4000

@@ -16,9 +16,10 @@ URLs Herald can fetch, else 21620), so the inbox, which texts through this route
 store a `javascript:` link either.
 """
 
-from chalicelib.messages.model import API_VERSION, message_path
+from chalicelib.messages.model import message_path
 from chalicelib.runtime import config
 from chalicelib.twilio import addresses, errors, forms
+from chalicelib.twilio.paths import API_VERSION
 from chalicelib.web import http
 from chalicelib.web.routing import ACCOUNT, authenticated, resource
 

@@ -9,8 +9,7 @@ from chalicelib.carriers import end_user_messaging as eum
 from chalicelib.carriers import eum_request
 from chalicelib.carriers.base import Accepted, Refused
 from chalicelib.carriers.sandbox import Sandbox
-from chalicelib.messages import media
-from chalicelib.messages.model import Message
+from chalicelib.messages.model import Message, describe
 from chalicelib.outbound import media_fetch
 from chalicelib.runtime import clock
 from chalicelib.storage import media_objects
@@ -26,7 +25,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 100
 def mms(**changes) -> Message:
     now = clock.now_ms()
     urls = ["https://cdn.example/cat.png"]
-    sids, types = media.describe(SID, urls)
+    sids, types = describe(SID, urls)
     fields = {
         "account_sid": ACCOUNT, "sid": SID, "to": TO, "from_": FROM, "body": "look",
         "status": "sending", "created_ms": now, "updated_ms": now, "attempts": 1,
