@@ -1,6 +1,6 @@
 """What a create or update may say, checked the way Twilio checks it, with Twilio's codes."""
 
-from chalicelib.messages import checks
+from chalicelib.messages import carrier_port, checks
 from chalicelib.messages.model import Message, describe
 from chalicelib.messages.status import Status
 from chalicelib.runtime import clock
@@ -39,9 +39,7 @@ def new_message(account_sid: str, params: forms.Params) -> Message:
     now = clock.now_ms()
     to = _recipient(params)
     from_, service_sid = _sender(params)
-    from chalicelib import carriers  # the stage's carrier, loaded by the first create
-
-    refusal = carriers.current().refuse_at_create(to, from_)
+    refusal = carrier_port.refuse_at_create(to, from_)
     if refusal is not None:
         raise errors.TwilioError(refusal.code, refusal.message)
     body, media_urls, content_sid = _content(params, service_sid)
