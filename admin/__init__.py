@@ -85,7 +85,7 @@ def set_list_shards(account_sid: str, shards: int) -> dict:
 def set_sender(account_sid: str, identity: str, messaging_service_sid: str | None = None) -> dict:
     """Who the account's texts come from on End User Messaging (docs/carriers.md): by
     default, or for one Messaging Service. Senders read it within auth's cache bound."""
-    from chalicelib.carriers.end_user_messaging import IDENTITY
+    from chalicelib.carriers.eum_settings import IDENTITY
 
     if not IDENTITY.match(identity):
         raise ValueError(

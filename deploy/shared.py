@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from chalicelib import storage
 from chalicelib.carriers import END_USER_MESSAGING, SANDBOX
-from chalicelib.carriers import end_user_messaging as eum
+from chalicelib.carriers import eum_settings as eum
 from deploy.queues import (
     CALLBACK_QUEUE_VARIABLE,
     RECEIPT_QUEUE_VARIABLE,

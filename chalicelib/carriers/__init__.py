@@ -30,9 +30,9 @@ def check() -> str:
     """The stage's carrier, once its settings are known to be sound; ValueError if not."""
     name = config.delivery().carrier  # raises for a name that is not in config.CARRIERS
     if name == END_USER_MESSAGING:
-        from chalicelib.carriers import end_user_messaging
+        from chalicelib.carriers import eum_settings
 
-        end_user_messaging.settings()
+        eum_settings.settings()
     return name
 
 

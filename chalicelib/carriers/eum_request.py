@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
-from typing import TYPE_CHECKING
 
 from chalicelib.accounts import credentials
 from chalicelib.carriers import events
+from chalicelib.carriers.eum_settings import Settings
 from chalicelib.messages.model import entries
 from chalicelib.outbound import media_fetch
-
-if TYPE_CHECKING:
-    from chalicelib.carriers.end_user_messaging import Settings
 
 # The account item's `senders` map: "default", or a MessagingServiceSid, to an identity.
 DEFAULT_SENDER = "default"

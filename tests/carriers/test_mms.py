@@ -6,7 +6,7 @@ import pytest
 from moto import mock_aws
 
 from chalicelib.carriers import end_user_messaging as eum
-from chalicelib.carriers import eum_request
+from chalicelib.carriers import eum_request, eum_settings
 from chalicelib.carriers.base import Accepted, Refused
 from chalicelib.carriers.sandbox import Sandbox
 from chalicelib.messages.model import Message, describe
@@ -86,7 +86,7 @@ def test_media_that_cannot_be_fetched_fails_the_message_without_a_send(
 def test_feedback_is_put_and_asked_for(stubber):
     message = mms(media_urls=[], media_sids=[], media_types=[], sid="SM" + "c" * 32)
     message = Message(**{**message.__dict__, "options": {"ProvideFeedback": "true"}})
-    request = eum_request.request_for(message, FROM, eum.settings(), clock.now_ms())
+    request = eum_request.request_for(message, FROM, eum_settings.settings(), clock.now_ms())
     assert request["MessageFeedbackEnabled"] is True
     given = Message(
         **{**message.__dict__, "carrier_id": "eum-9", "feedback": {"outcome": "unconfirmed"}}
