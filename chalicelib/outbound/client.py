@@ -200,7 +200,7 @@ def request(
             raise NotSent("private address")
         sock, address = connect_any(addresses, min(start + limits.connect_s, deadline))
         if scheme == "https":
-            sock = tls(sock, host, limits, deadline)
+            sock = tls(sock, host, limits.cafile, limits.read_s, deadline)
         sock.settimeout(left(deadline, limits.read_s))
         sock.sendall(f"{method} {target} HTTP/1.1\r\nHost: {authority}\r\n{head}".encode() + body)
         reader = Reader(sock, limits.read_s, deadline)
