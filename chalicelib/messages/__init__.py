@@ -25,6 +25,7 @@ _EXPORTS = {
     "Created": "creation",
     "create": "creation",
     "delete": "lifecycle",
+    "events_of": "lifecycle",
     "fetch": "lifecycle",
     "transition": "lifecycle",
     "update": "lifecycle",

@@ -33,6 +33,15 @@ def fetch(account_sid: str, sid: str) -> Message:
     return Message.from_fields(fields)
 
 
+def events_of(account_sid: str, sid: str) -> list[dict]:
+    """What happened around the message besides its statuses (each status callback and
+    webhook attempt, a TwiML error, a receipt not applied), oldest first: the inbox shows
+    them. Read after `fetch`, which answers a foreign Sid as a missing one."""
+    from chalicelib.storage import events  # the inbox's alone: no delivery function pays
+
+    return events.of_message(account_sid, sid)
+
+
 def transition(
     account_sid: str,
     sid: str,

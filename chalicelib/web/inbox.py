@@ -247,12 +247,11 @@ def register(app) -> None:
     def message_detail(account_sid, sid_json):
         """One message with its status history and each callback or webhook attempt."""
         from chalicelib import messages
-        from chalicelib.storage import events
 
         request, _ = authenticated(app, account_sid)
         sid = http.sid_of(request, sid_json)
         message = messages.fetch(account_sid, sid)  # another account's Sid: 404, as missing
-        attempts = events.of_message(account_sid, sid)
+        attempts = messages.events_of(account_sid, sid)
         codes = [message.error_code] + [e.get("error_code") for e in message.history + attempts]
         return _conditional(
             request,
