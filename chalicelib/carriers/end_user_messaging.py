@@ -47,6 +47,7 @@ from chalicelib.carriers.eum_settings import settings
 from chalicelib.outbound import media_fetch
 from chalicelib.runtime import clock, config
 from chalicelib.storage import boto
+from chalicelib.twilio import codes
 
 log = logging.getLogger("herald.delivery")
 
@@ -86,7 +87,8 @@ class EndUserMessaging:
         stage = settings()
         if len(message.media_urls) > 1:
             return Refused(
-                21623, "End User Messaging carries one media file per message: send one each"
+                codes.TOO_MANY_MEDIA,
+                "End User Messaging carries one media file per message: send one each",
             )
         try:
             senders = eum_request.account_senders(message.account_sid)
@@ -96,8 +98,12 @@ class EndUserMessaging:
         identity = eum_request.origination_identity(message, senders, stage)
         if identity is None:
             if message.messaging_service_sid:
-                return Refused(21704, "The Messaging Service contains no phone numbers")
-            return Refused(21606, "No origination identity is configured for this message")
+                return Refused(
+                    codes.SERVICE_WITHOUT_NUMBERS, codes.MESSAGES[codes.SERVICE_WITHOUT_NUMBERS]
+                )
+            return Refused(
+                codes.FROM_NOT_ALLOWED, "No origination identity is configured for this message"
+            )
         request = eum_request.request_for(message, identity, stage, clock.now_ms())
         media_types = None
         if message.media_urls:

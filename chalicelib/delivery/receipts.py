@@ -30,6 +30,7 @@ from chalicelib.messages.status import FAILED_HANDOFF_UNKNOWN, Status, may_follo
 from chalicelib.runtime import clock, config
 from chalicelib.storage import events as message_events
 from chalicelib.storage import messages as stored_messages
+from chalicelib.twilio import codes
 
 COUNTED = {Status.DELIVERED: "MessagesDelivered", Status.UNDELIVERED: "MessagesUndelivered"}
 
@@ -107,7 +108,7 @@ def apply(receipt: events.Receipt) -> bool:
     changes: dict = {}
     if receipt.error_code is not None:
         changes["error_code"] = receipt.error_code
-        changes["error_message"] = events.ERROR_MESSAGES.get(receipt.error_code)
+        changes["error_message"] = codes.MESSAGES.get(receipt.error_code)
     if receipt.price is not None:
         changes["price"] = receipt.price
     if fields.get("sent_ms") is None:

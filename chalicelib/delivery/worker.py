@@ -30,7 +30,6 @@ import secrets
 import time
 
 from chalicelib import carriers, observability, storage
-from chalicelib.carriers import events
 from chalicelib.carriers.base import Accepted, Refused, Throttled, TimedOut
 from chalicelib.delivery import sources
 from chalicelib.jobs.batch import Job, RetryLater, process
@@ -40,6 +39,7 @@ from chalicelib.messages.status import HANDOFF_UNKNOWN, WAITING, Status
 from chalicelib.runtime import clock, config
 from chalicelib.storage import messages as stored_messages
 from chalicelib.storage import queues
+from chalicelib.twilio import codes
 
 OUTCOMES = {Accepted: "accepted", Throttled: "throttled", Refused: "refused", TimedOut: "timed_out"}
 
@@ -92,9 +92,9 @@ def _claim_and_send(message: Message, job: Job) -> None:
     now = clock.now_ms()
     expired = _validity_expired(message, now)
     if expired or message.attempts >= settings.max_send_attempts:
-        written = _fail(message, 30001, None, claimed=False)
+        written = _fail(message, codes.QUEUE_OVERFLOW, None, claimed=False)
         reason = "validity period expired" if expired else "send attempts exhausted"
-        _fail_line(message, 30001, reason, written)
+        _fail_line(message, codes.QUEUE_OVERFLOW, reason, written)
         return
     # Claim only with time for the hand-off's worst case: a hand-off cut short by the
     # invocation's end could not be told from one the carrier took.
@@ -173,7 +173,7 @@ def _hand_over(message: Message, token: str) -> None:
         elif isinstance(outcome, Refused):
             _fail(message, outcome.error_code, outcome.error_message, claimed=True, **mine)
         elif isinstance(outcome, TimedOut):
-            _fail(message, 30410, None, claimed=True, unknown=True, **mine)
+            _fail(message, codes.PROVIDER_TIMEOUT, None, claimed=True, unknown=True, **mine)
         recorded = True
     except (storage.Missing, storage.WrongState):
         # A receipt overtook this record (the carrier already said delivered), or the
@@ -198,7 +198,7 @@ def _handoff_line(message, carrier, outcome, latency_ms, recorded, retry) -> Non
             metrics["SendThrottled"] = 1
     else:
         status = Status.FAILED
-        error_code = outcome.error_code if isinstance(outcome, Refused) else 30410
+        error_code = outcome.error_code if isinstance(outcome, Refused) else codes.PROVIDER_TIMEOUT
         if recorded:
             metrics["MessagesFailed"] = 1
     observability.event(
@@ -234,7 +234,7 @@ def _settle_claimed(message: Message) -> None:
     try:
         _fail(
             message,
-            30008,
+            codes.UNKNOWN_ERROR,
             "The hand-off's outcome is unknown",
             claimed=True,
             unknown=True,
@@ -242,9 +242,11 @@ def _settle_claimed(message: Message) -> None:
             values={":claim": message.claim},
         )
     except (storage.Missing, storage.WrongState):
-        _fail_line(message, 30008, "claim expired; settled meanwhile", False)
+        _fail_line(message, codes.UNKNOWN_ERROR, "claim expired; settled meanwhile", False)
         return
-    _fail_line(message, 30008, "claim expired: the hand-off's outcome is unknown", True)
+    _fail_line(
+        message, codes.UNKNOWN_ERROR, "claim expired: the hand-off's outcome is unknown", True
+    )
 
 
 def _fail_line(message: Message, code: int, reason: str, written: bool) -> None:
@@ -267,7 +269,7 @@ def _fail(
     """Fail the message; whether this write failed it (a refused write over another
     worker's claim raises when `claimed`, and answers False otherwise). `unknown`: the
     carrier may have taken it (status.FAILED_HANDOFF_UNKNOWN: a receipt may still move it)."""
-    changes = {"error_code": code, "error_message": text or events.ERROR_MESSAGES.get(code)}
+    changes = {"error_code": code, "error_message": text or codes.MESSAGES.get(code)}
     if unknown:
         changes[HANDOFF_UNKNOWN] = True
     if not claimed:
@@ -296,8 +298,8 @@ def settle_last_receive(job: Job, reason: str) -> bool:
     if message.status in WAITING or _released(message):
         # Never handed over: failed as Twilio fails a message that waited too long.
         text = f"Queue overflow: not handed over in {job.receive_count} tries ({reason})"
-        written = _fail(message, 30001, text[:250], claimed=False)
-        _fail_line(message, 30001, f"its job's last receive: {reason}", written)
+        written = _fail(message, codes.QUEUE_OVERFLOW, text[:250], claimed=False)
+        _fail_line(message, codes.QUEUE_OVERFLOW, f"its job's last receive: {reason}", written)
         return True
     wait = -(-((message.lease_until_ms or 0) - clock.now_ms()) // 1000)
     if wait <= 0:

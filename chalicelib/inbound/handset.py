@@ -14,7 +14,7 @@ cannot store a `javascript:` link either.
 
 from chalicelib.messages.model import message_path
 from chalicelib.runtime import clock, config
-from chalicelib.twilio import addresses, errors, forms, sids
+from chalicelib.twilio import addresses, codes, errors, forms, sids
 from chalicelib.twilio.paths import API_VERSION
 
 PARAMS = frozenset({"From", "To", "Body", "MediaUrl"})
@@ -30,22 +30,25 @@ def text(account_sid: str, params: forms.Params) -> dict:
     forms.reject_unknown(params, PARAMS)
     handset, number = forms.single(params, "From"), forms.single(params, "To")
     if not handset:
-        raise errors.TwilioError(21603, "A 'From' phone number is required.")
+        raise errors.TwilioError(codes.FROM_REQUIRED, "A 'From' phone number is required.")
     if not number:
-        raise errors.TwilioError(21604, "A 'To' phone number is required.")
+        raise errors.TwilioError(codes.TO_REQUIRED, "A 'To' phone number is required.")
     handset_e164 = addresses.normalize_number(handset)
     if handset_e164 is None:
-        raise errors.TwilioError(21212, f"The 'From' number {handset} is not a valid number.")
+        raise errors.TwilioError(
+            codes.INVALID_FROM, f"The 'From' number {handset} is not a valid number."
+        )
     number_e164 = addresses.normalize_number(number)
     owner = numbers.get_owner(number_e164) if number_e164 else None
     if owner is None or owner.get("account_sid") != account_sid:
         raise errors.TwilioError(
-            21211, f"The 'To' number {number} is not an IncomingPhoneNumber of this account."
+            codes.INVALID_TO,
+            f"The 'To' number {number} is not an IncomingPhoneNumber of this account.",
         )
     body = forms.single(params, "Body") or ""
     media = [url for url in params.get("MediaUrl", []) if url]
     if not body and not media:
-        raise errors.TwilioError(21602, "Message body is required.")
+        raise errors.TwilioError(codes.BODY_REQUIRED, "Message body is required.")
     checks.media_urls(media)
     event = simulated_event(handset_e164, number_e164, body, media)
     queues.send(config.delivery().receipt_queue_url, event)

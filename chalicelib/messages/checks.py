@@ -31,7 +31,7 @@ passed the others.
 from chalicelib.messages.model import Message
 from chalicelib.outbound.addresses import is_callable
 from chalicelib.runtime import config
-from chalicelib.twilio import addresses, errors
+from chalicelib.twilio import addresses, codes, errors
 from chalicelib.twilio.forms import shown
 
 MAX_BODY_CHARS = 1600
@@ -42,7 +42,9 @@ def to_address(text: str) -> str:
     """A To as Herald stores it, or 21211."""
     normalized = addresses.normalize_address(text)
     if normalized is None:
-        raise errors.TwilioError(21211, f"The 'To' number {text} is not a valid phone number.")
+        raise errors.TwilioError(
+            codes.INVALID_TO, f"The 'To' number {text} is not a valid phone number."
+        )
     return normalized
 
 
@@ -52,7 +54,8 @@ def from_address(text: str) -> str:
     normalized = addresses.normalize_address(text, allow_alphanumeric=True)
     if normalized is None:
         raise errors.TwilioError(
-            21212, f"The 'From' number {text} is not a valid phone number or shortcode."
+            codes.INVALID_FROM,
+            f"The 'From' number {text} is not a valid phone number or shortcode.",
         )
     return normalized
 
@@ -60,7 +63,8 @@ def from_address(text: str) -> str:
 def body(text: str) -> str:
     if len(text) > MAX_BODY_CHARS:
         raise errors.TwilioError(
-            21617, f"The concatenated message body exceeds the {MAX_BODY_CHARS} character limit."
+            codes.BODY_TOO_LONG,
+            f"The concatenated message body exceeds the {MAX_BODY_CHARS} character limit.",
         )
     return text
 
@@ -68,17 +72,21 @@ def body(text: str) -> str:
 def media_urls(urls: list[str]) -> list[str]:
     """Up to 10 media URLs Herald can fetch, or 21623 / 21620."""
     if len(urls) > MAX_MEDIA:
-        raise errors.TwilioError(21623, f"Too many media URLs: at most {MAX_MEDIA} are allowed.")
+        raise errors.TwilioError(
+            codes.TOO_MANY_MEDIA, f"Too many media URLs: at most {MAX_MEDIA} are allowed."
+        )
     for url in urls:
         if not is_callable(url):
-            raise errors.TwilioError(21620, f"Invalid media URL: {shown(url)}")
+            raise errors.TwilioError(codes.INVALID_MEDIA_URL, f"Invalid media URL: {shown(url)}")
     return urls
 
 
 def callback_url(url: str) -> str:
     """A status callback URL Herald can call, or 21609."""
     if not is_callable(url):
-        raise errors.TwilioError(21609, f"Invalid StatusCallback: {shown(url)}")
+        raise errors.TwilioError(
+            codes.INVALID_STATUS_CALLBACK, f"Invalid StatusCallback: {shown(url)}"
+        )
     return url
 
 
@@ -87,12 +95,16 @@ def outbound(message: Message, *, answers_keyword: bool = False) -> None:
     # A path hands in what it read with to_address and from_address: each is its own
     # stored form. Anything else (read some other way) is refused, never stored.
     if to_address(message.to) != message.to:
-        raise errors.TwilioError(21211, f"The 'To' number {message.to} is not in E.164 form.")
+        raise errors.TwilioError(
+            codes.INVALID_TO, f"The 'To' number {message.to} is not in E.164 form."
+        )
     if message.from_ is None:
         if not message.messaging_service_sid:
-            raise errors.TwilioError(21603, "A 'From' phone number is required.")
+            raise errors.TwilioError(codes.FROM_REQUIRED, "A 'From' phone number is required.")
     elif from_address(message.from_) != message.from_:
-        raise errors.TwilioError(21212, f"The 'From' number {message.from_} is not in E.164 form.")
+        raise errors.TwilioError(
+            codes.INVALID_FROM, f"The 'From' number {message.from_} is not in E.164 form."
+        )
     body(message.body)
     media_urls(message.media_urls)
     if message.options.get("StatusCallback"):
@@ -113,7 +125,7 @@ def registered_sender(account_sid: str, from_: str | None) -> None:
     owner = numbers.get_owner(from_)
     if owner is None or owner["account_sid"] != account_sid:
         raise errors.TwilioError(
-            21606,
+            codes.FROM_NOT_ALLOWED,
             f"The From phone number {from_} is not a valid, SMS-capable inbound phone number"
             " or short code for your account.",
         )
@@ -125,4 +137,6 @@ def not_opted_out(from_: str | None, to: str) -> None:
     from chalicelib.storage import optouts
 
     if from_ and from_.startswith("+") and to[:1] == "+" and optouts.is_opted_out(from_, to):
-        raise errors.TwilioError(21610, "Attempt to send to unsubscribed recipient")
+        raise errors.TwilioError(
+            codes.UNSUBSCRIBED_RECIPIENT, codes.MESSAGES[codes.UNSUBSCRIBED_RECIPIENT]
+        )

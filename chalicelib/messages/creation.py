@@ -16,7 +16,7 @@ from chalicelib.messages.params import new_message
 from chalicelib.messages.status import Direction
 from chalicelib.storage import messages as stored_messages
 from chalicelib.storage import schema
-from chalicelib.twilio import errors, forms, sids
+from chalicelib.twilio import codes, errors, forms, sids
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 MAX_IDEMPOTENCY_KEY = 255
@@ -46,7 +46,9 @@ def create(account_sid: str, params: forms.Params, idempotency_key: str | None =
         return Created(message)
     if earlier.get("request_digest") != record["request_digest"]:
         raise errors.TwilioError(
-            20001, "This idempotency key was already used with different parameters.", 422
+            codes.INVALID_PARAMETER,
+            "This idempotency key was already used with different parameters.",
+            422,
         )
     current = stored_messages.get_message(account_sid, earlier["message_sid"])
     # A message deleted since is answered as it was first made.

@@ -9,7 +9,7 @@ from chalicelib.messages.model import Message, message_path
 from chalicelib.messages.status import UNDELETABLE, Qualified, Status, allowed_from
 from chalicelib.runtime import clock
 from chalicelib.storage import messages as stored_messages
-from chalicelib.twilio import errors, forms, sids
+from chalicelib.twilio import codes, errors, forms, sids
 
 UPDATE_PARAMS = frozenset({"Body", "Status"})
 WITHOUT_ERROR = frozenset({Status.SENT, Status.DELIVERED})
@@ -97,7 +97,7 @@ def update(account_sid: str, sid: str, params: forms.Params) -> Message:
         raise not_found(account_sid, sid) from None
     except storage.WrongState as state:
         raise errors.TwilioError(
-            30409,
+            codes.NOT_CANCELABLE,
             f"Message {sid} is {state.item.get('status')}: only a scheduled message can be"
             " canceled.",
         ) from None
@@ -112,5 +112,7 @@ def delete(account_sid: str, sid: str) -> None:
         raise not_found(account_sid, sid) from None
     except storage.WrongState:
         raise errors.TwilioError(
-            20009, "Cannot delete message because delivery has not been completed.", 409
+            codes.NOT_DELETABLE,
+            "Cannot delete message because delivery has not been completed.",
+            409,
         ) from None

@@ -13,7 +13,7 @@ from chalicelib.numbers.model import IncomingPhoneNumber, is_number_sid, number_
 from chalicelib.numbers.params import apply, changes_of, new_number
 from chalicelib.runtime import clock
 from chalicelib.storage import numbers as stored_numbers
-from chalicelib.twilio import errors, forms
+from chalicelib.twilio import codes, errors, forms
 
 SID_ATTEMPTS = 3
 # An update that keeps meeting other updates of the same number gives up (503) after this
@@ -35,7 +35,7 @@ def create(account_sid: str, params: forms.Params) -> IncomingPhoneNumber:
             return number
         except stored_numbers.Taken:
             raise errors.TwilioError(
-                21422,
+                codes.NUMBER_NOT_AVAILABLE,
                 f"PhoneNumber {number.phone_number} is not available: it is registered"
                 " already. A number belongs to one account at most.",
             ) from None

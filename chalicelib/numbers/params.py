@@ -12,7 +12,7 @@ than the caller's (moving a number to another account).
 from chalicelib.numbers.model import DEFAULT_METHOD, IncomingPhoneNumber, number_sid
 from chalicelib.outbound.addresses import is_callable
 from chalicelib.runtime import clock
-from chalicelib.twilio import addresses, errors, forms
+from chalicelib.twilio import addresses, codes, errors, forms
 from chalicelib.twilio.forms import shown
 from chalicelib.twilio.paths import API_VERSION
 
@@ -113,7 +113,9 @@ def apply(number: IncomingPhoneNumber, changes: dict) -> IncomingPhoneNumber:
 
 def check_fallback(number: IncomingPhoneNumber) -> None:
     if number.sms_fallback_url and not number.sms_url:
-        raise errors.TwilioError(21406, "Cannot set SmsFallbackUrl without setting SmsUrl.")
+        raise errors.TwilioError(
+            codes.FALLBACK_URL_WITHOUT_URL, "Cannot set SmsFallbackUrl without setting SmsUrl."
+        )
 
 
 def national_format(phone_number: str) -> str:
@@ -143,19 +145,20 @@ def _phone_number(params: forms.Params) -> str:
     if not given:
         if forms.single(params, "AreaCode"):
             raise errors.TwilioError(
-                21452,
+                codes.NO_NUMBERS_FOUND,
                 "No phone numbers found in this area code: Herald does not buy numbers. It"
                 " registers a number the account already owns: give it as PhoneNumber (E.164).",
             )
         raise errors.TwilioError(
-            21421,
+            codes.INVALID_PHONE_NUMBER,
             "A PhoneNumber is required: the number the account already owns, in E.164 form"
             " (such as +14155550100). Herald registers numbers; it does not buy them.",
         )
     normalized = addresses.normalize_number(given)
     if normalized is None:
         raise errors.TwilioError(
-            21421, f"PhoneNumber {given} is invalid: give a valid number in E.164 form."
+            codes.INVALID_PHONE_NUMBER,
+            f"PhoneNumber {given} is invalid: give a valid number in E.164 form.",
         )
     return normalized
 
@@ -220,7 +223,8 @@ def _url(params: forms.Params, name: str) -> str | None:
     # host, no control character written or percent-encoded; credentials sent as Basic auth.
     if len(value) > MAX_URL or not is_callable(value):
         raise errors.TwilioError(
-            21502, f"Invalid {name}: {shown(value)} is not a valid http or https URL."
+            codes.INVALID_CALLBACK_URL,
+            f"Invalid {name}: {shown(value)} is not a valid http or https URL.",
         )
     return value
 

@@ -17,6 +17,7 @@ message (Carrier.handoff_seconds).
 from dataclasses import dataclass
 
 from chalicelib.runtime import budget, config
+from chalicelib.twilio import codes
 
 MAX_TOTAL_BYTES = 5 * 1024 * 1024  # Twilio's limit for one MMS's media
 SECONDS = 12.0  # for all of a message's media, fetched one after another
@@ -59,13 +60,15 @@ def _fetch_each(urls: list[str]) -> list[Fetched]:
             allow_private=config.delivery().allow_private_urls,
         )
         if answer.error == "too large":
-            raise MediaRefused(30019, "Content size exceeds carrier limit")
+            raise MediaRefused(codes.MEDIA_TOO_LARGE, "Content size exceeds carrier limit")
         if not answer.ok:
             reason = answer.error or f"HTTP {answer.status}"
-            raise MediaRefused(11200, f"HTTP retrieval failure: {reason}")
+            raise MediaRefused(codes.HTTP_RETRIEVAL_FAILURE, f"HTTP retrieval failure: {reason}")
         content_type = answer.headers.get("content-type", "").split(";")[0].strip().lower()
         if not (content_type.startswith(CONTENT_TYPES) or content_type in OTHER_TYPES):
-            raise MediaRefused(12300, f"Invalid Content-Type: {content_type or 'none'}")
+            raise MediaRefused(
+                codes.INVALID_CONTENT_TYPE, f"Invalid Content-Type: {content_type or 'none'}"
+            )
         left -= len(answer.body)
         fetched.append(Fetched(url, content_type, answer.body))
     return fetched

@@ -257,6 +257,22 @@ def test_error_codes_come_with_their_meaning(api):
     assert listed["errors"] == {"30003": "Unreachable destination handset"}
 
 
+def test_a_code_is_explained_in_the_registrys_words_whichever_path_set_it(api):
+    """One meaning per code (chalicelib.twilio.codes): 11200 set by a media fetch is not
+    explained as a webhook's failure."""
+    from chalicelib import messages
+    from chalicelib.messages.status import Status
+    from chalicelib.twilio import codes
+
+    made = make(api)
+    messages.transition(api.account_sid, made["sid"], Status.SENDING)
+    failed = {"error_code": codes.HTTP_RETRIEVAL_FAILURE, "error_message": "HTTP 404"}
+    messages.transition(api.account_sid, made["sid"], Status.FAILED, failed)
+    detail = body(inbox_get(api, f"/Messages/{made['sid']}.json"))
+    assert detail["errors"] == {"11200": codes.MESSAGES[codes.HTTP_RETRIEVAL_FAILURE]}
+    assert "media" in detail["errors"]["11200"]
+
+
 def test_a_foreign_sid_answers_as_a_missing_one(api, other_api):
     mine = make(api)
     theirs = make(other_api)
