@@ -65,7 +65,7 @@ def set_list_shards(account_sid: str, shards: int) -> dict:
     """Raise the account's list shard count (see docs/table-design.md).
 
     Lists read the new shards at once; new messages go to them once every API container
-    has seen the change (twice auth's cache bound from now).
+    has seen the change (twice the credential cache's bound from now).
     """
     if not 1 <= shards <= schema.MAX_LIST_SHARDS:
         raise ValueError(f"a list shard count is 1 to {schema.MAX_LIST_SHARDS}")
@@ -84,7 +84,7 @@ def set_list_shards(account_sid: str, shards: int) -> dict:
 
 def set_sender(account_sid: str, identity: str, messaging_service_sid: str | None = None) -> dict:
     """Who the account's texts come from on End User Messaging (docs/carriers.md): by
-    default, or for one Messaging Service. Senders read it within auth's cache bound."""
+    default, or for one Messaging Service. Senders read it within the credential cache's bound."""
     from chalicelib.carriers.eum_settings import IDENTITY
 
     if not IDENTITY.match(identity):

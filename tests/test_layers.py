@@ -19,8 +19,7 @@ ORDER = (
     ("storage", "outbound"),  # AWS's data services; calls to users' URLs
     ("accounts", "jobs"),  # who may use Herald; a queue's batch within its time
     ("messages", "numbers"),  # the resources
-    ("carriers",),  # the hand-off and its receipts
-    ("inbound",),  # texts that arrive, webhooks, TwiML, replies
+    ("carriers", "inbound"),  # the hand-off and its receipts; texts that arrive, webhooks
     ("delivery",),  # the stream and the queues: each job to the step that does it
     ("web",),  # the routes
 )

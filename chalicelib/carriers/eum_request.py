@@ -29,7 +29,7 @@ PRICE_STEP = Decimal("0.00001")
 
 
 def account_senders(account_sid: str) -> dict:
-    """The account's `senders` map, read through auth's per-container cache."""
+    """The account's `senders` map, read through the credential cache (accounts.credentials)."""
     account = credentials.account(account_sid)
     senders = account.record.get("senders") if account is not None else None
     return senders if isinstance(senders, dict) else {}
