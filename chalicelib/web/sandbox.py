@@ -8,7 +8,6 @@ Served only where the sandbox carrier is on (`make run`, tests, staging stages);
 the path does not exist (404). The answer is 201 with the inbound message as it will be.
 """
 
-from chalicelib.inbound import handset
 from chalicelib.runtime import config
 from chalicelib.twilio import errors
 from chalicelib.web import http
@@ -23,4 +22,6 @@ def register(app) -> None:
         if config.delivery().carrier != "sandbox":
             raise errors.not_found(http.request_path(app.current_request))
         request, _ = authenticated(app, account_sid)
+        from chalicelib.inbound import handset  # the sandbox's alone: no API cold start pays
+
         return http.json_response(201, handset.text(account_sid, http.body_params(request)))
