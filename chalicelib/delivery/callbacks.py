@@ -11,6 +11,11 @@ resolves to a loopback, link-local or private address is never called.
 Each attempt writes one `callback` line (the URL without its query string): its answer, its
 latency, and whether it is retried or given up. CallbacksDelivered and CallbackFailures count
 jobs that ended: answered 2xx, or given up.
+
+A URL's credentials are stored sealed (chalicelib.storage.url_credentials) and opened just
+before the call: when KMS cannot decrypt them (throttled, unreachable), nothing is sent and
+the job comes back through the queue (`signing_later`); credentials that will never decrypt
+for this account (another account's ciphertext) give the attempt up.
 """
 
 import logging
@@ -18,7 +23,7 @@ import logging
 from chalicelib import auth, config, observability
 from chalicelib.delivery import sources
 from chalicelib.delivery.batch import MIN_CALL_SECONDS, Job, RetryLater, process
-from chalicelib.storage import events, tokens
+from chalicelib.storage import events, tokens, url_credentials
 
 log = logging.getLogger("herald.delivery")
 DEFAULT_RETRIES = 1
@@ -45,7 +50,7 @@ def run(job: Job) -> None:
     if job.body.get("kind") == "webhook":
         from chalicelib.inbound import webhook
 
-        webhook.call(job, _auth_token)
+        webhook.call(job, lambda account_sid: _auth_token(account_sid, job))
         return
     deliver(job)
 
@@ -71,20 +76,27 @@ def deliver(job: Job) -> None:
         # The same for every attempt at this callback, so a receiver can drop repeats.
         "I-Twilio-Idempotency-Token": f"{sid}-{body['status']}",
     }
-    token = _auth_token(account_sid)
+    token = _auth_token(account_sid, job)
     # GET: a <Message method="GET" action=…> reply, whose fields go in the query string.
     method = "GET" if body.get("method") == "GET" else "POST"
-    answer = outbound.twilio_request(
-        method,
-        url,
-        params,
-        token,
-        headers,
-        # Twilio reads nothing of a status callback's answer but its status: a 2xx with a
-        # body of any size is delivered.
-        overrides.apply(outbound.Limits(read_body=False)),
-        config.delivery().allow_private_urls,
-    )
+    try:
+        url = url_credentials.opened(account_sid, url)
+    except tokens.Unreadable as error:
+        answer = unreadable_credentials(error)
+    except tokens.Unavailable as error:
+        raise signing_later(job, f"the URL's credentials: {error}") from error
+    else:
+        answer = outbound.twilio_request(
+            method,
+            url,
+            params,
+            token,
+            headers,
+            # Twilio reads nothing of a status callback's answer but its status: a 2xx with
+            # a body of any size is delivered.
+            overrides.apply(outbound.Limits(read_body=False)),
+            config.delivery().allow_private_urls,
+        )
     ok = answer.ok
     events.record(
         account_sid,
@@ -156,7 +168,7 @@ def give_up(job: Job, reason: str) -> bool:
     return True
 
 
-def _auth_token(account_sid: str) -> str | None:
+def _auth_token(account_sid: str, job: Job) -> str | None:
     account = auth.account(account_sid)
     ciphertext = account.record.get("token_ciphertext") if account else None
     if not ciphertext:
@@ -167,3 +179,21 @@ def _auth_token(account_sid: str) -> str | None:
     except tokens.Unavailable as error:
         log.error("cannot decrypt the token of %s (%s): callback unsigned", account_sid, error)
         return None
+
+
+def signing_later(job: Job, what: str) -> RetryLater:
+    """The job comes back: KMS could not decrypt `what` (throttled, unreachable, refused;
+    a fault that may pass), and a call without it would go out unsigned or unauthenticated."""
+    log.error("KMS could not decrypt %s: the job comes back, nothing was sent", what)
+    delay = min(config.delivery().retry_base_seconds * 2 ** (job.receive_count - 1), 300)
+    return RetryLater(delay, f"KMS: {what}")
+
+
+def unreadable_credentials(error: Exception):
+    """The answer for a URL whose credentials will never decrypt for this account (another
+    account's ciphertext, a damaged one): no call is made, and the attempt is recorded as
+    failed, not retried (it cannot help)."""
+    from chalicelib import outbound
+
+    log.error("a URL's credentials do not decrypt for its account (%s): not called", error)
+    return outbound.Answer(None, {}, b"", 0, "unreadable credentials", None)
