@@ -12,10 +12,14 @@ Each attempt writes one `callback` line (the URL without its query string): its 
 latency, and whether it is retried or given up. CallbacksDelivered and CallbackFailures count
 jobs that ended: answered 2xx, or given up.
 
-A URL's credentials are stored sealed (chalicelib.storage.url_credentials) and opened just
-before the call: when KMS cannot decrypt them (throttled, unreachable), nothing is sent and
-the job comes back through the queue (`signing_later`); credentials that will never decrypt
-for this account (another account's ciphertext) give the attempt up.
+Never unsigned because of a passing fault: when KMS cannot decrypt the account's AuthToken
+(throttled, unreachable) or the URL's credentials (chalicelib.storage.url_credentials),
+nothing is sent and the job comes back through the queue (`signing_later`). Credentials
+that will never decrypt for this account (another account's ciphertext) give the attempt up.
+An account that has no encrypted AuthToken at all, made by a create-account older than the
+rule that every account can sign, is the one case that goes out unsigned: each such job
+counts CallbacksUnsigned and writes a `callback.unsigned` line naming the admin command that
+re-keys the account (docs/operations.md).
 """
 
 import logging
@@ -169,16 +173,33 @@ def give_up(job: Job, reason: str) -> bool:
 
 
 def _auth_token(account_sid: str, job: Job) -> str | None:
+    """The account's AuthToken, to sign with; None for an account that has no encrypted
+    token (it goes unsigned, counted and logged with the fix). When KMS fails, RetryLater:
+    the job comes back, and nothing was sent unsigned."""
     account = auth.account(account_sid)
     ciphertext = account.record.get("token_ciphertext") if account else None
     if not ciphertext:
-        log.warning("account %s has no encrypted token: its callbacks go unsigned", account_sid)
+        observability.event(
+            "callback.unsigned", level="warning", account_sid=account_sid,
+            reason="the account has no encrypted AuthToken (made by an older create-account):"
+            " its callbacks and webhooks go out unsigned until it is re-keyed with"
+            f" `{REKEY_COMMAND.format(account_sid=account_sid)}`",
+            metrics={"CallbacksUnsigned": 1},
+        )  # fmt: skip
         return None
     try:
         return tokens.decrypt_token(account_sid, ciphertext)
     except tokens.Unavailable as error:
-        log.error("cannot decrypt the token of %s (%s): callback unsigned", account_sid, error)
-        return None
+        raise signing_later(job, f"the AuthToken: {error}") from error
+
+
+# What re-keys an account that has no encrypted AuthToken, as docs/operations.md gives it
+# ("Unsigned callbacks"): given the token the account already uses, create-account writes
+# its ciphertext and keeps everything else (its digest is the same; its API keys stay).
+REKEY_COMMAND = (
+    ".venv/bin/python -m chalicelib.admin create-account --account-sid {account_sid}"
+    " --auth-token <its AuthToken>"
+)
 
 
 def signing_later(job: Job, what: str) -> RetryLater:

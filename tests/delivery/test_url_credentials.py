@@ -1,7 +1,7 @@
 """On the pipeline: credentials in users' URLs are sent as written (Basic auth, and a signature
 over the URL without them) and never appear in plain text anywhere Herald keeps or says
 anything (issue 14's follow-up, item 1); a passing KMS fault never makes a callback or a
-webhook go out without its credentials: the job comes back."""
+webhook go out unsigned or without its credentials: the job comes back (item 2)."""
 
 import base64
 import json
@@ -9,7 +9,7 @@ import json
 import pytest
 from twilio.request_validator import RequestValidator
 
-from chalicelib import admin, config
+from chalicelib import admin, auth, config
 from chalicelib.delivery import dispatch
 from chalicelib.storage import client, events, queues, schema, tokens, url_credentials
 from tests.delivery.pipeline import create, fetched, receiver
@@ -156,6 +156,40 @@ def test_a_kms_fault_on_a_urls_credentials_sends_nothing_and_the_job_comes_back(
     assert all(r.headers.get("Authorization") == basic("cb", "pw") for r in hook.requests)
 
 
+@pytest.mark.parametrize("kind", ["status callback", "webhook"])
+def test_a_kms_fault_on_the_auth_token_never_sends_unsigned(line, api, account, monkeypatch, kind):
+    """Item 2: it used to go out unsigned (a receiver that validates refuses it); now the
+    job comes back through the queue and goes out signed once KMS answers."""
+    calls: list = []
+    monkeypatch.setattr(tokens, "decrypt_token", failing(tokens.decrypt_token, 3, calls))
+    validator = RequestValidator(account["auth_token"])
+    with receiver() as hook:
+        if kind == "webhook":
+            register(api, SmsUrl=hook.url + "/sms")
+            received(api, line)
+        else:
+            create(api, StatusCallback=hook.url + "/cb")
+            line.drain()
+    assert len(calls) > 3 and hook.requests
+    for request in hook.requests:
+        url = hook.url + request.path
+        assert validator.validate(url, request.form, request.headers.get("X-Twilio-Signature", ""))
+
+
+def test_a_kms_that_stays_down_gives_the_callback_up_unsent(line, api, account, monkeypatch):
+    calls: list = []
+    monkeypatch.setattr(tokens, "decrypt_token", failing(tokens.decrypt_token, 10**6, calls))
+    with receiver() as hook:
+        sid = create(api, StatusCallback=hook.url + "/cb")["sid"]
+        line.drain()
+    assert hook.requests == []  # never unsigned
+    given_up = [
+        e for e in events.of_message(api.account_sid, sid) if "given up" in str(e.get("error"))
+    ]
+    assert len(given_up) == 3  # sending, sent, delivered: each recorded, none lost silently
+    assert all("KMS" in e["error"] for e in given_up)
+
+
 def test_another_accounts_credentials_copied_onto_a_number_are_not_sent(line, api, account):
     other = admin.create_account()
     theirs = url_credentials.sealed(other["account_sid"], "http://u:theirs@127.0.0.1:9/sms")
@@ -177,3 +211,39 @@ def test_another_accounts_credentials_copied_onto_a_number_are_not_sent(line, ap
         e for e in events.of_message(api.account_sid, inbound["sid"]) if e["kind"] == "webhook"
     ]
     assert webhook["error"] == "unreadable credentials"
+
+
+def test_an_account_without_an_encrypted_token_is_sent_unsigned_and_told_how_to_rekey(
+    line, api, account, capfd
+):
+    """Item 2's other case: an account made by a create-account older than the rule has no
+    ciphertext. Its callbacks still go (unsigned, as before), each counted and logged with
+    the command that re-keys it; that command, as the line says it, makes them signed."""
+    sid, token = account["account_sid"], account["auth_token"]
+    client.client().update_item(
+        TableName=config.load().table_name,
+        Key=schema.account_key(sid),
+        UpdateExpression="REMOVE token_ciphertext",
+    )
+    auth.forget()
+    with receiver() as hook:
+        create(api, StatusCallback=hook.url + "/cb")
+        line.drain()
+        assert len(hook.requests) == 3
+        assert not any("X-Twilio-Signature" in r.headers for r in hook.requests)
+        lines = [json.loads(x) for x in capfd.readouterr().out.splitlines() if x.startswith("{")]
+        unsigned = [x for x in lines if x["event"] == "callback.unsigned"]
+        assert len(unsigned) == 3 and all(x["CallbacksUnsigned"] == 1 for x in unsigned)
+        command = unsigned[0]["reason"].split("`")[1]
+        assert command.startswith(".venv/bin/python -m chalicelib.admin create-account")
+        typed = command.replace("<its AuthToken>", token).split()
+        assert admin.main(typed[3:]) == 0
+        auth.forget()  # as every container does within auth.CACHE_SECONDS
+        hook.requests.clear()
+        create(api, StatusCallback=hook.url + "/cb")
+        line.drain()
+    validator = RequestValidator(token)
+    assert len(hook.requests) == 3
+    for request in hook.requests:
+        signature = request.headers.get("X-Twilio-Signature", "")
+        assert validator.validate(hook.url + "/cb", request.form, signature)
