@@ -259,3 +259,56 @@ def test_an_update_that_gives_a_masked_url_back_keeps_the_stored_credentials(api
     owner = numbers.get_owner(FROM)
     assert url_credentials.opened(api.account_sid, owner["sms_url"]) == new
     assert "n3w-pa55" not in everything_stored()
+
+
+# ---------------------------------------------------------------- media, in the sender
+
+
+def _mms(account_sid: str, url: str) -> Message:
+    return Message(
+        account_sid=account_sid, sid="MM" + "e" * 32, to=TO, from_=FROM, body="look",
+        status="sending", created_ms=1, updated_ms=1, attempts=1,
+        media_urls=[url_credentials.sealed(account_sid, url)],
+    )  # fmt: skip
+
+
+def test_the_sender_opens_a_media_urls_credentials_to_fetch_it(account):
+    from chalicelib.delivery import media_fetch
+
+    url = f"https://m:{SECRET}@cdn.example/a.png"
+    message = _mms(account["account_sid"], url)
+    assert SECRET not in message.media_urls[0]
+    assert media_fetch.callable_urls(message) == [url]
+
+
+@pytest.mark.parametrize(
+    ("fault", "outcome"),
+    [
+        (tokens.Unavailable("ThrottlingException"), "throttled"),
+        (tokens.Unreadable("InvalidCiphertextException"), "refused 11200"),
+    ],
+)
+def test_a_media_url_that_cannot_be_opened_is_never_fetched(account, monkeypatch, fault, outcome):
+    """A KMS fault: the hand-off is Throttled (tried again later, nothing handed over);
+    credentials that never open for this account: the message fails 11200. Either way
+    nothing is fetched without them."""
+    from chalicelib.carriers.base import Refused, Throttled
+    from chalicelib.carriers.sandbox import Sandbox
+    from chalicelib.delivery import media_fetch
+
+    message = _mms(account["account_sid"], "https://m:pw@cdn.example/a.png")
+    monkeypatch.setenv("HERALD_SANDBOX_FETCH_MEDIA", "1")
+
+    def fails(*args):
+        raise fault
+
+    def never(urls):
+        raise AssertionError(f"fetched {urls}")
+
+    monkeypatch.setattr(tokens, "decrypt", fails)
+    monkeypatch.setattr(media_fetch, "fetch_all", never)
+    got = Sandbox().send(message)
+    if outcome == "throttled":
+        assert isinstance(got, Throttled) and "KMS" in got.reason
+    else:
+        assert isinstance(got, Refused) and got.error_code == 11200
