@@ -25,7 +25,7 @@ def text(account_sid: str, params: forms.Params) -> dict:
     Messaging would queue it; the inbound message's JSON as it will be (`receiving`)."""
     from chalicelib.inbound import receive
     from chalicelib.messages import checks
-    from chalicelib.storage import numbers, queues
+    from chalicelib.storage import numbers, queues, url_credentials
 
     forms.reject_unknown(params, PARAMS)
     handset, number = forms.single(params, "From"), forms.single(params, "To")
@@ -50,6 +50,9 @@ def text(account_sid: str, params: forms.Params) -> dict:
     if not body and not media:
         raise errors.TwilioError(codes.BODY_REQUIRED, "Message body is required.")
     checks.media_urls(media)
+    # Queued and stored with their credentials sealed, as every URL Herald keeps; the
+    # webhook's MediaUrl fields carry them opened (chalicelib.inbound.webhook).
+    media = [url_credentials.sealed(account_sid, url) for url in media]
     event = simulated_event(handset_e164, number_e164, body, media)
     queues.send(config.delivery().receipt_queue_url, event)
     sid = receive.inbound_sid(event["inboundMessageId"], event["heraldReceivedMs"], bool(media))

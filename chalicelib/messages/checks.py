@@ -29,10 +29,9 @@ passed the others.
 """
 
 from chalicelib.messages.model import Message
-from chalicelib.outbound.addresses import is_callable
+from chalicelib.outbound.addresses import is_callable, quoted
 from chalicelib.runtime import config
 from chalicelib.twilio import addresses, codes, errors
-from chalicelib.twilio.forms import shown
 
 MAX_BODY_CHARS = 1600
 MAX_MEDIA = 10
@@ -77,7 +76,7 @@ def media_urls(urls: list[str]) -> list[str]:
         )
     for url in urls:
         if not is_callable(url):
-            raise errors.TwilioError(codes.INVALID_MEDIA_URL, f"Invalid media URL: {shown(url)}")
+            raise errors.TwilioError(codes.INVALID_MEDIA_URL, f"Invalid media URL: {quoted(url)}")
     return urls
 
 
@@ -85,7 +84,7 @@ def callback_url(url: str) -> str:
     """A status callback URL Herald can call, or 21609."""
     if not is_callable(url):
         raise errors.TwilioError(
-            codes.INVALID_STATUS_CALLBACK, f"Invalid StatusCallback: {shown(url)}"
+            codes.INVALID_STATUS_CALLBACK, f"Invalid StatusCallback: {quoted(url)}"
         )
     return url
 

@@ -10,10 +10,9 @@ than the caller's (moving a number to another account).
 """
 
 from chalicelib.numbers.model import DEFAULT_METHOD, IncomingPhoneNumber, number_sid
-from chalicelib.outbound.addresses import is_callable
+from chalicelib.outbound.addresses import is_callable, quoted
 from chalicelib.runtime import clock
 from chalicelib.twilio import addresses, codes, errors, forms
-from chalicelib.twilio.forms import shown
 from chalicelib.twilio.paths import API_VERSION
 
 MAX_FRIENDLY_NAME = 64
@@ -224,7 +223,7 @@ def _url(params: forms.Params, name: str) -> str | None:
     if len(value) > MAX_URL or not is_callable(value):
         raise errors.TwilioError(
             codes.INVALID_CALLBACK_URL,
-            f"Invalid {name}: {shown(value)} is not a valid http or https URL.",
+            f"Invalid {name}: {quoted(value)} is not a valid http or https URL.",
         )
     return value
 

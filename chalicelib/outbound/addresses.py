@@ -81,6 +81,17 @@ def is_callable(url: str) -> bool:
     return True
 
 
+def quoted(url: str) -> str:
+    """A refused URL as an error message repeats it: credentials masked, at most 200
+    characters, control characters escaped (the message is JSON, but it may be shown or
+    logged as text)."""
+    from chalicelib.storage.url_credentials import masked
+
+    url = masked(url)
+    text = url[:200].encode("unicode_escape").decode("ascii")
+    return text + ("…" if len(url) > 200 else "")
+
+
 def credentials(url: str) -> tuple[str, str | None]:
     """(the URL without `user:password@`, the `Authorization: Basic` value for them or None).
 

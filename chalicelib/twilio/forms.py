@@ -1,6 +1,5 @@
 """Request parameters, from a form body, a JSON object or a query string, and the rules every
-resource reads them by: one value per single-valued name, integers within their range, and a
-refused value quoted as an error message repeats it.
+resource reads them by: one value per single-valued name, integers within their range.
 
 Every source becomes the same shape, `{name: [value, …]}`, so repeated keys
 (`MediaUrl=a&MediaUrl=b`) and blank values (`Body=`, which means "redact") survive.
@@ -162,10 +161,3 @@ def integer(params: Params, name: str, default: int, low: int, high: int) -> int
     if not in_range(value, low, high):
         raise errors.bad_parameter(f"{name} must be an integer from {low} to {high}")
     return int(value)
-
-
-def shown(url: str) -> str:
-    """A refused URL as an error message repeats it: at most 200 characters, control
-    characters escaped (the message is JSON, but it may be shown or logged as text)."""
-    text = url[:200].encode("unicode_escape").decode("ascii")
-    return text + ("…" if len(url) > 200 else "")
