@@ -24,13 +24,13 @@ instrument(app)
 # import, are the API function's alone. Everywhere else (make run, tests, `chalice
 # package`) every route is registered.
 if os.environ.get("_HANDLER", "app.app") == "app.app":
-    from chalicelib.web import fallbacks, inbox, media, messages, numbers, sandbox
+    from chalicelib.web import fallbacks, inbox, media, messages, numbers, sandbox, services
 
     # The methods each route serves (tests/test_openapi.py): routing imports auth, forms
     # and the web layer's storage, which no delivery function needs at its cold start.
     from chalicelib.web.routing import SERVED_METHODS  # noqa: F401
 
-    for resource in (messages, media, numbers, sandbox, inbox, fallbacks):
+    for resource in (messages, media, numbers, services, sandbox, inbox, fallbacks):
         resource.register(app)
 __all__ = ["app"]
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.conftest import body, error_of
+from tests.services.helpers import make_service
 
 FROM = "+15005550006"
 TO = "+14155550100"
@@ -70,11 +71,21 @@ def test_whatsapp_and_alphanumeric_senders(api):
 
 
 def test_messaging_service_creates_an_accepted_message(api):
-    service = "MG" + "a" * 32
+    service = make_service(api.account_sid, "+14155550111")
     message = body(api.create(To=TO, MessagingServiceSid=service, Body="x"))
     assert message["status"] == "accepted"
     assert message["messaging_service_sid"] == service
     assert message["from"] is None
+
+
+def test_a_messaging_service_must_be_the_accounts_and_have_a_sender(api, other_api):
+    theirs = make_service(other_api.account_sid, "+14155550111")
+    empty = make_service(api.account_sid)
+    for service, code in ((theirs, 21701), ("MG" + "a" * 32, 21701), (empty, 21704)):
+        assert error_of(api.create(To=TO, MessagingServiceSid=service, Body="x")) == (400, code)
+    # With a From of its own, an empty service is no obstacle.
+    message = body(api.create(To=TO, From=FROM, MessagingServiceSid=empty, Body="x"))
+    assert (message["status"], message["from"]) == ("accepted", FROM)
 
 
 def test_documented_optional_parameters_are_accepted(api):
@@ -118,7 +129,7 @@ def test_documented_optional_parameters_are_accepted(api):
         ({"To": TO, "From": FROM}, (400, 21602)),
         ({"To": TO, "From": FROM, "Body": ""}, (400, 21602)),
         ({"To": TO, "MessagingServiceSid": "MG" + "a" * 32}, (400, 21619)),
-        ({"To": TO, "MessagingServiceSid": "nope", "Body": "x"}, (400, 20001)),
+        ({"To": TO, "MessagingServiceSid": "nope", "Body": "x"}, (400, 21705)),
         ({"To": TO, "From": FROM, "Body": "x" * 1601}, (400, 21617)),
         ({"To": TO, "From": FROM, "MediaUrl": ["ftp://e.com/a"]}, (400, 21620)),
         ({"To": TO, "From": FROM, "MediaUrl": ["not a url"]}, (400, 21620)),
@@ -154,9 +165,33 @@ def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def test_fixed_schedule_creates_a_scheduled_message_without_date_sent(api):
+@pytest.fixture
+def service(api) -> str:
+    """A Messaging Service of the account: scheduling asks for one, as on Twilio."""
+    return make_service(api.account_sid)
+
+
+def test_scheduling_without_a_messaging_service_is_35118(api, service):
+    send_at = iso(datetime.now(UTC) + timedelta(hours=1))
+    refused = api.create(To=TO, From=FROM, Body="x", ScheduleType="fixed", SendAt=send_at)
+    assert error_of(refused) == (400, 35118)
+    taken = api.create(
+        To=TO,
+        From=FROM,
+        Body="x",
+        ScheduleType="fixed",
+        SendAt=send_at,
+        MessagingServiceSid=service,
+    )
+    assert body(taken)["status"] == "scheduled"
+
+
+def test_fixed_schedule_creates_a_scheduled_message_without_date_sent(api, service):
     send_at = datetime.now(UTC) + timedelta(hours=1)
-    response = api.create(To=TO, From=FROM, Body="later", ScheduleType="fixed", SendAt=iso(send_at))
+    response = api.create(
+        To=TO, From=FROM, Body="later", ScheduleType="fixed", SendAt=iso(send_at),
+        MessagingServiceSid=service,
+    )  # fmt: skip
     assert response.status_code == 201, response.body
     message = body(response)
     assert message["status"] == "scheduled"
@@ -175,28 +210,31 @@ def test_fixed_schedule_creates_a_scheduled_message_without_date_sent(api):
         ({"ScheduleType": "later", "SendAt": "+1h"}, 20001),
     ],
 )
-def test_schedule_errors(api, schedule, code):
+def test_schedule_errors(api, service, schedule, code):
     offsets = {"+200s": timedelta(seconds=200), "+36d": timedelta(days=36),
                "-1h": timedelta(hours=-1), "+1h": timedelta(hours=1)}  # fmt: skip
     if schedule.get("SendAt") in offsets:
         schedule = {**schedule, "SendAt": iso(datetime.now(UTC) + offsets[schedule["SendAt"]])}
-    status, got = error_of(api.create(To=TO, From=FROM, Body="x", **schedule))
+    params = {"To": TO, "From": FROM, "Body": "x", "MessagingServiceSid": service, **schedule}
+    status, got = error_of(api.create(**params))
     assert (status, got) == (400, code)
 
 
-def test_schedule_window_edges(api):
+def test_schedule_window_edges(api, service):
     now = datetime.now(UTC)
     inside = api.create(
         To=TO,
         From=FROM,
+        MessagingServiceSid=service,
         Body="x",
         ScheduleType="fixed",
         SendAt=iso(now + timedelta(days=35) - timedelta(minutes=1)),
     )
     assert inside.status_code == 201, inside.body
     too_soon = api.create(
-        To=TO, From=FROM, Body="x", ScheduleType="fixed", SendAt=iso(now + timedelta(seconds=299))
-    )
+        To=TO, From=FROM, Body="x", ScheduleType="fixed", SendAt=iso(now + timedelta(seconds=299)),
+        MessagingServiceSid=service,
+    )  # fmt: skip
     assert error_of(too_soon) == (400, 35114)
 
 
@@ -246,6 +284,7 @@ def test_oversized_body_is_refused_before_any_work(api):
         {"ScheduleType": "fixed", "SendAt": "0001-01-01T00:00:00+01:00"},
     ],
 )
-def test_odd_digits_and_dates_are_400_not_500(api, extra):
-    status, code = error_of(api.create(To=TO, From=FROM, Body="x", **extra))
+def test_odd_digits_and_dates_are_400_not_500(api, service, extra):
+    params = {"To": TO, "From": FROM, "Body": "x", "MessagingServiceSid": service, **extra}
+    status, code = error_of(api.create(**params))
     assert status == 400 and code in (20001, 35111, 35114)

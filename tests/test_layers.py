@@ -18,6 +18,7 @@ ORDER = (
     ("twilio", "runtime", "observability"),  # wire conventions, settings and clock, logs
     ("storage",),  # AWS's data services (and the secrets sealed with KMS)
     ("outbound", "accounts"),  # calls to users' URLs; who may use Herald
+    ("services",),  # Messaging Services: their senders, the sender a message gets
     ("jobs", "messages", "numbers"),  # a queue's jobs within their time; the resources
     ("carriers", "inbound"),  # the hand-off and its receipts; texts that arrive, webhooks
     ("delivery",),  # the stream and the queues: each job to the step that does it

@@ -2,10 +2,12 @@
 who it comes from, and the SendTextMessage (or SendMediaMessage) parameters, with the
 message's ValidityPeriod and MaxPrice turned into what AWS takes.
 
-Who the text comes from (OriginationIdentity), in order: the account's sender for the
-message's MessagingServiceSid, the account's default sender (`senders` on the account item,
-set with `python -m admin set-sender`), the stage's default
-(HERALD_EUM_ORIGINATION_IDENTITY), else the message's From.
+Who the text comes from (OriginationIdentity), in order: for a message sent through a
+Messaging Service, the From Herald chose from the service's pool at the hand-off
+(chalicelib.services.pool: sticky, geomatched), so the recorded From is the number that sent
+it; then the account's sender for the message's MessagingServiceSid, the account's default
+sender (`senders` on the account item, set with `python -m admin set-sender`), the stage's
+default (HERALD_EUM_ORIGINATION_IDENTITY), else the message's From.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def account_senders(account_sid: str) -> dict:
 
 def origination_identity(message, senders: dict, stage: Settings) -> str | None:
     candidates = (
+        message.from_ if message.messaging_service_sid else None,
         senders.get(message.messaging_service_sid) if message.messaging_service_sid else None,
         senders.get(DEFAULT_SENDER),
         stage.origination_identity,

@@ -31,7 +31,7 @@ import time
 
 from chalicelib import carriers, observability, storage
 from chalicelib.carriers.base import Accepted, Refused, Throttled, TimedOut
-from chalicelib.delivery import sources
+from chalicelib.delivery import service_sender, sources
 from chalicelib.jobs.batch import Job, RetryLater, process
 from chalicelib.messages import lifecycle
 from chalicelib.messages.model import Message
@@ -92,9 +92,16 @@ def _claim_and_send(message: Message, job: Job) -> None:
     now = clock.now_ms()
     expired = _validity_expired(message, now)
     if expired or message.attempts >= settings.max_send_attempts:
-        written = _fail(message, codes.QUEUE_OVERFLOW, None, claimed=False)
+        # Never sent late: Twilio's 30036 once its ValidityPeriod has passed.
+        code = codes.VALIDITY_PERIOD_EXPIRED if expired else codes.QUEUE_OVERFLOW
+        written = _fail(message, code, None, claimed=False)
         reason = "validity period expired" if expired else "send attempts exhausted"
-        _fail_line(message, codes.QUEUE_OVERFLOW, reason, written)
+        _fail_line(message, code, reason, written)
+        return
+    sender = service_sender.chosen(message)
+    if isinstance(sender, service_sender.NoSender):
+        written = _fail(message, sender.error_code, sender.error_message, claimed=False)
+        _fail_line(message, sender.error_code, "no sender in its Messaging Service", written)
         return
     # Claim only with time for the hand-off's worst case: a hand-off cut short by the
     # invocation's end could not be told from one the carrier took.
@@ -104,6 +111,7 @@ def _claim_and_send(message: Message, job: Job) -> None:
         "claim": token,
         "lease_until_ms": now + settings.lease_seconds * 1000,
         "attempts": message.attempts + 1,
+        **sender,
     }
     # Only one claimer wins: the status (or, after a throttle, the absent claim) and the
     # attempt count it read must still hold.

@@ -89,11 +89,15 @@ def receive(text: InboundText) -> Message | None:
         log.warning("inbound text to a number no account owns; dropped")
         return None
     keyword = keywords.keyword_of(text.body)
-    if keyword == keywords.Keyword.OPT_OUT:
-        optouts.opt_out(text.number, text.handset, text.body.strip().upper())
-    elif keyword == keywords.Keyword.OPT_IN:
-        optouts.opt_in(text.number, text.handset)
-    message = _message(owner["account_sid"], text)
+    # A number in a Messaging Service: the opt-out (or opt-in) is the service's too, so no
+    # number of the service texts the handset again (Twilio's Advanced Opt-Out).
+    scopes = [text.number, *([owner["service_sid"]] if owner.get("service_sid") else [])]
+    for scope in scopes:
+        if keyword == keywords.Keyword.OPT_OUT:
+            optouts.opt_out(scope, text.handset, text.body.strip().upper())
+        elif keyword == keywords.Keyword.OPT_IN:
+            optouts.opt_in(scope, text.handset)
+    message = _message(owner["account_sid"], text, owner.get("service_sid"))
     try:
         store_new(message)
     except storage.Exists:
@@ -103,9 +107,10 @@ def receive(text: InboundText) -> Message | None:
     return message
 
 
-def _message(account_sid: str, text: InboundText) -> Message:
+def _message(account_sid: str, text: InboundText, service_sid: str | None = None) -> Message:
     sid = inbound_sid(text.inbound_id, text.at_ms, bool(text.media_urls))
     return Message(
+        messaging_service_sid=service_sid,
         account_sid=account_sid,
         sid=sid,
         to=text.number,

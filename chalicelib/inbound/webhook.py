@@ -44,6 +44,7 @@ def call(job: Job, auth_token) -> None:
     owner = numbers.get_owner(inbound.to)
     if owner is None or owner.get("account_sid") != account_sid:
         return  # the number changed hands since: its new owner never saw this text
+    owner = _service_webhook(account_sid, owner)
     token = auth_token(account_sid)
     urls = _opened(job, account_sid, owner)  # before anything is called
     params = inbound_params(_media_opened(job, inbound))
@@ -93,6 +94,26 @@ def call(job: Job, auth_token) -> None:
         )
         if isinstance(made, int):
             events.record(account_sid, sid, {"kind": "reply", "error_code": made})
+
+
+def _service_webhook(account_sid: str, owner: dict) -> dict:
+    """Where a text to a number goes: a number in a Messaging Service sends its texts to the
+    service's InboundRequestUrl (FallbackUrl on failure), unless the service says
+    UseInboundWebhookOnNumber, as on Twilio; one GetItem, only for a number in a service."""
+    if not owner.get("service_sid"):
+        return owner
+    from chalicelib.storage import services
+
+    service = services.get_service(account_sid, owner["service_sid"])
+    if service is None or service.get("deleting") or service.get("use_inbound_webhook_on_number"):
+        return owner
+    return {
+        **owner,
+        "sms_url": service.get("inbound_request_url"),
+        "sms_method": service.get("inbound_method"),
+        "sms_fallback_url": service.get("fallback_url"),
+        "sms_fallback_method": service.get("fallback_method"),
+    }
 
 
 def _opened(job: Job, account_sid: str, owner: dict) -> dict:

@@ -17,15 +17,23 @@ out, and nothing else stores new messages. The rules, with Twilio's codes:
                    of the account's IncomingPhoneNumbers (on End User Messaging the From
                    becomes the OriginationIdentity: one account must never send from
                    another's number)
-    21610          the To texted STOP to the From (except the answer to a keyword itself)
+    21610          the To texted STOP to the From, or to any number of the message's
+                   Messaging Service (except the answer to a keyword itself)
+    21701 / 21704  a MessagingServiceSid that names no service of the account / a service
+                   with no sender at all, when the message has no From of its own
+    21606          with HERALD_REQUIRE_REGISTERED_FROM=1 and a Messaging Service, a From that
+                   is not one of the service's senders; without one, an alphanumeric From
+                   that is none of the account's AlphaSenders
 
 A URL is one Herald can call when chalicelib.outbound.addresses reads it as the call will:
 http or https with a host, no control character or space, written or percent-encoded
 (`%0d%0a`); `user:password@` is allowed (sent as Basic auth). `javascript:`, `file:`,
 `data:` and the like are refused, so nothing stored can later be rendered as such a link.
 
-The first rules read nothing; the last two one GetItem each, and only for a message that
-passed the others.
+The first rules read nothing; the last ones one call each, and only for a message that
+passed the others: the service's pool (chalicelib.services.pool, cached per container), the
+owner item of a From number, an opt-out (one GetItem, or one BatchGetItem for a From and its
+service together).
 """
 
 from chalicelib.messages.model import Message
@@ -89,8 +97,9 @@ def callback_url(url: str) -> str:
     return url
 
 
-def outbound(message: Message, *, answers_keyword: bool = False) -> None:
-    """Raise the TwilioError that says why `message` may not be sent; None when it may."""
+def outbound(message: Message, *, answers_keyword: bool = False) -> dict | None:
+    """Raise the TwilioError that says why `message` may not be sent; when it may, the
+    pool of its Messaging Service (chalicelib.services.pool), or None without one."""
     # A path hands in what it read with to_address and from_address: each is its own
     # stored form. Anything else (read some other way) is refused, never stored.
     if to_address(message.to) != message.to:
@@ -108,16 +117,59 @@ def outbound(message: Message, *, answers_keyword: bool = False) -> None:
     media_urls(message.media_urls)
     if message.options.get("StatusCallback"):
         callback_url(message.options["StatusCallback"])
-    registered_sender(message.account_sid, message.from_)
+    found = messaging_service(message)
+    if found is None:
+        registered_sender(message.account_sid, message.from_)
     if not answers_keyword:
-        not_opted_out(message.from_, message.to)
+        not_opted_out(message.from_, message.to, message.messaging_service_sid)
+    return found
+
+
+def messaging_service(message: Message) -> dict | None:
+    """The pool of the message's service (None without one): 21701 when the account has no
+    such service; 21704 when it has no sender and the message no From; with
+    HERALD_REQUIRE_REGISTERED_FROM=1, 21606 for a From that is not one of its senders."""
+    if not message.messaging_service_sid:
+        return None
+    from chalicelib.services import pool
+
+    found = pool.pool(message.account_sid, message.messaging_service_sid)
+    if found is None:
+        raise errors.TwilioError(
+            codes.SERVICE_NOT_FOUND,
+            f"The Messaging Service {message.messaging_service_sid} does not exist.",
+        )
+    senders = pool.senders_of(found)
+    if message.from_ is None and not senders:
+        raise errors.TwilioError(
+            codes.SERVICE_WITHOUT_NUMBERS, codes.MESSAGES[codes.SERVICE_WITHOUT_NUMBERS]
+        )
+    if message.from_ and config.load().require_registered_from and message.from_ not in senders:
+        raise errors.TwilioError(
+            codes.FROM_NOT_ALLOWED,
+            f"The From {message.from_} is not a sender of the Messaging Service"
+            f" {message.messaging_service_sid}.",
+        )
+    return found
 
 
 def registered_sender(account_sid: str, from_: str | None) -> None:
     """Where the stage asks for it (HERALD_REQUIRE_REGISTERED_FROM=1; off in the sandbox), a
-    From phone number must be one of the account's IncomingPhoneNumbers: one GetItem on the
-    number's owner item. Alphanumeric sender IDs and channel addresses are not checked."""
-    if not from_ or not from_.startswith("+") or not config.load().require_registered_from:
+    From phone number must be one of the account's IncomingPhoneNumbers (one GetItem on the
+    number's owner item), an alphanumeric From one of its services' AlphaSenders (one Query).
+    Channel addresses (`whatsapp:`) are not checked."""
+    if not from_ or not config.load().require_registered_from:
+        return
+    if addresses.ALPHANUMERIC_SENDER.match(from_) and not from_.startswith("+"):
+        from chalicelib.storage import service_senders
+
+        if not service_senders.holds_alpha(account_sid, from_):
+            raise errors.TwilioError(
+                codes.FROM_NOT_ALLOWED,
+                f"The From {from_} is not an AlphaSender of any Messaging Service of your account.",
+            )
+        return
+    if not from_.startswith("+"):
         return
     from chalicelib.storage import numbers
 
@@ -130,12 +182,17 @@ def registered_sender(account_sid: str, from_: str | None) -> None:
         )
 
 
-def not_opted_out(from_: str | None, to: str) -> None:
-    """21610 when the handset texted STOP to this number (chalicelib.inbound), as Twilio
-    answers; only a phone number can have been texted, so other senders cost no read."""
+def not_opted_out(from_: str | None, to: str, service_sid: str | None = None) -> None:
+    """21610 when the handset texted STOP to this number (chalicelib.inbound), or to any
+    number of the message's Messaging Service (Twilio's Advanced Opt-Out: an opt-out given
+    to one number of a service is given to the service), as Twilio answers; only a phone
+    number can have been texted, so other senders cost no read."""
     from chalicelib.storage import optouts
 
-    if from_ and from_.startswith("+") and to[:1] == "+" and optouts.is_opted_out(from_, to):
+    if to[:1] != "+":
+        return
+    scopes = [s for s in (from_ if from_ and from_.startswith("+") else None, service_sid) if s]
+    if scopes and optouts.any_opted_out(scopes, to):
         raise errors.TwilioError(
             codes.UNSUBSCRIBED_RECIPIENT, codes.MESSAGES[codes.UNSUBSCRIBED_RECIPIENT]
         )

@@ -44,7 +44,7 @@ def new_message(account_sid: str, params: forms.Params) -> Message:
         raise errors.TwilioError(refusal.code, refusal.message)
     body, media_urls, content_sid = _content(params, service_sid)
     options = _options(params)
-    send_at_ms = _schedule(params, now)
+    send_at_ms = _schedule(params, now, service_sid)
     if content_sid:
         options["ContentSid"] = content_sid
 
@@ -91,7 +91,9 @@ def _sender(params: forms.Params) -> tuple[str | None, str | None]:
     if not from_ and not service_sid:
         raise errors.TwilioError(codes.FROM_REQUIRED, "A 'From' phone number is required.")
     if service_sid and not sids.MESSAGING_SERVICE_SID.match(service_sid):
-        raise errors.bad_parameter(f"Invalid MessagingServiceSid: {service_sid}")
+        raise errors.TwilioError(
+            codes.SERVICE_INVALID, f"The Messaging Service {service_sid} is invalid."
+        )
     return (checks.from_address(from_) if from_ else None), service_sid or None
 
 
@@ -157,8 +159,9 @@ def _options(params: forms.Params) -> dict:
     return options
 
 
-def _schedule(params: forms.Params, now_ms: int) -> int | None:
-    """SendAt in milliseconds for a fixed-schedule message, or None to send now."""
+def _schedule(params: forms.Params, now_ms: int, service_sid: str | None) -> int | None:
+    """SendAt in milliseconds for a fixed-schedule message, or None to send now. Scheduling
+    is a Messaging Service feature, as on Twilio: without one, 35118."""
     schedule_type = forms.single(params, "ScheduleType")
     send_at = forms.single(params, "SendAt")
     if schedule_type is None:
@@ -169,6 +172,12 @@ def _schedule(params: forms.Params, now_ms: int) -> int | None:
         return None
     if schedule_type != "fixed":
         raise errors.bad_parameter("ScheduleType must be fixed")
+    if not service_sid:
+        raise errors.TwilioError(
+            codes.SCHEDULING_NEEDS_SERVICE,
+            "MessagingServiceSid is required to schedule a message: pass it instead of, or"
+            " along with, a From.",
+        )
     if not send_at:
         raise errors.TwilioError(codes.INVALID_SEND_AT, "SendAt is required to schedule a message.")
     try:

@@ -19,6 +19,7 @@ import uuid
 
 from chalicelib.storage import client, listing, marshal, schema
 from chalicelib.storage.client import Exists, Missing, Unavailable
+from chalicelib.storage.services import NUMBER_SK_PREFIX
 
 # How long a write waits out other transactions on the same items (TransactionConflict:
 # DynamoDB cancels a transaction that touches an item another one is writing; that one
@@ -61,12 +62,13 @@ def get_number(account_sid: str, sid: str) -> dict | None:
 
 def get_owner(phone_number: str) -> dict | None:
     """Who owns an E.164 number and where its texts go, with one strongly consistent
-    GetItem: every schema.OWNER_FIELDS name (None where unset), or None when no account
-    has registered the number."""
+    GetItem: every schema.OWNER_FIELDS name and `service_sid`, the Messaging Service it is
+    in (chalicelib.storage.service_senders), None where unset; or None when no account has
+    registered the number."""
     item = client.get(schema.owner_key(phone_number))
     if item is None:
         return None
-    return {name: item.get(name) for name in schema.OWNER_FIELDS}
+    return {name: item.get(name) for name in (*schema.OWNER_FIELDS, "service_sid")}
 
 
 def update_number(current: dict, changes: dict) -> None:
@@ -111,7 +113,9 @@ def update_number(current: dict, changes: dict) -> None:
 
 
 def delete_number(current: dict) -> None:
-    """Delete a number's resource and owner items together; Missing when it is gone."""
+    """Delete a number's resource and owner items together, and its link to a Messaging
+    Service if it has one (chalicelib.storage.service_senders): one transaction, so a
+    service never keeps a number that is gone. Missing when the number is gone."""
     sid = current["sid"]
     resource = {
         "TableName": client.table(),
@@ -119,17 +123,45 @@ def delete_number(current: dict) -> None:
         "ConditionExpression": "attribute_exists(pk)",
     }
     # An owner item that is not there is nothing to delete; one of another registration of
-    # the number (deleted and registered again since the read) is not this number's.
+    # the number (deleted and registered again since the read) is not this number's. One
+    # that is in a service is deleted only with its link: read which service, then again.
     owner = {
         "TableName": client.table(),
         "Key": schema.owner_key(current["phone_number"]),
-        "ConditionExpression": "attribute_not_exists(pk) OR #sid = :sid",
+        "ConditionExpression": "attribute_not_exists(pk) OR (#sid = :sid"
+        " AND attribute_not_exists(service_sid))",
         "ExpressionAttributeNames": {"#sid": "sid"},
         "ExpressionAttributeValues": {":sid": {"S": sid}},
     }
-    reasons = _run(_transaction({"Delete": resource}, {"Delete": owner}))
-    if reasons is not None:
-        raise Missing(sid)
+    for _ in range(3):
+        reasons = _run(_transaction({"Delete": resource}, {"Delete": owner}))
+        if reasons is None:
+            return
+        if reasons[0] == "ConditionalCheckFailed":
+            raise Missing(sid)
+        found = client.get(schema.owner_key(current["phone_number"]))
+        service_sid = (found or {}).get("service_sid")
+        if found is None or found.get("sid") != sid or not service_sid:
+            continue  # changed meanwhile: the plain delete again
+        linked_owner = {
+            **owner,
+            "ConditionExpression": "#sid = :sid AND service_sid = :mg",
+            "ExpressionAttributeValues": {":sid": {"S": sid}, ":mg": {"S": service_sid}},
+        }
+        link = {
+            "TableName": client.table(),
+            "Key": {
+                "pk": {"S": f"{current['account_sid']}#{service_sid}"},
+                "sk": {"S": NUMBER_SK_PREFIX + sid},
+            },
+        }
+        request = _transaction({"Delete": resource}, {"Delete": linked_owner}, {"Delete": link})
+        reasons = _run(request)
+        if reasons is None:
+            return
+        if reasons[0] == "ConditionalCheckFailed":
+            raise Missing(sid)
+    raise Unavailable("the number kept moving between services")
 
 
 def list_page(

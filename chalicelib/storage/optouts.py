@@ -37,3 +37,19 @@ def opt_in(number: str, handset: str) -> None:
 
 def is_opted_out(number: str, handset: str) -> bool:
     return client.get(_key(number, handset)) is not None
+
+
+def any_opted_out(scopes: list[str], handset: str) -> bool:
+    """Whether the handset opted out of any of `scopes` (numbers, or Messaging Service
+    Sids: an opt-out given to a number of a service is also kept under the service's Sid).
+    One GetItem for one scope, one consistent BatchGetItem for more."""
+    if len(scopes) == 1:
+        return is_opted_out(scopes[0], handset)
+    keys = [_key(scope, handset) for scope in scopes]
+    response = client.call(
+        "batch_get_item",
+        RequestItems={client.table(): {"Keys": keys, "ConsistentRead": True}},
+    )
+    if response.get("UnprocessedKeys"):
+        return any(is_opted_out(scope, handset) for scope in scopes)
+    return bool(response.get("Responses", {}).get(client.table()))

@@ -158,6 +158,15 @@ def message_item(fields: dict, shard: int) -> dict:
     return item
 
 
+def sender_attributes(account_sid: str, to: str, from_: str, shard: int) -> dict:
+    """The index attributes of a message whose From is chosen after it was stored (sent
+    through a Messaging Service), written with the From in the same update."""
+    return {
+        "from_key": _sharded(f"{account_sid}|{from_}", shard),
+        "to_from_key": f"{account_sid}|{to}|{from_}",
+    }
+
+
 def due_attributes(sid: str, send_at_ms: int) -> dict:
     return {
         "due_pk": f"due#{shard_of(sid, DUE_SHARDS)}",

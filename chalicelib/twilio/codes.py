@@ -72,7 +72,13 @@ BODY_TOO_LONG = _code(21617, "The message body exceeds the 1600 character limit"
 CONTENT_REQUIRED = _code(21619, "A text message body, media URL or content SID is required")
 INVALID_MEDIA_URL = _code(21620, "Invalid media URL")
 TOO_MANY_MEDIA = _code(21623, "Too many media URLs")
+SERVICE_NOT_FOUND = _code(21701, "The Messaging Service does not exist")
+SERVICE_NO_SENDER = _code(
+    21703, "The Messaging Service does not have a phone number available to send a message"
+)
 SERVICE_WITHOUT_NUMBERS = _code(21704, "The Messaging Service contains no phone numbers")
+SERVICE_INVALID = _code(21705, "The Messaging Service is invalid")
+SCHEDULING_NEEDS_SERVICE = _code(35118, "MessagingServiceSid is required to schedule a message")
 INVALID_SEND_AT = _code(35111, "SendAt is missing or not an ISO 8601 datetime")
 SEND_AT_OUT_OF_RANGE = _code(
     35114, "SendAt must be more than 300 seconds and at most 35 days in the future"
@@ -87,6 +93,15 @@ NUMBER_NOT_AVAILABLE = _code(21422, "PhoneNumber is not available")
 NO_NUMBERS_FOUND = _code(21452, "No phone numbers found in this area code")
 INVALID_CALLBACK_URL = _code(21502, "Invalid callback url")
 
+# --- a Messaging Service's senders ----------------------------------------------------------
+SENDER_ALREADY_IN_SERVICE = _code(
+    21710, "Phone Number or Short Code is already associated with this Messaging Service"
+)
+NUMBER_IN_ANOTHER_SERVICE = _code(
+    21712, "Phone Number or Short Code is associated with another Messaging Service"
+)
+SERVICE_POOL_FULL = _code(21714, "Messaging Service Number Pool size limit reached")
+
 # --- a message's delivery: the carrier's answer and its receipts -----------------------------
 QUEUE_OVERFLOW = _code(30001, "Queue overflow or validity period expired")
 ACCOUNT_SUSPENDED = _code(30002, "Account suspended")
@@ -98,5 +113,6 @@ MESSAGE_FILTERED = _code(30007, "Message filtered")
 UNKNOWN_ERROR = _code(30008, "Unknown error")
 PRICE_OVER_MAX = _code(30010, "Message price exceeds max price")
 MEDIA_TOO_LARGE = _code(30019, "Content size exceeds carrier limit")
+VALIDITY_PERIOD_EXPIRED = _code(30036, "Validity Period Expired")
 PROVIDER_TIMEOUT = _code(30410, "Provider timeout error")
 PUMPING_PROTECTION = _code(30450, "Message delivery blocked by SMS pumping protection")

@@ -35,3 +35,17 @@ def authenticate(account_sid: str, header: str | None) -> Account:
     if found is None:
         raise errors.unauthorized()
     return found
+
+
+def authenticate_account(header: str | None) -> Account:
+    """The account whose `AccountSid:AuthToken` the header carries, for the hosts whose
+    paths name no account (messaging/v1). An API key names no account of its own in
+    Herald's table, so it cannot open these paths (docs/differences.md): 20003, as a wrong
+    token is."""
+    given = parse_basic(header)
+    if given is None or not given[0].startswith("AC"):
+        raise errors.unauthorized()
+    found = credentials.verify(given[0], *given)
+    if found is None:
+        raise errors.unauthorized()
+    return found

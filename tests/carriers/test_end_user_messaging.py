@@ -123,9 +123,23 @@ def test_origination_from_the_account(
     stubbed, monkeypatch, account_with_senders, service, stage_default, identity
 ):
     monkeypatch.setenv(eum_settings.ORIGINATION_VARIABLE, stage_default)
-    msg = message(account_sid=account_with_senders, messaging_service_sid=service)
+    # A service message whose From Herald has not chosen (one made before services were).
+    msg = message(account_sid=account_with_senders, messaging_service_sid=service, from_=None)
     context = {events.CONTEXT_ACCOUNT: account_with_senders, events.CONTEXT_SID: SID}
     request = expected(OriginationIdentity=identity, Context=context)
+    stubbed.add_response("send_text_message", {"MessageId": "m"}, request)
+    assert send(msg) == Accepted("m")
+
+
+def test_a_service_message_goes_from_the_number_herald_chose(
+    stubbed, monkeypatch, account_with_senders
+):
+    # The account's sender for the service, or the stage's, would make the recorded From a
+    # lie: the number chosen from the service's pool is the OriginationIdentity.
+    monkeypatch.setenv(eum_settings.ORIGINATION_VARIABLE, "stage-pool")
+    msg = message(account_sid=account_with_senders, messaging_service_sid=SERVICE)
+    context = {events.CONTEXT_ACCOUNT: account_with_senders, events.CONTEXT_SID: SID}
+    request = expected(OriginationIdentity=FROM, Context=context)
     stubbed.add_response("send_text_message", {"MessageId": "m"}, request)
     assert send(msg) == Accepted("m")
 

@@ -11,6 +11,7 @@ from chalicelib.delivery import scheduler
 from chalicelib.runtime import clock
 from chalicelib.twilio import errors
 from tests.delivery.pipeline import create, fetched
+from tests.services.helpers import make_service
 
 
 @pytest.fixture
@@ -27,7 +28,10 @@ def moved(monkeypatch):
 
 
 def scheduled(api, minutes: int = 10, **extra) -> dict:
+    """A message scheduled `minutes` ahead: through a Messaging Service (scheduling asks
+    for one, 35118), from the tests' From unless `extra` says otherwise."""
     send_at = datetime.now(UTC) + timedelta(minutes=minutes)
+    extra.setdefault("MessagingServiceSid", make_service(api.account_sid))
     return create(api, ScheduleType="fixed", SendAt=send_at.strftime("%Y-%m-%dT%H:%M:%SZ"), **extra)
 
 
@@ -44,17 +48,19 @@ def test_a_scheduled_message_waits_for_its_send_at_then_goes_once(line, api, mov
     message = fetched(api, sid)
     assert message["status"] == "delivered" and line.handoffs[sid] == 1
     history = [h["status"] for h in messages.fetch(api.account_sid, sid).history]
-    assert history[:3] == ["scheduled", "queued", "sending"]
+    assert history[:3] == ["scheduled", "accepted", "sending"]
 
 
 def test_a_scheduled_message_with_a_messaging_service_becomes_accepted(line, api, moved):
-    service = "MG" + "a" * 32
-    sid = scheduled(api, MessagingServiceSid=service)["sid"]
+    # Its sender is chosen when it is sent, not when it was scheduled.
+    service = make_service(api.account_sid, "+14155550111")
+    sid = scheduled(api, MessagingServiceSid=service, From="")["sid"]
+    assert fetched(api, sid)["from"] is None
     moved(11 * 60)
     assert scheduler.sweep() == 1
     assert messages.fetch(api.account_sid, sid).history[1]["status"] == "accepted"
     line.drain()
-    assert fetched(api, sid)["status"] == "delivered"
+    assert (fetched(api, sid)["status"], fetched(api, sid)["from"]) == ("delivered", "+14155550111")
 
 
 def test_a_canceled_message_is_never_dispatched(line, api, moved):

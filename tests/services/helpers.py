@@ -1,0 +1,23 @@
+"""Messaging Services for tests: made through the resource's own functions (no HTTP), so
+that a Messages test that needs a service (scheduling asks for one) can have one."""
+
+from chalicelib import numbers, services
+from chalicelib.services import senders
+
+
+def make_service(account_sid: str, *phone_numbers: str, **settings: str) -> str:
+    """A new service of the account (FriendlyName "test", `settings` as its create's
+    parameters), with `phone_numbers` registered as the account's numbers and added to it;
+    its Sid."""
+    params = {"FriendlyName": ["test"], **{k: [v] for k, v in settings.items()}}
+    sid = services.create(account_sid, params).sid
+    for phone_number in phone_numbers:
+        add_number(account_sid, sid, phone_number)
+    return sid
+
+
+def add_number(account_sid: str, service_sid: str, phone_number: str) -> str:
+    """Register `phone_number` for the account and add it to the service; its PN Sid."""
+    number = numbers.create(account_sid, {"PhoneNumber": [phone_number]})
+    senders.add_phone_number(account_sid, service_sid, {"PhoneNumberSid": [number.sid]})
+    return number.sid
