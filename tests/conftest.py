@@ -329,6 +329,10 @@ def make_sent(api, **extra) -> dict:
 def scheduled(api, hours: int = 2, **extra) -> dict:
     """Create a message scheduled `hours` ahead and return its JSON."""
     send_at = (datetime.now(UTC) + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Scheduling asks for a Messaging Service, as on Twilio (35118).
+    from tests.services.helpers import service_of
+
+    extra.setdefault("MessagingServiceSid", service_of(api.account_sid))
     return make(api, ScheduleType="fixed", SendAt=send_at, **extra)
 
 

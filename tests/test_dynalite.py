@@ -40,6 +40,7 @@ from tests.conftest import (
     scheduled,
     sids_of,
 )
+from tests.services.helpers import service_of
 
 FROM = "+15005550006"
 OTHER_FROM = "+15005550007"
@@ -242,7 +243,10 @@ def test_date_sent_with_filters_and_scheduled_messages_between(api, clock):
         sent.append(make_sent(api)["sid"])
         clock(f"2024-01-02T10:0{minute}:30")
         send_at = datetime.fromtimestamp(ms("2024-01-02T12:00:00") / 1000, tz=UTC)
-        make(api, ScheduleType="fixed", SendAt=send_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        make(
+            api, ScheduleType="fixed", SendAt=send_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            MessagingServiceSid=service_of(api.account_sid),
+        )  # fmt: skip
     assert len(sids_of(listing(api))) == 12
     first = listing(api, DateSent="2024-01-02", PageSize=4)
     assert sids_of(first) == sent[::-1][:4]

@@ -176,12 +176,15 @@ class Herald:
         self.number_pool: list[str] = []
         self.registered = 0
         self.setup_requests = 0
+        # Live Messaging Services of the account (scheduling needs one, as on Twilio).
+        self.service_pool: list[str] = []
 
     def create(self, index: int) -> str:
         params = {"To": TO, "From": FROM, "Body": f"pool {index}"}
         if index % 3 == 1:  # scheduled, so that a cancel can succeed
             send_at = datetime.now(UTC) + timedelta(hours=1)
             params.update(ScheduleType="fixed", SendAt=send_at.isoformat())
+            params["MessagingServiceSid"] = self.service_pool[0]
         if index % 4 == 2:
             params["MediaUrl"] = "https://example.com/a.png"
         response = requests.post(
@@ -207,7 +210,19 @@ class Herald:
         assert response.status_code == 201, response.text
         return response.json()["sid"]
 
-    def fill_pool(self, size: int = 24, numbers: int = 12) -> None:
+    def make_service(self) -> str:
+        response = requests.post(
+            f"{self.url}/messaging/v1/Services",
+            data={"FriendlyName": "fuzz"},
+            headers=self.headers,
+            timeout=TIMEOUT,
+        )
+        self.setup_requests += 1
+        assert response.status_code == 201, response.text
+        return response.json()["sid"]
+
+    def fill_pool(self, size: int = 24, numbers: int = 12, services: int = 6) -> None:
+        self.service_pool = [self.make_service() for _ in range(services)]
         self.pool = [self.create(i) for i in range(size)]
         self.number_pool = [self.register() for _ in range(numbers)]
 
@@ -218,20 +233,22 @@ class Herald:
             return
         if "AccountSid" in parameters:
             parameters["AccountSid"] = self.account_sid
-        sid = parameters.get("Sid")
         if not swap_sids:
             return
         self._aim_number_body(case)
         # A well-formed generated Sid is swapped for a live one 3 times in 4; the others
         # (and every malformed one) stay, to exercise the 404 paths too.
-        for pattern, pool in (
-            (r"(SM|MM)[0-9a-fA-F]{32}", self.pool),
-            (r"PN[0-9a-fA-F]{32}", self.number_pool),
+        for name, pattern, pool in (
+            ("Sid", r"(SM|MM)[0-9a-fA-F]{32}", self.pool),
+            ("Sid", r"PN[0-9a-fA-F]{32}", self.number_pool),
+            ("Sid", r"MG[0-9a-fA-F]{32}", self.service_pool),
+            ("ServiceSid", r"MG[0-9a-fA-F]{32}", self.service_pool),
         ):
-            if isinstance(sid, str) and re.fullmatch(pattern, sid):
-                choice = int(sid[-2:], 16)
+            value = parameters.get(name)
+            if isinstance(value, str) and re.fullmatch(pattern, value):
+                choice = int(value[-2:], 16)
                 if choice % 4:
-                    parameters["Sid"] = pool[choice % len(pool)]
+                    parameters[name] = pool[choice % len(pool)]
 
     def _aim_number_body(self, case) -> None:
         """A number's update may name its own account only, and a create succeeds only with a
@@ -254,6 +271,8 @@ class Herald:
         deleted = case.method.upper() == "DELETE" and response.status_code == 204
         if deleted and sid in self.number_pool:
             self.number_pool[self.number_pool.index(sid)] = self.register()
+        if deleted and sid in self.service_pool:
+            self.service_pool[self.service_pool.index(sid)] = self.make_service()
 
 
 @pytest.fixture(scope="module")
@@ -304,9 +323,35 @@ def _twilio_properties(name: str, component: str, list_path: str) -> tuple[set, 
     return set(resource["properties"]), set(page["properties"])
 
 
+def _services_properties(component: str, list_path: str, key: str) -> tuple[str, set, set]:
+    document = json.loads(
+        (TWILIO_DOCUMENT.parent / "twilio_messaging_v1_services.json").read_text(encoding="utf-8")
+    )
+    resource = document["components"]["schemas"][component]
+    page = document["paths"][list_path]["get"]
+    page = page["responses"]["200"]["content"]["application/json"]["schema"]
+    return key, set(resource["properties"]), set(page["properties"])
+
+
 # The resources whose JSON Twilio's schemas fix: a path fragment -> (the list key, the
-# resource's properties, a page's keys).
+# resource's properties, a page's keys). The first fragment the path holds is the one.
 TWILIO_KEYS = {
+    "/PhoneNumbers": _services_properties(
+        "messaging.v1.service.phone_number",
+        "/v1/Services/{ServiceSid}/PhoneNumbers",
+        "phone_numbers",
+    ),
+    "/AlphaSenders": _services_properties(
+        "messaging.v1.service.alpha_sender",
+        "/v1/Services/{ServiceSid}/AlphaSenders",
+        "alpha_senders",
+    ),
+    "/ShortCodes": _services_properties(
+        "messaging.v1.service.short_code", "/v1/Services/{ServiceSid}/ShortCodes", "short_codes"
+    ),
+    "/messaging/v1/Services": _services_properties(
+        "messaging.v1.service", "/v1/Services", "services"
+    ),
     "/IncomingPhoneNumbers": (
         "incoming_phone_numbers",
         *_twilio_properties(

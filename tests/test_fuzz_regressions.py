@@ -55,4 +55,4 @@ def test_a_sid_parameter_with_trailing_whitespace_is_refused(api, suffix):
     # Echoed back, "MG…\n" broke the messaging_service_sid pattern of Twilio's schema.
     response = api.create(To=TO, MessagingServiceSid="MG" + "a" * 32 + suffix, Body="x")
     assert response.status_code == 400
-    assert error_code(response) == 20001
+    assert error_code(response) == 21705  # Twilio's "The Messaging Service is invalid"

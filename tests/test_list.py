@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 
 from tests.conftest import body, error_of, listing, make, make_sent, ms, newest_first, sids_of
+from tests.services.helpers import make_service, service_of
 
 FROM = "+15005550006"
 OTHER_FROM = "+15005550007"
@@ -100,7 +101,8 @@ def test_to_from_and_both_filters(api):
     a = create(api, To=TO, From=FROM)
     b = create(api, To=OTHER_TO, From=FROM)
     c = create(api, To=TO, From=OTHER_FROM)
-    d = create(api, To=OTHER_TO, MessagingServiceSid="MG" + "0" * 32, From="")
+    service = make_service(api.account_sid, "+14155550111")
+    d = create(api, To=OTHER_TO, MessagingServiceSid=service, From="")
     assert set(sids_of(listing(api, To=TO))) == {a, c}
     assert set(sids_of(listing(api, To=OTHER_TO))) == {b, d}
     assert set(sids_of(listing(api, From=FROM))) == {a, b}
@@ -166,7 +168,10 @@ def test_unsent_messages_are_listed_but_never_match_date_sent(api, clock):
     sent = make_sent(api)["sid"]
     clock("2024-01-02T10:00:01")
     send_at = datetime.fromtimestamp((ms("2024-01-02T12:00:00")) / 1000, tz=UTC)
-    waiting = create(api, ScheduleType="fixed", SendAt=send_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    waiting = create(
+        api, ScheduleType="fixed", SendAt=send_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        MessagingServiceSid=service_of(api.account_sid),
+    )  # fmt: skip
     clock("2024-01-02T10:00:02")
     queued = create(api)
     # Unsent messages list by when they were made; they have no date_sent to match.

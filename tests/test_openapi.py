@@ -14,6 +14,7 @@ from openapi_spec_validator import OpenAPIV30SpecValidator, validate
 
 import app as herald
 from tests.oas import TWILIO_DOCUMENT, Document, errors_of, twilio_error_problems
+from tests.services.helpers import make_service
 
 DOCUMENT_PATH = Path(herald.__file__).parent / "chalicelib" / "openapi.json"
 DOCUMENT = json.loads(DOCUMENT_PATH.read_text(encoding="utf-8"))
@@ -203,7 +204,7 @@ def test_responses_match_the_document(api):
     scheduled = check(
         api.create(
             To="+14155550100",
-            MessagingServiceSid="MG" + "a" * 32,
+            MessagingServiceSid=make_service(api.account_sid, "+14155550111"),
             MediaUrl="https://example.com/a.png",
             ScheduleType="fixed",
             SendAt=send_at,

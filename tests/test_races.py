@@ -23,6 +23,7 @@ from chalicelib import messages, storage
 from chalicelib.runtime import clock
 from chalicelib.storage import messages as stored
 from chalicelib.twilio import errors, sids
+from tests.services.helpers import service_of
 
 FROM = "+15005550006"
 TO = "+14155550100"
@@ -40,7 +41,10 @@ def params(**extra) -> dict[str, list[str]]:
 
 def schedule(account_sid: str) -> messages.Message:
     send_at = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    created = messages.create(account_sid, params(ScheduleType="fixed", SendAt=send_at))
+    service = service_of(account_sid)
+    created = messages.create(
+        account_sid, params(ScheduleType="fixed", SendAt=send_at, MessagingServiceSid=service)
+    )
     assert created.message.status == "scheduled"
     return created.message
 

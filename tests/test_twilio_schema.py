@@ -15,13 +15,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.oas import TWILIO_DOCUMENT, Document, errors_of, twilio_error_problems
+from tests.services.helpers import make_service, service_of
 
 LIST = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
 INSTANCE = "/2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json"
 MESSAGE = "api.v2010.account.message"
 TO = "+14155550100"
 FROM = "+15005550006"
-SERVICE = "MG" + "0123456789abcdef" * 2
 
 TWILIO = Document(json.loads(TWILIO_DOCUMENT.read_text(encoding="utf-8")))
 MESSAGE_PROPERTIES = TWILIO.properties(TWILIO.component(MESSAGE))
@@ -178,8 +178,9 @@ def test_create_with_media(api):
 
 
 def test_create_with_a_messaging_service_and_no_from(api):
-    message = created(api, MessagingServiceSid=SERVICE, Body="via a service")
-    assert message["from"] is None and message["messaging_service_sid"] == SERVICE
+    service = make_service(api.account_sid, "+14155550111")
+    message = created(api, MessagingServiceSid=service, Body="via a service")
+    assert message["from"] is None and message["messaging_service_sid"] == service
     assert message["status"] == "accepted"
 
 
@@ -212,7 +213,14 @@ def test_create_from_a_json_body(api):
 
 
 def test_scheduled_create_then_cancel(api):
-    message = created(api, From=FROM, Body="later", ScheduleType="fixed", SendAt=send_at())
+    message = created(
+        api,
+        From=FROM,
+        Body="later",
+        ScheduleType="fixed",
+        SendAt=send_at(),
+        MessagingServiceSid=service_of(api.account_sid),
+    )
     assert message["status"] == "scheduled" and message["date_sent"] is None
     response = api.update(message["sid"], Status="canceled")
     assert response.status_code == 200
@@ -251,8 +259,19 @@ def test_redact(api, method):
 
 def test_list_pages_with_several_messages(api):
     sids = [created(api, From=FROM, Body=f"m{i}")["sid"] for i in range(5)]
-    created(api, MessagingServiceSid=SERVICE, MediaUrl="https://example.com/a.png")
-    created(api, From=FROM, Body="later", ScheduleType="fixed", SendAt=send_at())
+    created(
+        api,
+        MessagingServiceSid=make_service(api.account_sid, "+14155550111"),
+        MediaUrl="https://example.com/a.png",
+    )
+    created(
+        api,
+        From=FROM,
+        Body="later",
+        ScheduleType="fixed",
+        SendAt=send_at(),
+        MessagingServiceSid=service_of(api.account_sid),
+    )
 
     first = json_of(api.list("From=%2B15005550006&PageSize=2"))
     assert_page(first, 2)

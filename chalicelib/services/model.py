@@ -18,7 +18,6 @@ VERSION = "v1"
 SERVICE_SID = re.compile(r"^MG[0-9a-f]{32}\Z")
 NUMBER_SID = re.compile(r"^PN[0-9a-f]{32}\Z")
 ALPHA_SID = re.compile(r"^AI[0-9a-f]{32}\Z")
-SHORT_CODE_SID = re.compile(r"^SC[0-9a-fA-F]{32}\Z")
 DEFAULT_METHOD = "POST"
 # Twilio's 90007: 1 to 36,000 seconds, 36,000 by default.
 VALIDITY_MIN, VALIDITY_MAX = 1, 36000

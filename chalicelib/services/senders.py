@@ -12,8 +12,6 @@ Lists are in Sid order (the creation order of the numbers and alpha senders), pa
 messaging/v1's style with a PageToken naming the last Sid shown.
 """
 
-import re
-
 from chalicelib.runtime import clock, config
 from chalicelib.services import lifecycle, pool
 from chalicelib.services.model import (
@@ -37,7 +35,6 @@ KINDS = {
     "PhoneNumbers": (stored.NUMBER_SK_PREFIX, "phone_numbers", phone_number_json),
     "AlphaSenders": (stored.ALPHA_SK_PREFIX, "alpha_senders", alpha_sender_json),
 }
-_TOKEN = re.compile(r"^[A-Z]{2}[0-9a-f]{32}\Z")
 
 
 def _sub_not_found(service_sid: str, kind: str, sid: str) -> errors.TwilioError:
@@ -126,7 +123,7 @@ def fetch_sender(account_sid: str, service_sid: str, kind: str, sid: str) -> dic
         found = links.get_alpha(account_sid, service_sid, sid)
     if found is None:
         raise _sub_not_found(service_sid, kind, sid)
-    return found
+    return found  # (a ShortCode: never, Herald has none)
 
 
 def remove_sender(account_sid: str, service_sid: str, kind: str, sid: str) -> None:
@@ -172,45 +169,45 @@ def add_alpha_sender(account_sid: str, service_sid: str, params: forms.Params) -
     return alpha
 
 
+def render(kind: str, found: dict, base: str) -> dict:
+    return KINDS[kind][2](found, base)
+
+
 def list_senders(account_sid: str, service_sid: str, kind: str, params, base: str) -> dict:
+    """A page of the service's senders of one kind, in Sid order (ShortCodes: always none)."""
     forms.reject_unknown(params, PAGE_PARAMS)
     page_size = integer(params, "PageSize", 50, 1, 1000)
     page = integer(params, "Page", 0, 0, 10**9)
     token = forms.single(params, "PageToken") or None
     _service(account_sid, service_sid)
-    prefix, key, render = KINDS[kind]
+    url = f"{service_url(base, service_sid)}/{kind}"
+    if kind == "ShortCodes":
+        return lifecycle.v1_page("short_codes", [], url, page_size, page, None, None, None)
+    prefix, key, render_one = KINDS[kind]
     scope = f"{account_sid}|{service_sid}|{kind}"
+    secret = config.load().page_token_secret
     after = None
     if token:
-        cursor = paging.decode(token, scope, config.load().page_token_secret)
-        after = prefix + kind_prefix(kind) + cursor.key[12:]
+        cursor = paging.decode(token, scope, secret)
+        after = prefix + ("PN" if kind == "PhoneNumbers" else "AI") + cursor.key[12:]
     items, more = links.page(account_sid, service_sid, prefix, after, page_size)
     next_token = None
     if more and items:
-        cursor = paging.Cursor(paging.NEXT, "0" * 12 + items[-1]["sid"][2:])
-        next_token = paging.encode(cursor, scope, config.load().page_token_secret)
-    url = f"{service_url(base, service_sid)}/{kind}"
-    records = [render(item, base) for item in items]
+        next_token = paging.encode(
+            paging.Cursor(paging.NEXT, "0" * 12 + items[-1]["sid"][2:]), scope, secret
+        )
+    records = [render_one(item, base) for item in items]
     return lifecycle.v1_page(key, records, url, page_size, page, token, next_token, None)
 
 
-def kind_prefix(kind: str) -> str:
-    return "PN" if kind == "PhoneNumbers" else "AI"
-
-
-def short_code_refused(sid: str | None) -> errors.TwilioError:
-    """ShortCodes: Herald has no short codes (End User Messaging's are leased apart and
-    not registered with Herald), so no ShortCodeSid names one (docs/differences.md)."""
+def refuse_short_code(account_sid: str, service_sid: str, params) -> errors.TwilioError:
+    """ShortCodes: Herald has no short codes (End User Messaging leases them apart and they
+    are not registered with Herald: docs/differences.md), so no ShortCodeSid names one:
+    21421, Twilio's code for adding an invalid Short Code SID to a service."""
+    forms.reject_unknown(params, frozenset({"ShortCodeSid"}))
+    _service(account_sid, service_sid)
+    sid = forms.single(params, "ShortCodeSid") or ""
     return errors.TwilioError(
         codes.INVALID_PHONE_NUMBER,
-        f"ShortCodeSid {sid or ''} is not a valid Short Code SID: Herald has no short codes.",
+        f"ShortCodeSid {sid} is not a valid Short Code SID: Herald has no short codes.",
     )
-
-
-def short_codes_page(account_sid: str, service_sid: str, params, base: str) -> dict:
-    forms.reject_unknown(params, PAGE_PARAMS)
-    page_size = integer(params, "PageSize", 50, 1, 1000)
-    page = integer(params, "Page", 0, 0, 10**9)
-    _service(account_sid, service_sid)
-    url = f"{service_url(base, service_sid)}/ShortCodes"
-    return lifecycle.v1_page("short_codes", [], url, page_size, page, None, None, None)

@@ -19,9 +19,8 @@ from chalicelib.web.routing import resource
 PREFIX = "/messaging"
 SERVICES = PREFIX + "/v1/Services"
 SERVICE = SERVICES + "/{sid}"
-SENDERS = SERVICE + "/{kind}"
-SENDER = SENDERS + "/{sender_sid}"
-KINDS = ("PhoneNumbers", "AlphaSenders", "ShortCodes")
+# Each kind of sender: its list path and its instance path (a whole segment each).
+SENDER_KINDS = ("PhoneNumbers", "AlphaSenders", "ShortCodes")
 
 
 def _account(app):
@@ -34,22 +33,12 @@ def base_url(request) -> str:
     """The URL up to and with the messaging prefix, as the client reached it."""
     headers = request.headers
     host = headers.get("host") or "localhost"
-    scheme = headers.get("x-forwarded-proto") or (
-        "https" if request.context.get("domainName") else "http"
-    )
+    scheme = headers.get("x-forwarded-proto") or "http"
     # API Gateway's stage (/api) is in the context's path, not in the event's own.
     context_path = request.context.get("path") or http.request_path(request)
     mount = context_path.find(PREFIX + "/v1/")
     stage = context_path[:mount] if mount > 0 else ""
     return f"{scheme}://{host}{stage}{PREFIX}"
-
-
-def _kind(request, kind: str) -> str:
-    if kind not in KINDS:
-        from chalicelib.twilio import errors
-
-        raise errors.not_found(http.request_path(request))
-    return kind
 
 
 def register(app) -> None:
@@ -75,44 +64,39 @@ def register(app) -> None:
         updated = services.update(account_sid, sid, http.body_params(request))
         return http.json_response(200, updated.to_json(base))
 
-    @resource(app, SENDERS, ("GET", "POST"))
-    def messaging_service_sender_list(sid, kind):
+    for kind in SENDER_KINDS:
+        _register_senders(app, kind)
+
+
+def _register_senders(app, kind: str) -> None:
+    name = {"PhoneNumbers": "phone_number", "AlphaSenders": "alpha_sender"}.get(kind, "short_code")
+
+    def sender_list(sid):
         request, account_sid = _account(app)
-        kind = _kind(request, kind)
         base = base_url(request)
-        params = http.body_params(request) if request.method == "POST" else None
-        if kind == "ShortCodes":
-            if params is not None:
-                senders.short_codes_page(account_sid, sid, {}, base)  # 20404 for no service
-                raise senders.short_code_refused((params.get("ShortCodeSid") or [None])[0])
-            page = senders.short_codes_page(account_sid, sid, http.query_params(request), base)
-            return http.json_response(200, page)
-        if params is not None:
-            if kind == "PhoneNumbers":
-                link = senders.add_phone_number(account_sid, sid, params)
-                return http.json_response(201, services.model.phone_number_json(link, base))
-            alpha = senders.add_alpha_sender(account_sid, sid, params)
-            return http.json_response(201, services.model.alpha_sender_json(alpha, base))
+        if request.method == "POST":
+            params = http.body_params(request)
+            if kind == "ShortCodes":
+                raise senders.refuse_short_code(account_sid, sid, params)
+            made = (
+                senders.add_phone_number(account_sid, sid, params)
+                if kind == "PhoneNumbers"
+                else senders.add_alpha_sender(account_sid, sid, params)
+            )
+            return http.json_response(201, senders.render(kind, made, base))
         page = senders.list_senders(account_sid, sid, kind, http.query_params(request), base)
         return http.json_response(200, page)
 
-    @resource(app, SENDER, ("GET", "DELETE"))
-    def messaging_service_sender_instance(sid, kind, sender_sid):
+    def sender_instance(sid, sender_sid):
         request, account_sid = _account(app)
-        kind = _kind(request, kind)
         base = base_url(request)
-        if kind == "ShortCodes":
-            senders.short_codes_page(account_sid, sid, {}, base)  # 20404 for no service
-            from chalicelib.twilio import errors
-
-            raise errors.not_found(http.request_path(request))
         if request.method == "DELETE":
             senders.remove_sender(account_sid, sid, kind, sender_sid)
             return http.no_content()
         found = senders.fetch_sender(account_sid, sid, kind, sender_sid)
-        render = (
-            services.model.phone_number_json
-            if kind == "PhoneNumbers"
-            else services.model.alpha_sender_json
-        )
-        return http.json_response(200, render(found, base))
+        return http.json_response(200, senders.render(kind, found, base))
+
+    sender_list.__name__ = f"messaging_service_{name}_list"
+    sender_instance.__name__ = f"messaging_service_{name}_instance"
+    resource(app, f"{SERVICE}/{kind}", ("GET", "POST"))(sender_list)
+    resource(app, f"{SERVICE}/{kind}/{{sender_sid}}", ("GET", "DELETE"))(sender_instance)

@@ -15,6 +15,7 @@ from chalicelib.storage import queues
 from tests.delivery.pipeline import FROM, TO, create, fetched, receiver
 from tests.delivery.test_guarantees import drain_until_killed, kill_once
 from tests.logs import check_line, of, parse, total
+from tests.services.helpers import service_of
 
 SECRET_BODY = "Your code is 918273, do not share it"
 QUERY_SECRET = "token=q-secret-4242"
@@ -185,7 +186,10 @@ def test_a_callback_given_up_is_a_failure_after_its_retry(line, api, capfd):
 
 def test_the_scheduler_logs_what_it_dispatched(line, api, monkeypatch, capfd):
     send_at = datetime.now(UTC) + timedelta(minutes=10)
-    sid = create(api, ScheduleType="fixed", SendAt=send_at.strftime("%Y-%m-%dT%H:%M:%SZ"))["sid"]
+    sid = create(
+        api, ScheduleType="fixed", SendAt=send_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        MessagingServiceSid=service_of(api.account_sid),
+    )["sid"]  # fmt: skip
     real = clock.now_ms
     monkeypatch.setattr(clock, "now_ms", lambda: real() + 11 * 60 * 1000)
     assert scheduler.sweep() == 1 and scheduler.sweep() == 0
