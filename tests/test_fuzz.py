@@ -176,8 +176,10 @@ class Herald:
         self.number_pool: list[str] = []
         self.registered = 0
         self.setup_requests = 0
-        # Live Messaging Services of the account (scheduling needs one, as on Twilio).
+        # Live Messaging Services of the account (scheduling needs one, as on Twilio), and
+        # live senders in them: (service, number) and (service, alpha sender) pairs.
         self.service_pool: list[str] = []
+        self.senders: dict[str, list[tuple[str, str]]] = {"PhoneNumbers": [], "AlphaSenders": []}
 
     def create(self, index: int) -> str:
         params = {"To": TO, "From": FROM, "Body": f"pool {index}"}
@@ -221,10 +223,27 @@ class Herald:
         assert response.status_code == 201, response.text
         return response.json()["sid"]
 
+    def add_sender(self, service: str, kind: str, value: str) -> None:
+        name = "PhoneNumberSid" if kind == "PhoneNumbers" else "AlphaSender"
+        response = requests.post(
+            f"{self.url}/messaging/v1/Services/{service}/{kind}",
+            data={name: value},
+            headers=self.headers,
+            timeout=TIMEOUT,
+        )
+        self.setup_requests += 1
+        assert response.status_code == 201, response.text
+        self.senders[kind].append((service, response.json()["sid"]))
+
     def fill_pool(self, size: int = 24, numbers: int = 12, services: int = 6) -> None:
         self.service_pool = [self.make_service() for _ in range(services)]
         self.pool = [self.create(i) for i in range(size)]
         self.number_pool = [self.register() for _ in range(numbers)]
+        # Senders the fuzzer's reads and removals can find: numbers of their own (not in the
+        # number pool, whose deletes and updates are fuzzed apart), one alpha each.
+        for index, service in enumerate(self.service_pool):
+            self.add_sender(service, "PhoneNumbers", self.register())
+            self.add_sender(service, "AlphaSenders", f"Fuzz {index}")
 
     def aim(self, case, swap_sids: bool = True) -> None:
         """Point the case at this account, and most message Sids at live messages."""
@@ -236,6 +255,12 @@ class Herald:
         if not swap_sids:
             return
         self._aim_number_body(case)
+        for kind, pairs in self.senders.items():
+            if f"/{kind}/{{Sid}}" in case.path and pairs:
+                choice = len(str(parameters.get("Sid"))) + len(str(parameters.get("ServiceSid")))
+                if choice % 4:
+                    parameters["ServiceSid"], parameters["Sid"] = pairs[choice % len(pairs)]
+                return
         # A well-formed generated Sid is swapped for a live one 3 times in 4; the others
         # (and every malformed one) stay, to exercise the 404 paths too.
         for name, pattern, pool in (
@@ -273,6 +298,10 @@ class Herald:
             self.number_pool[self.number_pool.index(sid)] = self.register()
         if deleted and sid in self.service_pool:
             self.service_pool[self.service_pool.index(sid)] = self.make_service()
+        for kind, pairs in self.senders.items():
+            pair = ((case.path_parameters or {}).get("ServiceSid"), sid)
+            if deleted and f"/{kind}/" in case.path and pair in pairs:
+                pairs.remove(pair)  # gone: the service's other senders stay to be found
 
 
 @pytest.fixture(scope="module")

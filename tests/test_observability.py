@@ -335,3 +335,20 @@ def test_inbox_requests_are_named_apart_from_the_api(template, method, operation
     from chalicelib.observability.handlers import operation_of
 
     assert operation_of(template, method) == operation
+
+
+@pytest.mark.parametrize(
+    ("template", "method", "operation"),
+    [
+        ("/messaging/v1/Services", "POST", "services.create"),
+        ("/messaging/v1/Services/{sid}", "DELETE", "services.delete"),
+        ("/messaging/v1/Services/{sid}/PhoneNumbers", "POST", "services.numbers.create"),
+        ("/messaging/v1/Services/{sid}/PhoneNumbers/{sender_sid}", "GET", "services.numbers.fetch"),
+        ("/messaging/v1/Services/{sid}/AlphaSenders", "GET", "services.alpha_senders.list"),
+        ("/messaging/v1/Services/{sid}", "PATCH", "other"),
+    ],
+)
+def test_messaging_service_requests_name_their_operation(template, method, operation):
+    from chalicelib.observability.handlers import operation_of
+
+    assert operation_of(template, method) == operation

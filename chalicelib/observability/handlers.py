@@ -26,6 +26,14 @@ RESOURCE_NAMES = {
     "Feedback": "feedback",
     "Inbound": "sandbox",
 }
+# messaging/v1 (chalicelib/web/services.py): a list path ends in the resource's name, an
+# instance path in its Sid's parameter.
+V1_RESOURCES = {
+    "Services": "services",
+    "PhoneNumbers": "services.numbers",
+    "AlphaSenders": "services.alpha_senders",
+    "ShortCodes": "services.short_codes",
+}
 SID_PREFIXES = ("SM", "MM", "PN", "ME")
 # Chalice's names for the event sources behind the delivery functions.
 EVENT_SOURCES = ("sqs", "dynamodb", "scheduled")
@@ -100,6 +108,8 @@ def operation_of(template: str, method: str) -> str:
             return "inbox.asset"
         inner = operation_of(template[len("/inbox/api") :], method)
         return "other" if inner == "other" else f"inbox.{inner}"
+    if template.startswith("/messaging/v1/"):
+        return _v1_operation(template.split("/"), method)
     segments = template.split("/")
     if segments[-1] == "{sid_json}" and len(segments) > 1:
         name, verbs = segments[-2], INSTANCE_VERBS
@@ -113,6 +123,16 @@ def operation_of(template: str, method: str) -> str:
     if resource == "sandbox":
         return "sandbox.inbound"
     return f"{resource}.{verb}" if resource else verb
+
+
+def _v1_operation(segments: list[str], method: str) -> str:
+    """services.create, services.numbers.delete, …: a messaging/v1 path's operation."""
+    if segments[-1].startswith("{") and len(segments) > 1:
+        name, verb = segments[-2], INSTANCE_VERBS.get(method)
+    else:
+        name, verb = segments[-1], LIST_VERBS.get(method)
+    resource = V1_RESOURCES.get(name)
+    return f"{resource}.{verb}" if resource and verb else "other"
 
 
 def _shaped(value, *prefixes: str) -> str | None:

@@ -211,7 +211,8 @@ def test_an_expired_validity_period_fails_before_the_hand_off(line, api, monkeyp
     monkeypatch.setattr(clock, "now_ms", lambda: real() + 6_000)
     line.drain()
     message = fetched(api, sid)
-    assert (message["status"], message["error_code"]) == ("failed", 30001)
+    # Twilio's 30036, Validity Period Expired: never sent late.
+    assert (message["status"], message["error_code"]) == ("failed", 30036)
     assert line.calls[sid] == 0
 
 

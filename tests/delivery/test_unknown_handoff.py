@@ -72,7 +72,7 @@ def test_a_dead_workers_hand_off_is_moved_on_by_its_late_receipts(
 
 @pytest.mark.parametrize(
     ("params", "code"),
-    [({"To": REFUSED}, 30008), ({"To": "+15005550016"}, 30001), ({"ValidityPeriod": "1"}, 30001)],
+    [({"To": REFUSED}, 30008), ({"To": "+15005550016"}, 30001), ({"ValidityPeriod": "1"}, 30036)],
 )
 def test_a_failure_whose_outcome_is_known_stays_failed(line, api, monkeypatch, params, code):
     sid = create(api, **params)["sid"]
