@@ -2,6 +2,7 @@
 // Live by polling every second with If-None-Match (api.js); see docs/inbox.md.
 
 import {Api, ApiError, BASE, Feed, Window, forgetCredentials, saveCredentials, savedCredentials} from './api.js';
+import {Services} from './services.js';
 import {snippets} from './snippets.js';
 import {badge, bubble, conversationItem, errorLine, eventsTable, h, historyTable, mediaPreviews, msOf, partyOf} from './view.js';
 
@@ -82,6 +83,7 @@ function signOut(reason) {
 
 function start(credentials) {
   state.api = new Api(credentials);
+  state.services = new Services(state.api, announce);
   $('signin').hidden = true;
   $('inbox').hidden = false;
   $('sign-out').hidden = false;
@@ -522,6 +524,11 @@ $('reply').addEventListener('submit', sendReply);
 $('register').addEventListener('submit', registerNumber);
 $('detail').addEventListener('click', copy);
 $('help-button').addEventListener('click', toggleHelp);
+$('services-box').addEventListener('toggle', () => {
+  if ($('services-box').open && state.services) state.services.load();
+});
+$('service-create').addEventListener('submit', (event) => state.services.create(event));
+$('service-add').addEventListener('submit', (event) => state.services.addNumber(event));
 window.addEventListener('hashchange', route);
 document.addEventListener('keydown', keys);
 document.addEventListener('visibilitychange', () => {

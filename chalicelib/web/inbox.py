@@ -48,6 +48,7 @@ ASSETS = {
     "api.js": "text/javascript; charset=utf-8",
     "view.js": "text/javascript; charset=utf-8",
     "snippets.js": "text/javascript; charset=utf-8",
+    "services.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }
 PAGE = "index.html"
