@@ -274,6 +274,10 @@ EUM_SEND_ACTIONS = ("sms-voice:SendTextMessage", "sms-voice:SendMediaMessage")
 def _sender(carrier: str) -> "Function":
     grants = [
         Grant("Messages", _dynamodb("GetItem", "UpdateItem"), (TABLE,)),
+        # A message sent through a Messaging Service gets its From at the claim
+        # (chalicelib.services.pool): Query, the service's pool; PutItem, the conditional
+        # sticky-sender record of a new recipient.
+        Grant("MessagingServicePools", _dynamodb("Query", "PutItem"), (TABLE,)),
         # A MediaUrl's credentials, opened to fetch it (the key's policy lets the sender
         # decrypt those only, never an AuthToken: deploy/token_key.py).
         Grant("OpenMediaUrlCredentials", ("kms:Decrypt",), (KEY,)),

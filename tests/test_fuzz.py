@@ -180,6 +180,9 @@ class Herald:
         # live senders in them: (service, number) and (service, alpha sender) pairs.
         self.service_pool: list[str] = []
         self.senders: dict[str, list[tuple[str, str]]] = {"PhoneNumbers": [], "AlphaSenders": []}
+        # Counts the messaging cases aimed: every 4th keeps what was generated (the 404s and
+        # 400s), the others are aimed at live services and senders, or given a plain body.
+        self.aimed = 0
 
     def create(self, index: int) -> str:
         params = {"To": TO, "From": FROM, "Body": f"pool {index}"}
@@ -255,25 +258,37 @@ class Herald:
         if not swap_sids:
             return
         self._aim_number_body(case)
-        for kind, pairs in self.senders.items():
-            if f"/{kind}/{{Sid}}" in case.path and pairs:
-                choice = len(str(parameters.get("Sid"))) + len(str(parameters.get("ServiceSid")))
-                if choice % 4:
-                    parameters["ServiceSid"], parameters["Sid"] = pairs[choice % len(pairs)]
-                return
+        if case.path.startswith("/messaging/"):
+            self._aim_messaging(case, parameters)
+            return
         # A well-formed generated Sid is swapped for a live one 3 times in 4; the others
         # (and every malformed one) stay, to exercise the 404 paths too.
         for name, pattern, pool in (
             ("Sid", r"(SM|MM)[0-9a-fA-F]{32}", self.pool),
             ("Sid", r"PN[0-9a-fA-F]{32}", self.number_pool),
-            ("Sid", r"MG[0-9a-fA-F]{32}", self.service_pool),
-            ("ServiceSid", r"MG[0-9a-fA-F]{32}", self.service_pool),
         ):
             value = parameters.get(name)
             if isinstance(value, str) and re.fullmatch(pattern, value):
                 choice = int(value[-2:], 16)
                 if choice % 4:
                     parameters[name] = pool[choice % len(pool)]
+
+    def _aim_messaging(self, case, parameters: dict) -> None:
+        """Most messaging/v1 cases at a live service (and a live sender of it), most creates
+        and updates of a service with a body it takes."""
+        self.aimed += 1
+        if not self.aimed % 4:
+            return
+        for kind, pairs in self.senders.items():
+            if f"/{kind}/{{Sid}}" in case.path and pairs:
+                parameters["ServiceSid"], parameters["Sid"] = pairs[self.aimed % len(pairs)]
+                return
+        for name in ("Sid", "ServiceSid"):
+            if name in parameters and self.service_pool:
+                parameters[name] = self.service_pool[self.aimed % len(self.service_pool)]
+        plain = case.path in ("/messaging/v1/Services", "/messaging/v1/Services/{Sid}")
+        if plain and case.method.upper() == "POST" and self.aimed % 2:
+            case.body = {"FriendlyName": f"fuzz {self.aimed}"}
 
     def _aim_number_body(self, case) -> None:
         """A number's update may name its own account only, and a create succeeds only with a

@@ -75,7 +75,8 @@ GRANTS = {
         "queue/dispatcher_failures": SEND,
     },
     "sender": {
-        "table": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        # Query and PutItem: a Messaging Service's pool and sticky senders.
+        "table": {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:PutItem"},
         "key": {"kms:Decrypt"},  # a MediaUrl's credentials (the key policy: those only)
         "queue/send": CONSUME | SEND,
         "queue/receipts": SEND,
@@ -116,7 +117,7 @@ EUM_GRANTS = {
         "logs": LOGS,
     },
     "sender": {
-        "table": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        "table": {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:PutItem"},
         "key": {"kms:Decrypt"},
         "queue/send": CONSUME | SEND,
         "origination_identities": EUM_SEND,

@@ -69,8 +69,12 @@ DUE_SHARDS = 32
 DUE_ATTRIBUTES = ("due_pk", "due_at")
 
 # IAM actions the function needs on the table. TransactWriteItems has no action of its own
-# (IAM checks a PutItem for each item in it); BatchGetItem reads a list page's messages.
-ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchGetItem")
+# (IAM checks a PutItem for each item in it, and ConditionCheckItem for a ConditionCheck: a
+# Messaging Service's sender links); BatchGetItem reads a list page's messages.
+ACTIONS = (
+    "GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query",
+    "BatchGetItem",
+)  # fmt: skip
 ADMIN_ACTIONS = ("CreateTable", "DescribeTable", "UpdateTimeToLive")
 
 
