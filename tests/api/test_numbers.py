@@ -103,6 +103,7 @@ def test_get_owner_answers_who_owns_a_number_and_where_its_texts_go(numbers, reg
         "sms_fallback_method": "POST",
         "status_callback": None,
         "status_callback_method": "POST",
+        "service_sid": None,  # the Messaging Service it is in: none
     }
     assert stored_numbers.get_owner(phone(8)) is None
 

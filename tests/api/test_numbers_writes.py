@@ -42,8 +42,10 @@ def owner_of(phone_number: str) -> dict | None:
 
 
 def assert_owner_mirrors(number: dict) -> None:
-    """The owner item holds exactly the number's account, Sid and webhook fields."""
-    assert owner_of(number["phone_number"]) == {name: number[name] for name in schema.OWNER_FIELDS}
+    """The owner item holds exactly the number's account, Sid and webhook fields (and the
+    Messaging Service it is in: none here)."""
+    mirrored = {name: number[name] for name in schema.OWNER_FIELDS}
+    assert owner_of(number["phone_number"]) == {**mirrored, "service_sid": None}
 
 
 # --- register ---------------------------------------------------------------------------
@@ -509,12 +511,12 @@ def test_with_the_check_on_a_from_must_be_the_accounts_number(
     assert refused["unregistered"].body.replace(phone(3).encode(), b"N") == refused[
         "another account's"
     ].body.replace(phone(2).encode(), b"N")
-    # Not numbers: alphanumeric sender IDs, channel addresses, a Messaging Service.
-    assert send(api, "Herald").status_code == 201
+    # Not numbers: channel addresses, a Messaging Service (an alphanumeric sender ID must be
+    # one of the account's AlphaSenders: tests/services/test_registered_from.py).
     assert send(api, "whatsapp:" + phone(3)).status_code == 201
     # (A From with a Messaging Service is checked against the service's senders instead.)
     assert (
-        send(api, None, MessagingServiceSid=make_service(api.account_sid, phone(1))).status_code
+        send(api, None, MessagingServiceSid=make_service(api.account_sid, phone(4))).status_code
         == 201
     )
     # The check costs one GetItem, of the number's owner item, and nothing else.
@@ -530,7 +532,9 @@ def test_with_the_check_on_a_from_must_be_the_accounts_number(
     assert checked.count(owner_read) == 1
     monkeypatch.setenv("HERALD_REQUIRE_REGISTERED_FROM", "1")
     # A number deleted is no longer the account's.
-    sid = numbers.page()["incoming_phone_numbers"][0]["sid"]
+    (sid,) = [
+        n["sid"] for n in numbers.page()["incoming_phone_numbers"] if n["phone_number"] == phone(1)
+    ]
     assert numbers.delete(sid).status_code == 204
     assert error_of(send(api, phone(1))) == (400, 21606)
 
