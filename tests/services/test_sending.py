@@ -202,3 +202,37 @@ def test_texts_to_a_pool_number_go_to_the_services_inbound_url(line, api):
         api.request("POST", sandbox, params={"From": handset, "To": LOCAL, "Body": "again"})
         line.drain()
         assert [r.path for r in number_hook.requests] == ["/number"]
+
+
+def test_the_services_fallback_url_is_called_when_its_inbound_url_fails_both_signed(
+    line, api, account
+):
+    from twilio.request_validator import RequestValidator
+
+    handset = "+14155550142"
+    sandbox = api.base + "/Sandbox/Inbound.json"
+    with receiver() as hook:
+        hook.answers = [500, (200, "text/xml", "<Response><Message>Got it</Message></Response>")]
+        service = make_service(
+            api.account_sid,
+            InboundRequestUrl=hook.url + "/in",
+            FallbackUrl=hook.url + "/fallback?x=1",
+            FallbackMethod="GET",
+        )
+        add_number(api.account_sid, service, LOCAL)
+        api.request("POST", sandbox, params={"From": handset, "To": LOCAL, "Body": "hi"})
+        line.drain()
+        first, second = hook.requests
+        assert (first.method, first.path) == ("POST", "/in")
+        assert (second.method, second.path.split("?")[0]) == ("GET", "/fallback")
+        validator = RequestValidator(account["auth_token"])
+        assert validator.validate(hook.url + "/in", first.form, first.headers["X-Twilio-Signature"])
+        assert validator.validate(hook.url + second.path, {}, second.headers["X-Twilio-Signature"])
+        assert "MessagingServiceSid=" + service in second.path
+    # The fallback's TwiML answer is followed: the reply goes from the pool number texted.
+    replies = [
+        m
+        for m in body(api.list(f"To={handset.replace('+', '%2B')}"))["messages"]
+        if m["direction"] == "outbound-reply"
+    ]
+    assert [(m["from"], m["body"]) for m in replies] == [(LOCAL, "Got it")]

@@ -138,9 +138,13 @@ def test_node_provisions_a_service_and_sends_through_it(node, herald):  # noqa: 
         assert seen["updated"] is False
         assert seen["missing"] == {"status": 404, "code": 20404}
         assert seen["removed"] is True
+        # Each send's callbacks at the service's StatusCallback, from the number chosen.
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not any(
-            r.form.get("MessageStatus") == "delivered" for r in hook.requests
+        while time.monotonic() < deadline and (
+            len([r for r in hook.requests if r.form.get("MessageStatus") == "delivered"]) < 3
         ):
             time.sleep(0.05)
-        assert any(r.form.get("MessageStatus") == "delivered" for r in hook.requests)
+        delivered = [r for r in hook.requests if r.form.get("MessageStatus") == "delivered"]
+        assert sorted(r.form["MessageSid"] for r in delivered) == sorted(s["sid"] for s in sends)
+        assert {r.form["From"] for r in delivered} == froms
+        assert {r.form["MessagingServiceSid"] for r in hook.requests} == {seen["service"]["sid"]}
