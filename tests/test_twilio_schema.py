@@ -240,7 +240,12 @@ def test_fetch(api):
 
 def test_fetch_of_a_scheduled_media_message(api):
     message = created(
-        api, From=FROM, MediaUrl="https://example.com/a.png", ScheduleType="fixed", SendAt=send_at()
+        api,
+        From=FROM,
+        MediaUrl="https://example.com/a.png",
+        ScheduleType="fixed",
+        SendAt=send_at(),
+        MessagingServiceSid=service_of(api.account_sid),
     )
     response = api.fetch(message["sid"])
     assert response.status_code == 200
