@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.conftest import body, error_of
-from tests.services.helpers import make_service
+from tests.services.helpers import make_service, with_sender  # noqa: F401 (a fixture)
 
 FROM = "+15005550006"
 TO = "+14155550100"
@@ -70,33 +70,7 @@ def test_whatsapp_and_alphanumeric_senders(api):
     assert alpha["from"] == "Herald"
 
 
-@pytest.fixture
-def with_sender(request):
-    """with_sender(account_sid) -> the Sid of a service of the account with one number in it.
-    Through the resource where the backend has TransactWriteItems (moto). dynalite has not,
-    so there the link item the add's transaction would write is put alone: a create reads
-    the service's partition (its pool), not the number's owner item."""
-    callspec = getattr(request.node, "callspec", None)
-    backend = callspec.params.get("aws", "moto") if callspec else "moto"
-
-    def service_with_sender(account_sid: str) -> str:
-        if backend != "dynalite":
-            return make_service(account_sid, "+14155550111")
-        from chalicelib import storage
-        from chalicelib.storage import marshal, service_senders
-
-        sid = make_service(account_sid)
-        key = service_senders.link_key(account_sid, sid, "PN" + "1" * 32)
-        link = {"account_sid": account_sid, "service_sid": sid, "sid": "PN" + "1" * 32,
-                "phone_number": "+14155550111", "country_code": "US", "created_ms": 1}  # fmt: skip
-        item = {"pk": key["pk"]["S"], "sk": key["sk"]["S"], **link}
-        storage.client.call("put_item", Item=marshal.to_attrs(item))
-        return sid
-
-    return service_with_sender
-
-
-def test_messaging_service_creates_an_accepted_message(api, with_sender):
+def test_messaging_service_creates_an_accepted_message(api, with_sender):  # noqa: F811
     service = with_sender(api.account_sid)
     message = body(api.create(To=TO, MessagingServiceSid=service, Body="x"))
     assert message["status"] == "accepted"
@@ -104,7 +78,7 @@ def test_messaging_service_creates_an_accepted_message(api, with_sender):
     assert message["from"] is None
 
 
-def test_a_messaging_service_must_be_the_accounts_and_have_a_sender(api, other_api, with_sender):
+def test_a_messaging_service_must_be_the_accounts_and_have_a_sender(api, other_api, with_sender):  # noqa: F811
     theirs = with_sender(other_api.account_sid)
     empty = make_service(api.account_sid)
     for service, code in ((theirs, 21701), ("MG" + "a" * 32, 21701), (empty, 21704)):

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 
 from tests.conftest import body, error_of, listing, make, make_sent, ms, newest_first, sids_of
-from tests.services.helpers import make_service, service_of
+from tests.services.helpers import service_of, with_sender  # noqa: F401 (a fixture)
 
 FROM = "+15005550006"
 OTHER_FROM = "+15005550007"
@@ -97,11 +97,11 @@ def test_page_uris_are_relative_and_keep_every_filter(api, clock):
     assert len(second["messages"]) == 1 and second["page"] == 1
 
 
-def test_to_from_and_both_filters(api):
+def test_to_from_and_both_filters(api, with_sender):  # noqa: F811
     a = create(api, To=TO, From=FROM)
     b = create(api, To=OTHER_TO, From=FROM)
     c = create(api, To=TO, From=OTHER_FROM)
-    service = make_service(api.account_sid, "+14155550111")
+    service = with_sender(api.account_sid)
     d = create(api, To=OTHER_TO, MessagingServiceSid=service, From="")
     assert set(sids_of(listing(api, To=TO))) == {a, c}
     assert set(sids_of(listing(api, To=OTHER_TO))) == {b, d}
