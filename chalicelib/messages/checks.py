@@ -156,14 +156,15 @@ def messaging_service(message: Message) -> dict | None:
 def registered_sender(account_sid: str, from_: str | None) -> None:
     """Where the stage asks for it (HERALD_REQUIRE_REGISTERED_FROM=1; off in the sandbox), a
     From phone number must be one of the account's IncomingPhoneNumbers (one GetItem on the
-    number's owner item), an alphanumeric From one of its services' AlphaSenders (one Query).
+    number's owner item), an alphanumeric From one of its services' AlphaSenders (one Query,
+    a yes cached per container: chalicelib.services.pool.holds_alpha).
     Channel addresses (`whatsapp:`) are not checked."""
     if not from_ or not config.load().require_registered_from:
         return
     if addresses.ALPHANUMERIC_SENDER.match(from_) and not from_.startswith("+"):
-        from chalicelib.storage import service_senders
+        from chalicelib.services import pool
 
-        if not service_senders.holds_alpha(account_sid, from_):
+        if not pool.holds_alpha(account_sid, from_):
             raise errors.TwilioError(
                 codes.FROM_NOT_ALLOWED,
                 f"The From {from_} is not an AlphaSender of any Messaging Service of your account.",

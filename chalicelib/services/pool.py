@@ -36,11 +36,40 @@ _cache: dict[tuple[str, str], tuple[float, dict | None]] = {}
 
 
 def forget(account_sid: str | None = None, service_sid: str | None = None) -> None:
-    """Drop the cached pool of one service (after a change this container made), or all."""
+    """Drop the cached pool of one service (after a change this container made), or all;
+    and the account's cached AlphaSenders with it (a sender added or removed)."""
     if account_sid is None:
         _cache.clear()
+        _alphas.clear()
     else:
         _cache.pop((account_sid, service_sid), None)
+        for key in [key for key in _alphas if key[0] == account_sid]:
+            del _alphas[key]
+
+
+# Alphanumeric senders found to be the account's, when each was read (holds_alpha).
+_alphas: dict[tuple[str, str], float] = {}
+
+
+def holds_alpha(account_sid: str, alpha_sender: str) -> bool:
+    """Whether `alpha_sender` is an AlphaSender of one of the account's services: what the
+    registered-From check asks of an alphanumeric From sent without a service. A yes is kept
+    POOL_SECONDS, as a pool is, so an account sending 10,000 messages a second from one
+    sender ID reads its record about once per container and period, not once per message
+    (that partition would be a hot key); a no is read again each time, so a sender just
+    added is taken at once on every container."""
+    key = (account_sid, alpha_sender)
+    now = time.monotonic()
+    read_at = _alphas.get(key)
+    if read_at is not None and now - read_at < POOL_SECONDS:
+        return True
+    _alphas.pop(key, None)
+    if not service_senders.holds_alpha(account_sid, alpha_sender):
+        return False
+    if len(_alphas) >= POOL_ENTRIES:
+        _alphas.pop(next(iter(_alphas)))
+    _alphas[key] = now
+    return True
 
 
 def pool(account_sid: str, service_sid: str) -> dict | None:

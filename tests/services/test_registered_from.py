@@ -5,8 +5,10 @@ vouch for) one of the account's AlphaSenders."""
 
 import pytest
 
+from chalicelib.services import pool
 from tests.conftest import body, error_of
 from tests.services.conftest import SERVICES, register
+from tests.test_isolation import storage_calls  # noqa: F401 (a fixture)
 
 TO = "+14155550100"
 
@@ -43,6 +45,40 @@ def test_an_alphanumeric_from_must_be_one_of_the_accounts_alpha_senders(
     # Removed, it no longer vouches.
     v1.request("DELETE", f"{SERVICES}/{service}/AlphaSenders/{body(added)['sid']}")
     assert error_of(api.create(To=TO, From="Herald", Body="x")) == (400, 21606)
+
+
+def test_an_alpha_senders_record_is_read_once_per_period_not_once_per_message(
+    v1,
+    api,
+    required,
+    storage_calls,  # noqa: F811
+    monkeypatch,
+):
+    # One sender ID at 10,000 messages a second would make its record a hot key.
+    service = v1.made()["sid"]
+    v1.request("POST", f"{SERVICES}/{service}/AlphaSenders", params={"AlphaSender": "Herald"})
+    pool.forget()
+    storage_calls.clear()
+    for _ in range(5):
+        assert api.create(To=TO, From="Herald", Body="x").status_code == 201
+    record = [
+        call
+        for call in storage_calls
+        if call[0] == "query" and "alphasender#" in str(call[1]["ExpressionAttributeValues"])
+    ]
+    assert len(record) == 1
+    # Once the period has passed, it is read again (a sender removed by another container
+    # stops vouching within it).
+    real = pool.time.monotonic
+    monkeypatch.setattr(pool.time, "monotonic", lambda: real() + pool.POOL_SECONDS + 1)
+    storage_calls.clear()
+    assert api.create(To=TO, From="Herald", Body="x").status_code == 201
+    assert sum(call[0] == "query" for call in storage_calls) == 1
+    # A no is never kept: an unknown sender ID is read each time, so one just added counts.
+    storage_calls.clear()
+    for _ in range(2):
+        assert error_of(api.create(To=TO, From="Other", Body="x")) == (400, 21606)
+    assert sum(call[0] == "query" for call in storage_calls) == 2
 
 
 def test_without_the_check_any_alphanumeric_from_goes(api):
