@@ -18,8 +18,8 @@ The sender, when a message has none (chalicelib.delivery.worker, at the hand-off
    +1 numbers), else one picked by the To's hash (so a service's recipients spread evenly);
 3. else none: 21703 (21704 when the service has no sender at all).
 
-FallbackToLongCode is kept and shown but changes nothing: a service's numbers are all long
-codes (Herald has no short codes to fall back from).
+FallbackToLongCode is kept and shown but changes nothing: Twilio's description marks it
+obsolete, and a service's numbers are all long codes (no short code to fall back from).
 """
 
 import hashlib

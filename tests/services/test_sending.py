@@ -236,3 +236,23 @@ def test_the_services_fallback_url_is_called_when_its_inbound_url_fails_both_sig
         if m["direction"] == "outbound-reply"
     ]
     assert [(m["from"], m["body"]) for m in replies] == [(LOCAL, "Got it")]
+
+
+def test_a_pool_number_of_a_service_without_an_inbound_url_calls_no_webhook(line, api):
+    # Not even the number's own (UseInboundWebhookOnNumber is false); the text is kept
+    # (docs/differences.md: Twilio would not log it).
+    handset = "+14155550142"
+    sandbox = api.base + "/Sandbox/Inbound.json"
+    with receiver() as number_hook:
+        service = make_service(api.account_sid)
+        pn = register(api, LOCAL)
+        api.request(
+            "POST", f"{api.base}/IncomingPhoneNumbers/{pn}.json",
+            params={"SmsUrl": number_hook.url + "/number"},
+        )  # fmt: skip
+        V1(api).add_number(service, pn)
+        sent = api.request("POST", sandbox, params={"From": handset, "To": LOCAL, "Body": "hi"})
+        line.drain()
+        assert number_hook.requests == []
+    kept = fetched(api, body(sent)["sid"])
+    assert (kept["status"], kept["messaging_service_sid"]) == ("received", service)
