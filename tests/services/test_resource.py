@@ -168,3 +168,18 @@ def test_methods_a_path_does_not_serve_are_405(v1):
         20004,
     )
     assert error_of(v1.request("GET", f"{SERVICES}/{sid}/Nothing")) == (404, 20404)
+
+
+def test_the_messaging_domain_lives_under_its_own_prefix_only(v1, api):
+    # Each of Twilio's products has its own host and several a /v1/Services (Conversations,
+    # Verify, Notify): on Herald's one host each gets a prefix, so none can take another's.
+    from app import app
+
+    versioned = sorted(path for path in app.routes if not path.startswith("/2010-04-01/"))
+    assert versioned and all(
+        path.startswith("/messaging/v1/") or not path.startswith(("/v1/", "/messaging"))
+        for path in versioned
+    ), versioned
+    assert "/messaging/v1/Services" in versioned
+    unprefixed = api.request("GET", "/v1/Services", headers={"Host": "herald.test"})
+    assert error_of(unprefixed) == (404, 20404)
