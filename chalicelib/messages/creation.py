@@ -45,6 +45,8 @@ def create(account_sid: str, params: forms.Params, idempotency_key: str | None =
     _seal_credentials(message)
     if service is not None:
         _apply_service(message, service["service"])
+    elif message.options.get("SmartEncoded") == "true":
+        _smart_encode(message)  # asked for by the message itself, as Twilio takes it
     record = _idempotency_record(idempotency_key, params, message.created_ms)
     earlier = _store(message, record)
     if earlier is None:
@@ -84,17 +86,22 @@ def _apply_service(message: Message, service: dict) -> None:
     """What a Messaging Service gives a message that does not say it itself: its
     StatusCallback (stored sealed already), its ValidityPeriod, and Smart Encoding (the body
     as sent, look-alikes replaced, its segments counted after)."""
-    from chalicelib.services import smart_encoding
-    from chalicelib.twilio.segments import count_segments
-
     if not message.options.get("StatusCallback") and service.get("status_callback"):
         message.options["StatusCallback"] = service["status_callback"]
     if "ValidityPeriod" not in message.options and service.get("validity_period"):
         message.options["ValidityPeriod"] = str(service["validity_period"])
     wanted = message.options.get("SmartEncoded")
     if wanted == "true" or (wanted is None and service.get("smart_encoding", True)):
-        message.body = smart_encoding.encode(message.body)
-        message.num_segments = count_segments(message.body)
+        _smart_encode(message)
+
+
+def _smart_encode(message: Message) -> None:
+    """The body as sent: Unicode look-alikes replaced, its segments counted after."""
+    from chalicelib.services import smart_encoding
+    from chalicelib.twilio.segments import count_segments
+
+    message.body = smart_encoding.encode(message.body)
+    message.num_segments = count_segments(message.body)
 
 
 def _seal_credentials(message: Message) -> None:

@@ -161,6 +161,12 @@ def test_smart_encoding_keeps_a_word_processors_text_gsm7(line, api):
     assert asked["num_segments"] == "1"
     refused = send(api, service, Body=text, SmartEncoded="false")
     assert refused["body"] == text
+    # And without a service, when the message asks for it.
+    alone = api.request(
+        "POST", api.base + "/Messages.json",
+        params={"To": TO, "From": "+15005550006", "Body": text, "SmartEncoded": "true"},
+    )  # fmt: skip
+    assert (body(alone)["body"], body(alone)["num_segments"]) == (encoded["body"], "1")
 
 
 def test_stop_to_one_number_of_a_service_stops_the_whole_service(line, api):
