@@ -101,7 +101,7 @@ def _claim_and_send(message: Message, job: Job) -> None:
     sender = service_sender.chosen(message)
     if isinstance(sender, service_sender.NoSender):
         written = _fail(message, sender.error_code, sender.error_message, claimed=False)
-        _fail_line(message, sender.error_code, "no sender in its Messaging Service", written)
+        _fail_line(message, sender.error_code, sender.reason, written)
         return
     # Claim only with time for the hand-off's worst case: a hand-off cut short by the
     # invocation's end could not be told from one the carrier took.

@@ -63,6 +63,23 @@ def test_a_scheduled_message_with_a_messaging_service_becomes_accepted(line, api
     assert (fetched(api, sid)["status"], fetched(api, sid)["from"]) == ("delivered", "+14155550111")
 
 
+def test_a_stop_that_comes_before_the_send_at_fails_the_message_with_21610(line, api, moved):
+    # The create could not know: the opt-out is asked again at the hand-off.
+    service = make_service(api.account_sid, "+14155550111")
+    handset = "+14155550142"
+    sid = scheduled(api, MessagingServiceSid=service, From="", To=handset)["sid"]
+    sandbox = api.base + "/Sandbox/Inbound.json"
+    stop = {"From": handset, "To": "+14155550111", "Body": "STOP"}
+    assert api.request("POST", sandbox, params=stop).status_code == 201
+    line.drain()
+    moved(11 * 60)
+    assert scheduler.sweep() == 1
+    line.drain()
+    failed = fetched(api, sid)
+    assert (failed["status"], failed["error_code"]) == ("failed", 21610)
+    assert line.handoffs[sid] == 0
+
+
 def test_a_canceled_message_is_never_dispatched(line, api, moved):
     sid = scheduled(api)["sid"]
     assert api.update(sid, Status="canceled").status_code == 200

@@ -186,6 +186,24 @@ def test_stop_to_one_number_of_a_service_stops_the_whole_service(line, api):
     assert send(api, service, To=handset)["status"] == "accepted"
 
 
+def test_a_number_the_handset_stopped_before_it_joined_the_service_never_texts_it(line, api):
+    # The STOP was the number's alone; the service chooses that number only at the hand-off,
+    # which asks the number's opt-outs too: 21610, as Twilio fails such a message.
+    handset = "+14155550142"
+    sandbox = api.base + "/Sandbox/Inbound.json"
+    pn = register(api, LOCAL)
+    stop = {"From": handset, "To": LOCAL, "Body": "STOP"}
+    assert api.request("POST", sandbox, params=stop).status_code == 201
+    line.drain()
+    service = make_service(api.account_sid)
+    V1(api).add_number(service, pn)
+    sid = send(api, service, To=handset)["sid"]
+    line.drain()
+    failed = fetched(api, sid)
+    assert (failed["status"], failed["error_code"]) == ("failed", 21610)
+    assert line.calls[sid] == 0
+
+
 def test_texts_to_a_pool_number_go_to_the_services_inbound_url(line, api):
     handset = "+14155550142"
     sandbox = api.base + "/Sandbox/Inbound.json"
