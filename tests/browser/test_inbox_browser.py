@@ -397,9 +397,13 @@ def test_redact_cancel_and_delete(page, herald):
     client = herald.client(account)
     party = "+14155550104"
     first = client.messages.create(to=party, from_=FROM, body="Your code is 123456")
+    # Scheduling asks for a Messaging Service (35118), as on Twilio.
+    client.messaging.base_url = herald.url + "/messaging"
+    service = client.messaging.v1.services.create(friendly_name="Reminders")
     later = client.messages.create(
         to=party,
         from_=FROM,
+        messaging_service_sid=service.sid,
         body="See you tomorrow",
         schedule_type="fixed",
         send_at=datetime.now(UTC) + timedelta(hours=2),

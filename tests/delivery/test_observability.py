@@ -201,4 +201,4 @@ def test_the_scheduler_logs_what_it_dispatched(line, api, monkeypatch, capfd):
     _, idle = read(capfd)
     assert [(s["level"], s["dispatched"]) for s in of(idle, "schedule.sweep")] == [("debug", 0)]
     (dispatched,) = of(lines, "schedule.dispatch")
-    assert (dispatched["sid"], dispatched["status"]) == (sid, "queued")
+    assert (dispatched["sid"], dispatched["status"]) == (sid, "accepted")  # has a service
