@@ -58,7 +58,9 @@ def test_a_number_is_in_one_service_at_most(v1, api, other_api):
     assert error_of(missing) == (400, 20001)
 
 
-def test_adds_racing_for_one_number_leave_it_in_exactly_one_service(v1, api):
+def test_adds_racing_for_one_number_leave_it_in_exactly_one_service(v1, api, atomic_moto):
+    # atomic_moto: one request at a time, as DynamoDB applies them (plain moto checks a
+    # condition and writes in two steps, so two racing transactions could both pass).
     services = [v1.made()["sid"] for _ in range(6)]
     pn = register(api, US)
     answers: dict[str, int] = {}
