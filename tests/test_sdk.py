@@ -35,6 +35,7 @@ def client_for(url: str, username: str, password: str, account_sid: str | None =
         os.environ.pop(name, None)
     client = Client(username, password, account_sid=account_sid)
     client.api.base_url = url
+    client.messaging.base_url = url + "/messaging"
     return client
 
 
@@ -106,8 +107,15 @@ def test_list_and_stream_follow_pages_with_date_filters(client):
 
 def test_schedule_and_cancel(client):
     send_at = datetime.now(UTC) + timedelta(hours=1)
+    # Scheduling asks for a Messaging Service (35118), as on Twilio.
+    service = client.messaging.v1.services.create(friendly_name="later")
     message = client.messages.create(
-        to=TO, from_=FROM, body="later", schedule_type="fixed", send_at=send_at
+        to=TO,
+        from_=FROM,
+        messaging_service_sid=service.sid,
+        body="later",
+        schedule_type="fixed",
+        send_at=send_at,
     )
     assert message.status == "scheduled" and message.date_sent is None
     canceled = client.messages(message.sid).update(status="canceled")
