@@ -110,7 +110,11 @@ def apply(receipt: events.Receipt) -> bool:
     if receipt.price is not None:
         changes["price"] = receipt.price
     if fields.get("sent_ms") is None:
-        changes["sent_ms"] = receipt.at_ms or clock.now_ms()
+        # The carrier took it during its claim, whatever the event's time says.
+        sent_ms = receipt.at_ms or clock.now_ms()
+        changes.update(
+            lifecycle.sent_changes(fields, min(sent_ms, fields.get("lease_until_ms") or sent_ms))
+        )
     if receipt.carrier_id and not fields.get("carrier_id"):
         changes["carrier_id"] = receipt.carrier_id
     try:
