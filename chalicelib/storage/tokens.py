@@ -4,11 +4,13 @@ Authentication needs only the token's digest (chalicelib.auth); signing a status
 a webhook needs the token itself. It is stored as KMS ciphertext bound to its AccountSid (the
 encryption context), so a ciphertext copied onto another account's item does not decrypt,
 and only a function whose role may call kms:Decrypt on the key can read it. Decrypted tokens
-are kept in memory for CACHE_SECONDS, so a burst of callbacks costs one KMS call.
+are kept in memory for CACHE_SECONDS, so a burst of callbacks costs one KMS call: the jobs
+of a batch that run at once wait for the first one's decrypt instead of each making its own.
 """
 
 import base64
 import functools
+import threading
 import time
 
 from chalicelib import config
@@ -17,6 +19,7 @@ from chalicelib.storage import boto
 CACHE_SECONDS = 300.0
 _CONTEXT_KEY = "herald:account"
 _plain: dict[str, tuple[float, str]] = {}
+_decrypting = threading.Lock()
 
 
 class Unavailable(Exception):
@@ -66,13 +69,30 @@ def encrypt_token(account_sid: str, token: str) -> str:
 
 
 def decrypt_token(account_sid: str, ciphertext: str) -> str:
+    cached = _fresh(account_sid)
+    if cached is not None:
+        return cached
+    with _decrypting:  # one KMS call for the jobs that all missed at once
+        cached = _fresh(account_sid)
+        if cached is not None:
+            return cached
+        plain = _decrypt(account_sid, ciphertext)
+        _plain[account_sid] = (time.monotonic(), plain)
+        return plain
+
+
+def _fresh(account_sid: str) -> str | None:
     cached = _plain.get(account_sid)
     if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
+    return None
+
+
+def _decrypt(account_sid: str, ciphertext: str) -> str:
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        plain = (
+        return (
             _client()
             .decrypt(
                 CiphertextBlob=base64.b64decode(ciphertext),
@@ -82,5 +102,3 @@ def decrypt_token(account_sid: str, ciphertext: str) -> str:
         )
     except (BotoCoreError, ClientError, ValueError) as error:
         raise Unavailable(type(error).__name__) from error
-    _plain[account_sid] = (time.monotonic(), plain)
-    return plain
