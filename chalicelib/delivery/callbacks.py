@@ -117,7 +117,8 @@ def deliver(job: Job) -> None:
         metrics["CallbackFailures"] = 1
     observability.event(
         "callback",
-        level="info" if ok or retry is not None else "warning",
+        # Delivered: a debug line; retried: info; given up: a warning.
+        level="debug" if ok else ("info" if retry is not None else "warning"),
         account_sid=account_sid,
         sid=sid,
         status=body["status"],

@@ -139,9 +139,10 @@ def _claim_and_send(message: Message, job: Job) -> None:
 
 
 def _claim_line(message: Message, attempt: int, outcome: str) -> None:
+    # A claim made is a step that went as it should: a debug line (the hand-off's says more).
     observability.event(
-        "send.claim", account_sid=message.account_sid, sid=message.sid, attempt=attempt,
-        outcome=outcome,
+        "send.claim", level="debug" if outcome == "claimed" else "info",
+        account_sid=message.account_sid, sid=message.sid, attempt=attempt, outcome=outcome,
     )  # fmt: skip
 
 
@@ -207,8 +208,12 @@ def _handoff_line(message, carrier, outcome, latency_ms, recorded, retry) -> Non
         error_code = outcome.error_code if isinstance(outcome, Refused) else 30410
         if recorded:
             metrics["MessagesFailed"] = 1
+    # A hand-off the carrier took and this worker recorded is the usual case: a debug line
+    # (its counts go with the invocation's line either way).
+    usual = isinstance(outcome, Accepted) and recorded
     observability.event(
         "send.handoff",
+        level="debug" if usual else "info",
         account_sid=message.account_sid,
         sid=message.sid,
         to=message.to,
