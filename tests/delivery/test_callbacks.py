@@ -147,10 +147,13 @@ def test_with_record_attempts_failures_only_failed_attempts_are_written(line, ap
         hook.answers = [503]
         sid = create(api, To=REFUSED, StatusCallback=hook.url + "/cb")["sid"]
         line.drain()
-        assert len(hook.requests) == 3  # sending: 503 then 200; failed: 200
-    assert [(a["status"], a["attempt"], a["answer"]) for a in attempts(api, sid)] == [
-        ("sending", 1, 503)
+        assert len(hook.requests) == 3  # one 503 then 200 again; the other 200
+    # Whichever of the two callbacks met the 503 (a batch's jobs run at once): that one
+    # attempt only.
+    ((status, attempt, answer),) = [
+        (a["status"], a["attempt"], a["answer"]) for a in attempts(api, sid)
     ]
+    assert status in ("sending", "failed") and (attempt, answer) == (1, 503)
 
 
 def test_every_attempt_is_recorded_by_default_on_the_sandbox(line, api):
