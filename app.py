@@ -76,7 +76,7 @@ def callback_sender(event):
 def scheduled_sends(event):
     from chalicelib.delivery import scheduler
 
-    return {"dispatched": scheduler.sweep()}
+    return {"dispatched": scheduler.sweep(context=event.context)}
 
 
 # Everything imported so far lives as long as the Lambda container: moving it out of the
