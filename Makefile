@@ -78,9 +78,12 @@ chromium:
 # 2027-06-30), which also compiles the bundle's bytecode; LAMBDA_PYTHON=python3.x chooses,
 # and without one the venv's Python (3.11) is the runtime (docs/deploy.md, Python runtime).
 LAMBDA_PYTHON ?= $(shell for v in 3.14 3.13 3.12; do python$$v -c '' >/dev/null 2>&1 && { echo python$$v; break; }; done)
+# FRONT_DOOR=http-api puts an API Gateway HTTP API in front of the API instead of the REST
+# API (docs/deploy.md, "Front door").
+FRONT_DOOR ?= rest-api
 package: install wheelhouse
 	$(BIN)/python -m deploy.package --stage $(STAGE) --out build --wheelhouse $(WHEELHOUSE) \
-	  $(if $(LAMBDA_PYTHON),--python $(LAMBDA_PYTHON))
+	  $(if $(LAMBDA_PYTHON),--python $(LAMBDA_PYTHON)) --front-door $(FRONT_DOOR)
 
 checkov: $(CHECKOV_STAMP)
 
