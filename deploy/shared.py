@@ -205,7 +205,9 @@ def _functions(carrier: str) -> tuple["Function", ...]:
                 # GetItem: the account (its encrypted AuthToken), the message, the number's
                 # owner and opt-outs; PutItem: each attempt, and each TwiML reply.
                 Grant("AccountsAndAttempts", _dynamodb("GetItem", "PutItem"), (TABLE,)),
-                Grant("DecryptTokens", ("kms:Decrypt",), (KEY,)),
+                # Decrypt: the AuthToken, to sign, and the credentials in the URLs it calls;
+                # Encrypt: those in a TwiML reply's action and media URLs, before storing it.
+                Grant("TokensAndUrlCredentials", ("kms:Decrypt", "kms:Encrypt"), (KEY,)),
                 Grant("CallbackQueue", CONSUME_QUEUE_ACTIONS, (queue("callbacks"),)),
             ),
             {
@@ -227,8 +229,17 @@ def _functions(carrier: str) -> tuple["Function", ...]:
 
 
 def _api(carrier: str) -> "Function":
-    grants = [Grant("MessagesTable", _dynamodb(*storage.ACTIONS), (TABLE, INDEXES))]
-    variables = {TABLE_VARIABLE: TABLE_NAME, SECRET_VARIABLE: PAGE_TOKEN_SECRET}
+    grants = [
+        Grant("MessagesTable", _dynamodb(*storage.ACTIONS), (TABLE, INDEXES)),
+        # The credentials in a URL a create or an update gives (chalicelib.storage
+        # .url_credentials) are sealed before they are stored; it never decrypts.
+        Grant("SealUrlCredentials", ("kms:Encrypt",), (KEY,)),
+    ]
+    variables = {
+        TABLE_VARIABLE: TABLE_NAME,
+        SECRET_VARIABLE: PAGE_TOKEN_SECRET,
+        KMS_KEY_VARIABLE: KEY_ARN,
+    }
     if carrier == SANDBOX:
         # The sandbox's handset (chalicelib/web/sandbox.py) queues the text a carrier
         # would publish on the carrier events queue.
@@ -262,6 +273,9 @@ EUM_SEND_ACTIONS = ("sms-voice:SendTextMessage", "sms-voice:SendMediaMessage")
 def _sender(carrier: str) -> "Function":
     grants = [
         Grant("Messages", _dynamodb("GetItem", "UpdateItem"), (TABLE,)),
+        # A MediaUrl's credentials, opened to fetch it (the key's policy lets the sender
+        # decrypt those only, never an AuthToken: deploy/token_key.py).
+        Grant("OpenMediaUrlCredentials", ("kms:Decrypt",), (KEY,)),
         Grant("SendQueue", CONSUME_QUEUE_ACTIONS, (queue("send"),)),
         # A job on its last receive whose message another worker still holds is handed to
         # a fresh job (chalicelib.delivery.worker.settle_last_receive).

@@ -8,6 +8,7 @@ receiver that validates X-Twilio-Signature refused them all. Now the banner's li
 all the command needs, and create-account refuses in one line without a key.
 """
 
+import base64
 import http.client
 import json
 import os
@@ -20,6 +21,7 @@ from urllib.parse import urlencode
 import pytest
 from twilio.request_validator import RequestValidator
 
+from chalicelib import config
 from chalicelib.storage import schema
 from devtools import local_aws, services
 from tests.conftest import FROM, TO, basic
@@ -137,11 +139,69 @@ def test_without_the_key_create_account_refuses_in_one_line(herald, banner, tmp_
     assert done.returncode == 1 and "no such account" in done.stderr
 
 
+def test_an_account_without_its_ciphertext_is_told_the_command_that_rekeys_it(
+    herald, banner, tmp_path
+):
+    """An account made by a create-account older than the rule has no encrypted AuthToken:
+    its callbacks go unsigned, and each says, in a callback.unsigned line, the command that
+    re-keys it. Typed as the line says (the account's own token in place of its
+    placeholder) after the banner's export line, it stores the ciphertext, under the stage's
+    key, and the account keeps its token."""
+    account = run_admin(banner, banner["create-account"], tmp_path)
+    sid, token = account["account_sid"], account["auth_token"]
+    dynamodb, kms, table = _embedded_clients(banner)
+    dynamodb.update_item(
+        TableName=table, Key=schema.account_key(sid), UpdateExpression="REMOVE token_ciphertext"
+    )
+    with receiver() as hook:
+        params = {"To": TO, "From": FROM, "Body": "unsigned?", "StatusCallback": hook.url + "/cb"}
+        assert create(herald, sid, token, params)[0] == 201
+        unsigned = herald.wait_for(re.compile(r'^\{.*"event":"callback\.unsigned".*\}$'), 60)
+    line = json.loads(unsigned.group(0))
+    assert line["account_sid"] == sid and line["CallbacksUnsigned"] == 1
+    command = line["reason"].split("`")[1]
+    assert command.startswith(f"{ADMIN} create-account --account-sid {sid} ")
+    done = shell(f"{banner['export']}\n{command.replace('<its AuthToken>', token)}", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"account_sid": sid, "auth_token": token}
+    stored = dynamodb.get_item(TableName=table, Key=schema.account_key(sid))["Item"]
+    blob = base64.b64decode(stored["token_ciphertext"]["S"])
+    opened = kms.decrypt(CiphertextBlob=blob, EncryptionContext={"herald:account": sid})
+    assert opened["Plaintext"] == token.encode()
+    # docs/api.md and docs/operations.md give the same command.
+    for doc in ("docs/api.md", "docs/operations.md"):
+        documented = [line for line in admin_lines(doc) if "--auth-token" in line]
+        assert [line.split(" #")[0].strip() for line in documented] == [
+            f"{ADMIN} create-account --account-sid AC… --auth-token …"
+        ], doc
+
+
+def _embedded_clients(banner: dict):
+    """DynamoDB and KMS clients of make run's embedded AWS, and its table, as the banner's
+    export line names them."""
+    import boto3
+
+    settings = dict(re.findall(r"(\w+)=(\S+)", banner["export"]))
+    common = {
+        "region_name": settings["AWS_REGION"],
+        "aws_access_key_id": settings["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": settings["AWS_SECRET_ACCESS_KEY"],
+    }
+    dynamodb = boto3.client("dynamodb", endpoint_url=settings["DYNAMODB_ENDPOINT_URL"], **common)
+    kms = boto3.client("kms", endpoint_url=settings["AWS_ENDPOINT_URL_KMS"], **common)
+    return dynamodb, kms, settings.get("HERALD_TABLE_NAME", config.DEFAULT_TABLE)
+
+
 @pytest.mark.parametrize("doc", ["docs/api.md", "docs/table-design.md"])
 def test_the_docs_admin_lines_work_after_make_runs_export_line(herald, banner, doc, tmp_path):
     """The reference pages' admin lines, for the account `make run` made them with."""
     account = run_admin(banner, banner["create-account"], tmp_path)
-    values = {"AC…": account["account_sid"], "IDENTITY": FROM, "MG…": MESSAGING_SERVICE}
+    values = {
+        "AC…": account["account_sid"],
+        "IDENTITY": FROM,
+        "MG…": MESSAGING_SERVICE,
+        "--auth-token …": f"--auth-token {account['auth_token']}",  # its own: a re-key
+    }
     ran = []
     for line in admin_lines(doc):
         if "SK…" in line and "SK…" not in values:

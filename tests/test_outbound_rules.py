@@ -119,18 +119,24 @@ def test_a_number_url_with_a_control_character_is_refused_at_create(api, name):
     assert error_of(api.request("POST", path, params=params)) == (400, 21502)
 
 
-def test_urls_with_credentials_are_accepted_and_kept_as_given(api):
+def test_urls_with_credentials_are_accepted_and_kept_as_written(api):
+    """Accepted, and called as written (stored sealed and answered masked:
+    tests/test_url_credentials.py)."""
+    from chalicelib import messages
+    from chalicelib.storage.url_credentials import opened
+
     callback = "https://cb:pa55@app.example/status?k=1#rc=2"
     created = make(api, StatusCallback=callback, MediaUrl="https://m:pw@cdn.example/a.png")
-    from chalicelib import messages
-
     stored = messages.fetch(api.account_sid, created["sid"])
-    assert stored.options["StatusCallback"] == callback
-    assert stored.media_urls == ["https://m:pw@cdn.example/a.png"]
+    assert opened(api.account_sid, stored.options["StatusCallback"]) == callback
+    assert [opened(api.account_sid, u) for u in stored.media_urls] == [
+        "https://m:pw@cdn.example/a.png"
+    ]
     path = api.base + "/IncomingPhoneNumbers.json"
     sms_url = "https://hook:s3cret@app.example/sms"
     number = api.request("POST", path, params={"PhoneNumber": FROM, "SmsUrl": sms_url})
-    assert number.status_code == 201 and body(number)["sms_url"] == sms_url
+    assert number.status_code == 201
+    assert body(number)["sms_url"] == "https://hook:****@app.example/sms"
 
 
 # ---------------------------------------------------------------- one place

@@ -148,6 +148,8 @@ class EndUserMessaging:
                 request, media_types = eum_request.with_media(message, request)
             except media_fetch.MediaRefused as refused:
                 return Refused(refused.code, refused.message)
+            except media_fetch.MediaLater as later:
+                return Throttled(str(later))
             except Exception as error:  # S3 failed: nothing was handed over yet
                 log.warning("could not store the media of %s: %r", message.sid, error)
                 return Throttled(f"the media could not be stored: {error}")

@@ -75,7 +75,7 @@ def with_media(message, request: dict) -> tuple[dict, tuple[str, ...]]:
     from chalicelib.messages import media
     from chalicelib.storage import media_objects
 
-    (fetched,) = media_fetch.fetch_all(message.media_urls)
+    (fetched,) = media_fetch.fetch_all(media_fetch.callable_urls(message))
     ((media_sid, _url, _type),) = media.entries(message)
     key = f"{message.account_sid}/{message.sid}/{media_sid}"
     uri = media_objects.put(key, fetched.data, fetched.content_type)

@@ -101,9 +101,11 @@ class Sandbox:
             from chalicelib.delivery import media_fetch
 
             try:
-                fetched = media_fetch.fetch_all(message.media_urls)
+                fetched = media_fetch.fetch_all(media_fetch.callable_urls(message))
             except media_fetch.MediaRefused as refused:
                 return Refused(refused.code, refused.message)
+            except media_fetch.MediaLater as later:
+                return Throttled(str(later))
             media_types = tuple(item.content_type for item in fetched)
         carrier_id = "sandbox-" + secrets.token_hex(16)
         _receipts(message, carrier_id, behaviour.events)

@@ -12,6 +12,15 @@ stages a URL that resolves to a loopback, link-local or private address is never
 Each attempt writes one `callback` line (the URL without its query string): its answer, its
 latency, and whether it is retried or given up. CallbacksDelivered and CallbackFailures count
 jobs that ended: answered 2xx, or given up.
+
+Never unsigned because of a passing fault: when KMS cannot decrypt the account's AuthToken
+(throttled, unreachable) or the URL's credentials (chalicelib.storage.url_credentials),
+nothing is sent and the job comes back through the queue (`signing_later`). Credentials
+that will never decrypt for this account (another account's ciphertext) give the attempt up.
+An account that has no encrypted AuthToken at all, made by a create-account older than the
+rule that every account can sign, is the one case that goes out unsigned: each such job
+counts CallbacksUnsigned and writes a `callback.unsigned` line naming the admin command that
+re-keys the account (docs/operations.md).
 """
 
 import logging
@@ -19,7 +28,7 @@ import logging
 from chalicelib import auth, config, observability
 from chalicelib.delivery import sources
 from chalicelib.delivery.batch import MIN_CALL_SECONDS, Job, RetryLater, process
-from chalicelib.storage import events, tokens
+from chalicelib.storage import events, tokens, url_credentials
 
 log = logging.getLogger("herald.delivery")
 DEFAULT_RETRIES = 1
@@ -46,7 +55,7 @@ def run(job: Job) -> None:
     if job.body.get("kind") == "webhook":
         from chalicelib.inbound import webhook
 
-        webhook.call(job, _auth_token)
+        webhook.call(job, lambda account_sid: _auth_token(account_sid, job))
         return
     deliver(job)
 
@@ -72,20 +81,27 @@ def deliver(job: Job) -> None:
         # The same for every attempt at this callback, so a receiver can drop repeats.
         "I-Twilio-Idempotency-Token": f"{sid}-{body['status']}",
     }
-    token = _auth_token(account_sid)
+    token = _auth_token(account_sid, job)
     # GET: a <Message method="GET" action=…> reply, whose fields go in the query string.
     method = "GET" if body.get("method") == "GET" else "POST"
-    answer = outbound.twilio_request(
-        method,
-        url,
-        params,
-        token,
-        headers,
-        # Twilio reads nothing of a status callback's answer but its status: a 2xx with a
-        # body of any size is delivered.
-        overrides.apply(outbound.Limits(read_body=False)),
-        config.delivery().allow_private_urls,
-    )
+    try:
+        url = url_credentials.opened(account_sid, url)
+    except tokens.Unreadable as error:
+        answer = unreadable_credentials(error)
+    except tokens.Unavailable as error:
+        raise signing_later(job, f"the URL's credentials: {error}") from error
+    else:
+        answer = outbound.twilio_request(
+            method,
+            url,
+            params,
+            token,
+            headers,
+            # Twilio reads nothing of a status callback's answer but its status: a 2xx with
+            # a body of any size is delivered.
+            overrides.apply(outbound.Limits(read_body=False)),
+            config.delivery().allow_private_urls,
+        )
     ok = answer.ok
     if not ok or config.delivery().record_every_attempt:
         events.record(
@@ -159,14 +175,49 @@ def give_up(job: Job, reason: str) -> bool:
     return True
 
 
-def _auth_token(account_sid: str) -> str | None:
+def _auth_token(account_sid: str, job: Job) -> str | None:
+    """The account's AuthToken, to sign with; None for an account that has no encrypted
+    token (it goes unsigned, counted and logged with the fix). When KMS fails, RetryLater:
+    the job comes back, and nothing was sent unsigned."""
     account = auth.account(account_sid)
     ciphertext = account.record.get("token_ciphertext") if account else None
     if not ciphertext:
-        log.warning("account %s has no encrypted token: its callbacks go unsigned", account_sid)
+        observability.event(
+            "callback.unsigned", level="warning", account_sid=account_sid,
+            reason="the account has no encrypted AuthToken (made by an older create-account):"
+            " its callbacks and webhooks go out unsigned until it is re-keyed with"
+            f" `{REKEY_COMMAND.format(account_sid=account_sid)}`",
+            metrics={"CallbacksUnsigned": 1},
+        )  # fmt: skip
         return None
     try:
         return tokens.decrypt_token(account_sid, ciphertext)
     except tokens.Unavailable as error:
-        log.error("cannot decrypt the token of %s (%s): callback unsigned", account_sid, error)
-        return None
+        raise signing_later(job, f"the AuthToken: {error}") from error
+
+
+# What re-keys an account that has no encrypted AuthToken, as docs/operations.md gives it
+# ("Unsigned callbacks"): given the token the account already uses, create-account writes
+# its ciphertext and keeps everything else (its digest is the same; its API keys stay).
+REKEY_COMMAND = (
+    ".venv/bin/python -m chalicelib.admin create-account --account-sid {account_sid}"
+    " --auth-token <its AuthToken>"
+)
+
+
+def signing_later(job: Job, what: str) -> RetryLater:
+    """The job comes back: KMS could not decrypt `what` (throttled, unreachable, refused;
+    a fault that may pass), and a call without it would go out unsigned or unauthenticated."""
+    log.error("KMS could not decrypt %s: the job comes back, nothing was sent", what)
+    delay = min(config.delivery().retry_base_seconds * 2 ** (job.receive_count - 1), 300)
+    return RetryLater(delay, f"KMS: {what}")
+
+
+def unreadable_credentials(error: Exception):
+    """The answer for a URL whose credentials will never decrypt for this account (another
+    account's ciphertext, a damaged one): no call is made, and the attempt is recorded as
+    failed, not retried (it cannot help)."""
+    from chalicelib import outbound
+
+    log.error("a URL's credentials do not decrypt for its account (%s): not called", error)
+    return outbound.Answer(None, {}, b"", 0, "unreadable credentials", None)

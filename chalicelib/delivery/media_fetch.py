@@ -12,6 +12,11 @@ deployed stages, and the body bounded. Twilio's limits apply to what is fetched:
 All of a message's media are fetched within SECONDS together (and within the job's own
 time: chalicelib.budget), so a hand-off's worst case is known before the worker claims the
 message (Carrier.handoff_seconds).
+
+A MediaUrl's credentials are stored sealed (chalicelib.storage.url_credentials):
+`callable_urls` opens them, in the sender only. When KMS fails it raises MediaLater (nothing
+was handed over: the carrier answers Throttled and the message is tried again); credentials
+that never decrypt for the message's account are 11200.
 """
 
 from dataclasses import dataclass
@@ -37,6 +42,24 @@ class Fetched:
 class MediaRefused(Exception):
     code: int
     message: str
+
+
+class MediaLater(Exception):
+    """The media cannot be fetched now (KMS could not open a URL's credentials): try later."""
+
+
+def callable_urls(message) -> list[str]:
+    """The message's media URLs as they are fetched: their credentials opened."""
+    from chalicelib.storage import tokens, url_credentials
+
+    try:
+        return [url_credentials.opened(message.account_sid, url) for url in message.media_urls]
+    except tokens.Unreadable:
+        raise MediaRefused(
+            11200, "HTTP retrieval failure: the URL's credentials cannot be decrypted"
+        ) from None
+    except tokens.Unavailable as error:
+        raise MediaLater(f"KMS could not decrypt a media URL's credentials: {error}") from error
 
 
 def fetch_all(urls: list[str]) -> list[Fetched]:

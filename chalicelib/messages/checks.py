@@ -81,8 +81,12 @@ def callback_url(url: str) -> str:
 
 
 def shown(url: str) -> str:
-    """A refused URL as an error message repeats it: at most 200 characters, control
-    characters escaped (the message is JSON, but it may be shown or logged as text)."""
+    """A refused URL as an error message repeats it: credentials masked, at most 200
+    characters, control characters escaped (the message is JSON, but it may be shown or
+    logged as text)."""
+    from chalicelib.storage.url_credentials import masked
+
+    url = masked(url)
     text = url[:200].encode("unicode_escape").decode("ascii")
     return text + ("…" if len(url) > 200 else "")
 

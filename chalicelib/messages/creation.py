@@ -2,7 +2,9 @@
 
 Every new message is stored here (the API's, an inbound text, a reply), and every one that
 goes out passes chalicelib.messages.checks.outbound first: sender, opt-out, address and URL
-rules are applied in one place, whichever path made the message."""
+rules are applied in one place, whichever path made the message. Here too, the credentials
+written in its URLs (StatusCallback, MediaUrl) are sealed before anything is stored
+(chalicelib.storage.url_credentials): no path can store one in plain text."""
 
 import hashlib
 import json
@@ -41,6 +43,7 @@ def create(account_sid: str, params: forms.Params, idempotency_key: str | None =
     # Last: the checks that read DynamoDB are paid only by an otherwise valid create.
     checks.outbound(message)
     digest = _request_digest(idempotency_key, params)
+    _seal_credentials(message)
     if digest is None:
         _store(message)
         return Created(message)
@@ -83,9 +86,22 @@ def store_new(message: Message, *, answers_keyword: bool = False) -> None:
     keyword's own answer goes to a handset that just opted out: `answers_keyword`)."""
     if message.direction != Direction.INBOUND.value:
         checks.outbound(message, answers_keyword=answers_keyword)
+        _seal_credentials(message)
     stored_messages.put_new_message(
         message.to_fields(), shard_for(message.account_sid, message.sid)
     )
+
+
+def _seal_credentials(message: Message) -> None:
+    """Encrypt the user info of the message's URLs, in place (a KMS call only for a URL that
+    has some; tokens.Unavailable, a 503 or a job that comes back, when KMS fails)."""
+    from chalicelib.storage.url_credentials import sealed
+
+    if message.options.get("StatusCallback"):
+        message.options["StatusCallback"] = sealed(
+            message.account_sid, message.options["StatusCallback"]
+        )
+    message.media_urls = [sealed(message.account_sid, url) for url in message.media_urls]
 
 
 def _store(message: Message) -> None:

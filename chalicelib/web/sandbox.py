@@ -37,7 +37,7 @@ def register(app) -> None:
 def simulate(account_sid: str, params: forms.Params) -> dict:
     from chalicelib.inbound import receive
     from chalicelib.messages import checks
-    from chalicelib.storage import numbers, queues
+    from chalicelib.storage import numbers, queues, url_credentials
 
     forms.reject_unknown(params, PARAMS)
     handset, number = forms.single(params, "From"), forms.single(params, "To")
@@ -59,6 +59,9 @@ def simulate(account_sid: str, params: forms.Params) -> dict:
     if not body and not media:
         raise errors.TwilioError(21602, "Message body is required.")
     checks.media_urls(media)
+    # Queued and stored with their credentials sealed, as every URL Herald keeps; the
+    # webhook's MediaUrl fields carry them opened (chalicelib.inbound.webhook).
+    media = [url_credentials.sealed(account_sid, url) for url in media]
     event = receive.simulated_event(handset_e164, number_e164, body, media)
     queues.send(config.delivery().receipt_queue_url, event)
     sid = receive.inbound_sid(event["inboundMessageId"], event["heraldReceivedMs"], bool(media))

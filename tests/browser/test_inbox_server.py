@@ -293,10 +293,12 @@ def test_media_urls_are_shown_without_their_credentials(api):
     """A MediaUrl's `user:password@` is the app's secret: the inbox's JSON never carries it
     (issue 14, item 6), while the message keeps it for the fetch."""
     from chalicelib import messages
+    from chalicelib.storage.url_credentials import opened
 
     made = make(api, MediaUrl=["https://cdn:pa55@example.com/a.png", "https://example.com/b"])
     detail = body(inbox_get(api, f"/Messages/{made['sid']}.json"))
     assert detail["media_urls"] == ["https://example.com/a.png", "https://example.com/b"]
     assert "pa55" not in json.dumps(detail)
+    # Stored sealed (tests/test_url_credentials.py), opened for the fetch as written.
     stored = messages.fetch(api.account_sid, made["sid"]).media_urls
-    assert stored[0] == "https://cdn:pa55@example.com/a.png"
+    assert opened(api.account_sid, stored[0]) == "https://cdn:pa55@example.com/a.png"
