@@ -175,7 +175,7 @@ class PhasedLedger(Ledger):
 
         key = self._key(params["Key"])
         if key[1] == schema.ACCOUNT_SK or key[1].startswith(schema.KEY_SK_PREFIX):
-            # The account item, read on a miss of a container's cache (chalicelib.auth):
+            # The account item, read on a miss of a container's cache (accounts.credentials):
             # counted here at this run's rate of misses, as any other read.
             self._charge("R", TABLE, key[0], ACCOUNT_ITEM_READ_RRU)
             return
@@ -272,8 +272,8 @@ class Carrier:
     def _send(self, request, **_):
         from botocore.awsrequest import AWSResponse
 
-        from chalicelib import clock
         from chalicelib.carriers import events
+        from chalicelib.runtime import clock
 
         sent = json.loads(request.body)
         context = sent.get("Context") or {}
@@ -365,8 +365,11 @@ class Run:
 
 
 def workload(rate: str, count: int, session, recorder: Recorder, ledger: PhasedLedger) -> Run:
+    import admin
     from app import app
-    from chalicelib import admin, auth, config, storage
+    from chalicelib import storage
+    from chalicelib.accounts import credentials
+    from chalicelib.runtime import config
     from chalicelib.storage import queues, tokens
     from devtools import event_sources, local_aws
 
@@ -376,7 +379,7 @@ def workload(rate: str, count: int, session, recorder: Recorder, ledger: PhasedL
     storage.reset()
     queues.reset()
     tokens.reset()
-    auth.forget()
+    credentials.forget()
     endpoint = os.environ["AWS_ENDPOINT_URL"]
     storage.ensure_table()
     os.environ.update(local_aws.provision(endpoint, visibility_seconds=30))

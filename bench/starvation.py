@@ -105,7 +105,7 @@ def delivered_at(account_sid: str, sid: str) -> float | None:
 
 
 def scenario(url: str, slow_count: int, hang_s: float, max_wait_s: float) -> dict:
-    from chalicelib import admin
+    import admin
 
     slow_account, fast_account = admin.create_account(), admin.create_account()
     with receiver(hang_s) as slow, receiver(0) as fast:

@@ -11,7 +11,7 @@ moment writers use it):
 1. M messages are created through `chalicelib.messages.create`, from one sender
    (+15005550006: a high-volume sender uses one number or short code) to 1,000 handsets,
    every other one with an Idempotency-Key, at 10,000 a second (creation times 0.1 ms
-   apart on the patched `chalicelib.clock.now_ms`). Each then goes through delivery as
+   apart on the patched `chalicelib.runtime.clock.now_ms`). Each then goes through delivery as
    chalicelib.delivery does it, through its own code (every status change is a
    `chalicelib.messages.transition`): the worker (`worker.send_one`) reads and claims it
    (SENDING) after 50 ms, a bench carrier takes it at 1 s and the worker records SENT
@@ -38,7 +38,7 @@ moment writers use it):
 
 Then a list page's calls and units on an account of --list-messages messages, at N = 1,
 32 and 64. The authentication reads of the account item are modelled, not counted: auth
-caches them per container for `auth.CACHE_SECONDS`.
+caches them per container for `credentials.CACHE_SECONDS`.
 """
 
 import argparse
@@ -67,10 +67,14 @@ from devtools.server import never_aws  # noqa: E402
 # Before anything imports boto3.
 never_aws("herald-scale", HERALD_RECORD_ATTEMPTS="failures")
 
-from chalicelib import admin, auth, clock, messages, sids, storage  # noqa: E402
+import admin  # noqa: E402
+from chalicelib import messages, storage  # noqa: E402
+from chalicelib.accounts import credentials  # noqa: E402
 from chalicelib.messages import Status  # noqa: E402
 from chalicelib.messages.params import new_message  # noqa: E402
+from chalicelib.runtime import clock  # noqa: E402
 from chalicelib.storage import marshal, schema  # noqa: E402
+from chalicelib.twilio import sids  # noqa: E402
 
 COMMAND = ".venv/bin/python -m bench.storage_scale"
 SHARD_COUNTS = (1, 8, 16, 32, 64)
@@ -124,7 +128,7 @@ class Index:
 def index_layout() -> dict[str, Index]:
     """Every global secondary index of the table, from schema's own CreateTable request."""
     layout = {}
-    for gsi in schema.table_definition("herald")["GlobalSecondaryIndexes"]:
+    for gsi in storage.table_definition("herald")["GlobalSecondaryIndexes"]:
         keys = {k["KeyType"]: k["AttributeName"] for k in gsi["KeySchema"]}
         projection = gsi["Projection"]
         projected = {
@@ -445,7 +449,8 @@ class Ledger:
 
 
 class SimClock:
-    """The patched `chalicelib.clock.now_ms`: simulated time, to a tenth of a millisecond."""
+    """The patched `chalicelib.runtime.clock.now_ms`: simulated time, to a tenth of a
+    millisecond."""
 
     def __init__(self, start_ms: float):
         self.ms = start_ms
@@ -465,7 +470,7 @@ def fresh_dynamodb(sim: SimClock) -> Iterator[Ledger]:
 
     with mock_aws(), faster_moto_transactions():
         storage.reset()
-        auth.forget()
+        credentials.forget()
         storage.ensure_table()
         # The accounts' AuthTokens are encrypted for signing: no account is made without.
         tokens.reset()
@@ -474,7 +479,7 @@ def fresh_dynamodb(sim: SimClock) -> Iterator[Ledger]:
         ledger = Ledger(storage.client.client(), raw, storage.client.table(), sim)
         yield ledger
     storage.reset()
-    auth.forget()
+    credentials.forget()
 
 
 @contextlib.contextmanager
@@ -515,7 +520,7 @@ def new_account(sim: SimClock, shards: int) -> str:
     if shards != schema.DEFAULT_LIST_SHARDS:
         result = admin.set_list_shards(account_sid, shards)
         sim.ms = max(sim.ms, result["new_messages_use_it_from_ms"] + 1)
-    auth.forget()
+    credentials.forget()
     return account_sid
 
 
@@ -647,7 +652,7 @@ def deliver(step: str, message: messages.Message, carrier: BenchCarrier) -> None
     touches DynamoDB (the status callback's HTTP POST is left out: only its record)."""
     from chalicelib.carriers import events as carrier_events
     from chalicelib.delivery import receipts, worker
-    from chalicelib.delivery.batch import Job
+    from chalicelib.jobs.batch import Job
     from chalicelib.storage import events as message_events
 
     account_sid, sid = message.account_sid, message.sid
@@ -664,7 +669,7 @@ def deliver(step: str, message: messages.Message, carrier: BenchCarrier) -> None
         )  # fmt: skip
         receipts.apply_job(Job(body, "", "", 1))
     elif step.startswith("callback "):
-        from chalicelib import config
+        from chalicelib.runtime import config
 
         if not config.delivery().record_every_attempt:
             return  # answered 200: recorded only where every attempt is (the sandbox's)
@@ -985,14 +990,15 @@ def num(value: float, digits: int = 0) -> str:
 
 
 def auth_model(account_item_size: int) -> tuple[float, str]:
-    reads_per_second = CONTAINERS / auth.CACHE_SECONDS
+    reads_per_second = CONTAINERS / credentials.CACHE_SECONDS
     units = read_units(account_item_size, consistent=True)
     return reads_per_second * units, (
         f"Account item reads are modelled, not counted: each warm container (the API's, "
         f"the sender's, the callbacks') reads the "
         f"account item (strongly consistent, {account_item_size} bytes → {units:g} RCU) once "
-        f"per auth.CACHE_SECONDS = {auth.CACHE_SECONDS:g} s; with {CONTAINERS} warm containers "
-        f"that is {CONTAINERS} / {auth.CACHE_SECONDS:g} = {reads_per_second:.1f} reads/s "
+        f"per credentials.CACHE_SECONDS = {credentials.CACHE_SECONDS:g} s; with {CONTAINERS} warm "
+        f"containers "
+        f"that is {CONTAINERS} / {credentials.CACHE_SECONDS:g} = {reads_per_second:.1f} reads/s "
         f"({reads_per_second * units:.1f} RCU/s) on the key `AC…` (the account item's "
         f"partition), at 10,000 messages a second (bench/cost's durations give about "
         f"{CONTAINERS:,} warm containers); even the account's whole Lambda concurrency, "

@@ -30,8 +30,9 @@ from devtools.server import never_aws  # noqa: E402
 
 never_aws("herald-bench-credentials")
 
+import admin  # noqa: E402
 from bench.run import Client, handle, moto_backend, table  # noqa: E402
-from chalicelib import admin, auth  # noqa: E402
+from chalicelib.accounts import credentials as auth  # noqa: E402
 from chalicelib.storage import tokens, url_credentials  # noqa: E402
 
 COMMAND = ".venv/bin/python -m bench.url_credentials"

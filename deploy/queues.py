@@ -13,7 +13,7 @@ from chalicelib.delivery import sources
 if TYPE_CHECKING:
     from deploy.shared import FunctionSettings
 
-# The variables that tell a function a queue's URL (chalicelib/config.py).
+# The variables that tell a function a queue's URL (chalicelib/runtime/config.py).
 SEND_QUEUE_VARIABLE = "HERALD_SEND_QUEUE_URL"
 CALLBACK_QUEUE_VARIABLE = "HERALD_CALLBACK_QUEUE_URL"
 RECEIPT_QUEUE_VARIABLE = "HERALD_RECEIPT_QUEUE_URL"

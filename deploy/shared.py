@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from chalicelib import storage
 from chalicelib.carriers import END_USER_MESSAGING, SANDBOX
-from chalicelib.carriers import end_user_messaging as eum
+from chalicelib.carriers import eum_settings as eum
 from deploy.queues import (
     CALLBACK_QUEUE_VARIABLE,
     RECEIPT_QUEUE_VARIABLE,
@@ -28,7 +28,8 @@ from deploy.queues import (
     STREAM_FAILURES,
 )
 
-# Environment variables the functions read (chalicelib/config.py); the queues' are in queues.py.
+# Environment variables the functions read (chalicelib/runtime/config.py); the queues' are in
+# queues.py.
 TABLE_VARIABLE = "HERALD_TABLE_NAME"
 SECRET_VARIABLE = "HERALD_PAGE_TOKEN_SECRET"
 KMS_KEY_VARIABLE = "HERALD_KMS_KEY_ID"

@@ -70,7 +70,7 @@ def event_sources(app, env: dict, checkpoint: Path | None = None) -> list:
     sqs, _, _ = _clients(env["AWS_ENDPOINT_URL"], region)
     streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb, region_name=region)
     handlers = app.handler_map
-    from chalicelib import config
+    from chalicelib.runtime import config
 
     arn = stream_arn(dynamodb, env.get("HERALD_TABLE_NAME") or config.DEFAULT_TABLE, region)
     return [

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from devtools import server, supervisor
 
-# The shapes chalicelib/admin.py accepts: checked here so that a typo stops `make run` with
+# The shapes the admin command (admin/) accepts: checked here so that a typo stops `make run` with
 # one line before anything starts.
 ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}\Z")
 AUTH_TOKEN = re.compile(r"[0-9a-f]{32}\Z")
@@ -56,7 +56,7 @@ def admin_environment(env: dict, embedded: bool) -> dict[str, str]:
     banner's export line sets it: the DynamoDB and the table, the region, the KMS key (and
     its endpoint) every AuthToken is encrypted with for signing, and on the embedded AWS
     the placeholder credentials it accepts. Without the key create-account refuses."""
-    from chalicelib import config
+    from chalicelib.runtime import config
 
     settings = config.load()
     shown = {
@@ -90,8 +90,8 @@ Herald is serving on {url}
 
 More accounts and API keys, on this DynamoDB (another shell, in this directory):
   {export_line(admin_env)}
-  .venv/bin/python -m chalicelib.admin create-account
-  .venv/bin/python -m chalicelib.admin create-key {sid}
+  .venv/bin/python -m admin create-account
+  .venv/bin/python -m admin create-key {sid}
 
 Try it:
   curl -X POST {url}/2010-04-01/Accounts/{sid}/Messages.json \\
@@ -106,7 +106,7 @@ Ctrl-C stops everything.
 def delivery_environment(endpoint: str, stack: contextlib.ExitStack) -> dict:
     """The embedded AWS's queues and key for the delivery pipeline, and the local settings:
     callbacks may go to 127.0.0.1, and the stream's checkpoint outlives each child."""
-    from chalicelib import config
+    from chalicelib.runtime import config
     from devtools import local_aws
 
     for name, value in server.FAKE_CREDENTIALS.items():
@@ -125,7 +125,7 @@ def delivery_environment(endpoint: str, stack: contextlib.ExitStack) -> dict:
 def signing_environment(endpoint: str) -> dict:
     """Against another DynamoDB there is no delivery pipeline, but every account still
     needs its AuthToken encrypted for signing: the embedded AWS's KMS, and a key on it."""
-    from chalicelib import config
+    from chalicelib.runtime import config
     from devtools import local_aws
 
     key_id = local_aws.signing_key(endpoint, region=config.load().region)
@@ -166,7 +166,8 @@ def _serve(stack: contextlib.ExitStack, port: int, sid: str | None, token: str |
     env.update(delivery_environment(aws, stack) if embedded else signing_environment(aws))
     os.environ.update(env)
 
-    from chalicelib import admin, storage
+    import admin
+    from chalicelib import storage
 
     storage.reset()
     storage.ensure_table()

@@ -27,8 +27,10 @@ for _name in ("DYNAMODB_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOIN
 from moto import mock_aws  # noqa: E402
 from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
 
-from chalicelib import admin, auth, storage  # noqa: E402
-from chalicelib import clock as herald_clock  # noqa: E402
+import admin  # noqa: E402
+from chalicelib import storage  # noqa: E402
+from chalicelib.accounts import credentials  # noqa: E402
+from chalicelib.runtime import clock as herald_clock  # noqa: E402
 from chalicelib.storage import tokens  # noqa: E402
 from devtools import dynalite, server  # noqa: E402
 
@@ -61,20 +63,20 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(autouse=True)
 def fresh_credential_cache():
     """Each test starts with auth's per-container cache empty, as a new container would."""
-    auth.forget()
+    credentials.forget()
     yield
-    auth.forget()
+    credentials.forget()
 
 
 @pytest.fixture
 def cache_expires(monkeypatch):
     """Call it to move auth's cache clock past its bound, as if CACHE_SECONDS went by."""
     offset = {"s": 0.0}
-    real = auth._monotonic
-    monkeypatch.setattr(auth, "_monotonic", lambda: real() + offset["s"])
+    real = credentials._monotonic
+    monkeypatch.setattr(credentials, "_monotonic", lambda: real() + offset["s"])
 
     def expire() -> None:
-        offset["s"] += auth.CACHE_SECONDS + 0.001
+        offset["s"] += credentials.CACHE_SECONDS + 0.001
 
     return expire
 
@@ -171,7 +173,7 @@ def spread_lists(account_sid: str, shards: int) -> None:
     from chalicelib.storage import accounts
 
     accounts.set_list_shards(account_sid, shards, effective_ms=0, now_ms=herald_clock.now_ms())
-    auth.forget()
+    credentials.forget()
 
 
 @pytest.fixture

@@ -4,8 +4,11 @@ import json
 
 import pytest
 
-from chalicelib import admin, auth, storage
+import admin
+from chalicelib import storage
+from chalicelib.accounts import credentials
 from chalicelib.storage import tokens
+from chalicelib.web import auth
 from tests.conftest import basic
 
 
@@ -22,7 +25,7 @@ def test_create_account_prints_credentials_once_and_stores_only_a_hash(aws, caps
     assert set(created) == {"account_sid", "auth_token"}
     stored = storage.accounts.get_account(created["account_sid"])
     assert created["auth_token"] not in json.dumps(stored)
-    assert stored["token_hash"] == auth.hash_secret(created["auth_token"])
+    assert stored["token_hash"] == credentials.hash_secret(created["auth_token"])
 
 
 def test_create_account_with_fixed_credentials(aws, capsys):
@@ -115,4 +118,4 @@ def test_an_account_that_could_not_sign_is_never_made(aws, capsys, monkeypatch, 
     assert len(err.splitlines()) == 1 and "HERALD_KMS_KEY_ID" in err, err
     assert storage.accounts.get_account(sid) is None
     with pytest.raises(ValueError):
-        storage.accounts.put_account(sid, auth.hash_secret("5" * 32), 0, "")
+        storage.accounts.put_account(sid, credentials.hash_secret("5" * 32), 0, "")

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 import pytest
 from twilio.request_validator import RequestValidator
 
-from chalicelib import config
+from chalicelib.runtime import config
 from chalicelib.storage import schema
 from devtools import local_aws, services
 from tests.conftest import FROM, TO, basic
@@ -31,7 +31,7 @@ from tests.test_make_run import Herald, project_copy
 pytestmark = pytest.mark.server
 
 ROOT = Path(__file__).resolve().parent.parent
-ADMIN = ".venv/bin/python -m chalicelib.admin"
+ADMIN = ".venv/bin/python -m admin"
 # What stands for the values a reader fills in, in the docs' admin lines.
 FORM = "application/x-www-form-urlencoded"
 MESSAGING_SERVICE = "MG" + "0123456789abcdef" * 2

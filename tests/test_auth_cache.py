@@ -1,6 +1,6 @@
 """The per-container credential cache: what it saves, and the bound it promises.
 
-A revoked API key or a replaced AuthToken stops working within auth.CACHE_SECONDS; a
+A revoked API key or a replaced AuthToken stops working within credentials.CACHE_SECONDS; a
 credential created a moment ago works at once; wrong passwords cannot turn the cache off.
 """
 
@@ -9,7 +9,11 @@ from collections import Counter
 
 import pytest
 
-from chalicelib import admin, auth, errors, storage
+import admin
+from chalicelib import storage
+from chalicelib.accounts import credentials
+from chalicelib.twilio import errors
+from chalicelib.web import auth
 from tests.conftest import basic, error_of
 
 
@@ -68,9 +72,9 @@ def test_a_replaced_token_works_after_one_reread_and_the_old_one_ends_with_it(ap
     admin.create_account(api.account_sid, new_token)
     # The new token does not match the cached digest: one re-read finds it...
     clock = {"s": 0.0}
-    real = auth._monotonic
-    monkeypatch.setattr(auth, "_monotonic", lambda: real() + clock["s"])
-    clock["s"] += auth.REFRESH_SECONDS
+    real = credentials._monotonic
+    monkeypatch.setattr(credentials, "_monotonic", lambda: real() + clock["s"])
+    clock["s"] += credentials.REFRESH_SECONDS
     new_header = basic(api.account_sid, new_token)
     assert api.request("GET", api.base + "/Messages.json", auth=new_header).status_code == 200
     # ...and the old one is refused as soon as the re-read replaced the cached digest.
@@ -103,20 +107,20 @@ def test_an_unknown_account_is_not_read_on_every_request(aws, reads, chalice_cli
 
 
 def test_the_cache_is_bounded(api, monkeypatch):
-    monkeypatch.setattr(auth, "CACHE_ENTRIES", 3)
-    monkeypatch.setattr(auth, "MISSING_ENTRIES", 3)
+    monkeypatch.setattr(credentials, "CACHE_ENTRIES", 3)
+    monkeypatch.setattr(credentials, "MISSING_ENTRIES", 3)
     for n in range(10):
         ghost = f"AC{n:032x}"
-        auth.account(ghost)
-        auth.account(admin.create_account()["account_sid"])
-    assert len(auth._cache) <= 3 and len(auth._missing) <= 3
+        credentials.account(ghost)
+        credentials.account(admin.create_account()["account_sid"])
+    assert len(credentials._cache) <= 3 and len(credentials._missing) <= 3
 
 
 @pytest.fixture
 def frozen(monkeypatch):
     """auth's clock stands still (the miss budget does not refill) until moved."""
-    now = {"s": auth._monotonic()}
-    monkeypatch.setattr(auth, "_monotonic", lambda: now["s"])
+    now = {"s": credentials._monotonic()}
+    monkeypatch.setattr(credentials, "_monotonic", lambda: now["s"])
 
     def move(seconds: float) -> None:
         now["s"] += seconds
@@ -140,8 +144,8 @@ def flood(count: int) -> Counter:
 def test_a_flood_of_unknown_credentials_evicts_no_real_one_and_its_reads_are_bounded(
     api, reads, frozen, monkeypatch
 ):
-    monkeypatch.setattr(auth, "CACHE_ENTRIES", 100)
-    monkeypatch.setattr(auth, "MISSING_ENTRIES", 100)
+    monkeypatch.setattr(credentials, "CACHE_ENTRIES", 100)
+    monkeypatch.setattr(credentials, "MISSING_ENTRIES", 100)
     key = admin.create_key(api.account_sid)
     real = [api.auth, basic(key["sid"], key["secret"])]
     for header in real:
@@ -149,23 +153,26 @@ def test_a_flood_of_unknown_credentials_evicts_no_real_one_and_its_reads_are_bou
     reads.clear()
     codes = flood(1_000)  # ten times either cache
     # Only the budget's reads; past it, 429 without a read.
-    assert len(credential_reads(reads)) == auth.MISS_READS_BURST
-    assert codes == {20003: auth.MISS_READS_BURST, 20429: 1_000 - auth.MISS_READS_BURST}
+    assert len(credential_reads(reads)) == credentials.MISS_READS_BURST
+    assert codes == {
+        20003: credentials.MISS_READS_BURST,
+        20429: 1_000 - credentials.MISS_READS_BURST,
+    }
     reads.clear()
     for header in real:  # still cached: no read
         assert api.request("GET", api.base + "/Messages.json", auth=header).status_code == 200
     assert credential_reads(reads) == []
-    assert len(auth._missing) <= 100
+    assert len(credentials._missing) <= 100
     # The budget refills with time, at MISS_READS_PER_SECOND.
     frozen(1.0)
     flood(100)
-    assert len(credential_reads(reads)) == auth.MISS_READS_PER_SECOND
+    assert len(credential_reads(reads)) == credentials.MISS_READS_PER_SECOND
 
 
 def test_while_the_budget_is_spent_an_uncached_credential_is_told_to_retry(api, frozen):
     """What a flood can still cost a real user: a credential this container has not cached
     waits for the budget (429, Retry-After: 1) instead of being read."""
-    flood(auth.MISS_READS_BURST)
+    flood(credentials.MISS_READS_BURST)
     waiting = api.list()
     assert error_of(waiting) == (429, 20429) and waiting.headers["Retry-After"] == "1"
     frozen(1.0)

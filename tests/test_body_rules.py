@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib import errors, forms
+from chalicelib.twilio import errors, forms
 from tests.conftest import FROM, TO, body, error_of
 from tests.test_properties import PROPERTY, VALUES, grouped
 

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import pytest
 
 import app as application
-from chalicelib import forms
+from chalicelib.twilio import forms
 from chalicelib.web import front_door
 from tests.apigateway import LambdaContext, rest_event, url_event
 from tests.conftest import basic

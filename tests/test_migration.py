@@ -10,8 +10,10 @@ messages the API made.
 import json
 from urllib.parse import parse_qs, urlsplit
 
-from chalicelib import admin, clock, messages, storage
+import admin
+from chalicelib import messages, storage
 from chalicelib.messages.status import Status
+from chalicelib.runtime import clock
 from chalicelib.storage import marshal, schema
 from tests.conftest import body, listing, make, ms, sids_of
 
@@ -151,7 +153,8 @@ def test_a_page_token_from_before_the_upgrade_is_refused_with_21481(api, clock):
         make(api)
     first = listing(api, PageSize=1)
     token = parse_qs(urlsplit(first["next_page_uri"]).query)["PageToken"][0]
-    from chalicelib import config, paging
+    from chalicelib.runtime import config
+    from chalicelib.twilio import paging
 
     scope = f"{api.account_sid}|" + "|".join(
         ["messages", "", "", paging.LOWEST_KEY, paging.HIGHEST_KEY]

@@ -1,10 +1,10 @@
-"""chalicelib.outbound (and outbound_addresses, outbound_http) against real servers on 127.0.0.1
-that these tests start and stop.
+"""chalicelib.outbound (client, addresses, http) against real servers on 127.0.0.1 that these
+tests start and stop.
 
 No test touches the internet: an autouse fixture makes getaddrinfo answer only IP literals and
 "localhost" (anything else fails like an unknown name unless a test fakes its DNS) and makes
 every socket.connect to a non-loopback address fail the test. A "public" server is faked by
-monkeypatched getaddrinfo plus outbound_addresses._connect redirected to the local server,
+monkeypatched getaddrinfo plus outbound.addresses._connect redirected to the local server,
 recording the address Herald chose. HTTPS uses a self-signed certificate made here with
 `cryptography` and passed in as Limits(cafile=...), the one test-only option.
 """
@@ -26,10 +26,16 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from chalicelib import outbound_addresses
-from chalicelib.outbound import Limits, Overrides, fragment_overrides, request, twilio_request
-from chalicelib.outbound_addresses import credentials, is_callable, is_public
-from chalicelib.signing import signature
+from chalicelib.outbound import addresses as outbound_addresses
+from chalicelib.outbound.addresses import credentials, is_callable, is_public
+from chalicelib.outbound.client import (
+    Limits,
+    Overrides,
+    fragment_overrides,
+    request,
+    twilio_request,
+)
+from chalicelib.outbound.signing import signature
 
 PUBLIC_V4 = "93.184.215.14"
 PUBLIC_V6 = "2606:4700::6810:84e5"

@@ -12,11 +12,12 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib import addresses, storage
+from chalicelib import storage
 from chalicelib.messages import checks
 from chalicelib.messages.creation import store_new
 from chalicelib.messages.model import Message
 from chalicelib.messages.status import Direction
+from chalicelib.twilio import addresses
 from tests.conftest import FROM, TO, body, error_of, make
 
 VANITY = "+1415555O1OO"  # letter O: libphonenumber reads it as +14155556166

@@ -21,11 +21,13 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import config, errors, storage
+from chalicelib import storage
 from chalicelib.carriers import events
 from chalicelib.delivery import sources
 from chalicelib.observability import metrics
+from chalicelib.runtime import config
 from chalicelib.storage import tokens
+from chalicelib.twilio import errors
 from deploy import carrier_events, gateway_errors, lambda_runtime, package, shared, token_key
 from deploy.alarms import metrics_stage
 from deploy.cloudformation import logical_ids, stack

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pytest
 from twilio.request_validator import RequestValidator
 
-from chalicelib import admin
+import admin
 from tests.conftest import live_herald
 from tests.delivery.pipeline import receiver
 

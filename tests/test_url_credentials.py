@@ -7,10 +7,11 @@ import json
 
 import pytest
 
-from chalicelib import config, messages
+from chalicelib import messages
 from chalicelib.messages.creation import store_new
 from chalicelib.messages.model import Message
 from chalicelib.messages.status import Direction
+from chalicelib.runtime import config
 from chalicelib.storage import client, tokens, url_credentials
 from tests.conftest import FROM, TO, body, error_of, make
 
@@ -273,7 +274,7 @@ def _mms(account_sid: str, url: str) -> Message:
 
 
 def test_the_sender_opens_a_media_urls_credentials_to_fetch_it(account):
-    from chalicelib.delivery import media_fetch
+    from chalicelib.outbound import media_fetch
 
     url = f"https://m:{SECRET}@cdn.example/a.png"
     message = _mms(account["account_sid"], url)
@@ -294,7 +295,7 @@ def test_a_media_url_that_cannot_be_opened_is_never_fetched(account, monkeypatch
     nothing is fetched without them."""
     from chalicelib.carriers.base import Refused, Throttled
     from chalicelib.carriers.sandbox import Sandbox
-    from chalicelib.delivery import media_fetch
+    from chalicelib.outbound import media_fetch
 
     message = _mms(account["account_sid"], "https://m:pw@cdn.example/a.png")
     monkeypatch.setenv("HERALD_SANDBOX_FETCH_MEDIA", "1")

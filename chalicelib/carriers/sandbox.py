@@ -22,7 +22,6 @@ import os
 import secrets
 from dataclasses import dataclass
 
-from chalicelib import clock, config
 from chalicelib.carriers import events
 from chalicelib.carriers.base import (
     Accepted,
@@ -32,6 +31,8 @@ from chalicelib.carriers.base import (
     Throttled,
     TimedOut,
 )
+from chalicelib.runtime import clock, config
+from chalicelib.twilio import codes
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ OUTCOMES: dict[str, Behaviour] = {
     "+15005550012": Behaviour("undelivered 30005", ("TEXT_SUCCESSFUL", "TEXT_INVALID")),
     "+15005550013": Behaviour("undelivered 30006", ("TEXT_SUCCESSFUL", "TEXT_CARRIER_UNREACHABLE")),
     "+15005550014": Behaviour("undelivered 30007", ("TEXT_SUCCESSFUL", "TEXT_SPAM")),
-    "+15005550015": Behaviour("failed 30008", (), "refuse", 30008),
+    "+15005550015": Behaviour("failed 30008", (), "refuse", codes.UNKNOWN_ERROR),
     "+15005550016": Behaviour("throttled every time, then failed 30001", (), "throttle"),
     "+15005550017": Behaviour("hand-off times out: failed 30410", (), "timeout"),
     # AWS End User Messaging's US simulator destinations.
@@ -64,17 +65,23 @@ OUTCOMES: dict[str, Behaviour] = {
 }
 
 CREATE_REFUSALS_TO = {
-    "+15005550001": CreateRefusal(21211, "The 'To' number +15005550001 is not valid."),
-    "+15005550002": CreateRefusal(21612, "The 'To' phone number is not currently reachable."),
-    "+15005550003": CreateRefusal(
-        21408, "Permission to send an SMS has not been enabled for the 'To' number's region."
+    "+15005550001": CreateRefusal(codes.INVALID_TO, "The 'To' number +15005550001 is not valid."),
+    "+15005550002": CreateRefusal(
+        codes.TO_NOT_REACHABLE, "The 'To' phone number is not currently reachable."
     ),
-    "+15005550004": CreateRefusal(21610, "Attempt to send to unsubscribed recipient"),
-    "+15005550009": CreateRefusal(21614, "'To' number is not a valid mobile number"),
+    "+15005550003": CreateRefusal(
+        codes.REGION_NOT_ENABLED,
+        "Permission to send an SMS has not been enabled for the 'To' number's region.",
+    ),
+    "+15005550004": CreateRefusal(
+        codes.UNSUBSCRIBED_RECIPIENT, codes.MESSAGES[codes.UNSUBSCRIBED_RECIPIENT]
+    ),
+    "+15005550009": CreateRefusal(codes.TO_NOT_MOBILE, "'To' number is not a valid mobile number"),
 }
 CREATE_REFUSALS_FROM = {
     "+15005550001": CreateRefusal(
-        21212, "The 'From' number +15005550001 is not a valid phone number or shortcode."
+        codes.INVALID_FROM,
+        "The 'From' number +15005550001 is not a valid phone number or shortcode.",
     ),
 }
 
@@ -92,13 +99,13 @@ class Sandbox:
         if behaviour.answer == "throttle" or message.attempts <= throttles:
             return Throttled("sandbox: throttled")
         if behaviour.answer == "refuse":
-            return Refused(behaviour.error_code, events.ERROR_MESSAGES[behaviour.error_code])
+            return Refused(behaviour.error_code, codes.MESSAGES[behaviour.error_code])
         if behaviour.answer == "timeout":
             return TimedOut("sandbox: no answer")
         media_types = None
         if message.media_urls and config.delivery().sandbox_fetches_media:
             # As End User Messaging would (the limits, not the S3 copy): HERALD_SANDBOX_FETCH_MEDIA.
-            from chalicelib.delivery import media_fetch
+            from chalicelib.outbound import media_fetch
 
             try:
                 fetched = media_fetch.fetch_all(media_fetch.callable_urls(message))
@@ -113,7 +120,7 @@ class Sandbox:
 
     def handoff_seconds(self, message) -> float:
         if message.media_urls and config.delivery().sandbox_fetches_media:
-            from chalicelib.delivery import media_fetch
+            from chalicelib.outbound import media_fetch
 
             return HANDOFF_SECONDS + media_fetch.SECONDS
         return HANDOFF_SECONDS

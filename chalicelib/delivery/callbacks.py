@@ -25,14 +25,17 @@ re-keys the account (docs/operations.md).
 
 import logging
 
-from chalicelib import auth, config, observability
+from chalicelib import observability
+from chalicelib.accounts import credentials
 from chalicelib.delivery import sources
-from chalicelib.delivery.batch import MIN_CALL_SECONDS, Job, RetryLater, process
+from chalicelib.jobs.batch import MIN_CALL_SECONDS, Job, RetryLater, process
+from chalicelib.jobs.calls import signing_later, unreadable_credentials
+from chalicelib.runtime import config
 from chalicelib.storage import events, tokens, url_credentials
 
 log = logging.getLogger("herald.delivery")
 DEFAULT_RETRIES = 1
-# Failures that may pass (chalicelib.outbound's error names); a 5xx answer is retried too.
+# Failures that may pass (chalicelib.outbound.client's error names); a 5xx answer is retried too.
 RETRYABLE_ERRORS = {
     "refused", "unreachable", "connect timeout", "timeout", "reset", "no response",
     "incomplete", "dns", "network",
@@ -69,13 +72,13 @@ def deliver(job: Job) -> None:
             reason="malformed job",
         )  # fmt: skip
         return
-    from chalicelib import outbound  # only this function calls out
+    from chalicelib.outbound import client  # only this function calls out
 
-    # Its timeouts are capped by the time left (chalicelib.budget); with less than this,
+    # Its timeouts are capped by the time left (chalicelib.runtime.budget); with less than this,
     # the job comes back for an invocation that has the time.
     job.require(MIN_CALL_SECONDS, "a status callback")
     params = {str(k): str(v) for k, v in (body.get("params") or {}).items()}
-    url, overrides = outbound.fragment_overrides(body["url"])
+    url, overrides = client.fragment_overrides(body["url"])
     retries = DEFAULT_RETRIES if overrides.retries is None else overrides.retries
     headers = {
         # The same for every attempt at this callback, so a receiver can drop repeats.
@@ -91,7 +94,7 @@ def deliver(job: Job) -> None:
     except tokens.Unavailable as error:
         raise signing_later(job, f"the URL's credentials: {error}") from error
     else:
-        answer = outbound.twilio_request(
+        answer = client.twilio_request(
             method,
             url,
             params,
@@ -99,7 +102,7 @@ def deliver(job: Job) -> None:
             headers,
             # Twilio reads nothing of a status callback's answer but its status: a 2xx with
             # a body of any size is delivered.
-            overrides.apply(outbound.Limits(read_body=False)),
+            overrides.apply(client.Limits(read_body=False)),
             config.delivery().allow_private_urls,
         )
     ok = answer.ok
@@ -110,7 +113,7 @@ def deliver(job: Job) -> None:
             {
                 "kind": "status-callback",
                 "status": body["status"],
-                "url": outbound.shown(url),
+                "url": client.shown(url),
                 "attempt": job.receive_count,
                 "answer": answer.status,
                 "error": answer.error,
@@ -153,7 +156,7 @@ def deliver(job: Job) -> None:
 
 
 def give_up(job: Job, reason: str) -> bool:
-    """A job on its last receive that did not finish (chalicelib.delivery.batch): recorded
+    """A job on its last receive that did not finish (chalicelib.jobs.batch): recorded
     with the message as given up, as the inbox shows every attempt, instead of vanishing
     into the dead-letter queue. The message's status is not the job's: it is already set."""
     body = job.body
@@ -163,9 +166,9 @@ def give_up(job: Job, reason: str) -> bool:
     kind = "webhook" if body.get("kind") == "webhook" else "status-callback"
     entry = {"kind": kind, "attempt": job.receive_count, "error": f"given up: {reason}"}
     if kind == "status-callback" and isinstance(body.get("url"), str):
-        from chalicelib import outbound
+        from chalicelib.outbound import client
 
-        entry.update(status=body.get("status"), url=outbound.shown(body["url"]))
+        entry.update(status=body.get("status"), url=client.shown(body["url"]))
     events.record(account_sid, sid, entry)
     observability.event(
         "callback", level="warning", account_sid=account_sid, sid=sid,
@@ -179,7 +182,7 @@ def _auth_token(account_sid: str, job: Job) -> str | None:
     """The account's AuthToken, to sign with; None for an account that has no encrypted
     token (it goes unsigned, counted and logged with the fix). When KMS fails, RetryLater:
     the job comes back, and nothing was sent unsigned."""
-    account = auth.account(account_sid)
+    account = credentials.account(account_sid)
     ciphertext = account.record.get("token_ciphertext") if account else None
     if not ciphertext:
         observability.event(
@@ -200,24 +203,6 @@ def _auth_token(account_sid: str, job: Job) -> str | None:
 # ("Unsigned callbacks"): given the token the account already uses, create-account writes
 # its ciphertext and keeps everything else (its digest is the same; its API keys stay).
 REKEY_COMMAND = (
-    ".venv/bin/python -m chalicelib.admin create-account --account-sid {account_sid}"
+    ".venv/bin/python -m admin create-account --account-sid {account_sid}"
     " --auth-token <its AuthToken>"
 )
-
-
-def signing_later(job: Job, what: str) -> RetryLater:
-    """The job comes back: KMS could not decrypt `what` (throttled, unreachable, refused;
-    a fault that may pass), and a call without it would go out unsigned or unauthenticated."""
-    log.error("KMS could not decrypt %s: the job comes back, nothing was sent", what)
-    delay = min(config.delivery().retry_base_seconds * 2 ** (job.receive_count - 1), 300)
-    return RetryLater(delay, f"KMS: {what}")
-
-
-def unreadable_credentials(error: Exception):
-    """The answer for a URL whose credentials will never decrypt for this account (another
-    account's ciphertext, a damaged one): no call is made, and the attempt is recorded as
-    failed, not retried (it cannot help)."""
-    from chalicelib import outbound
-
-    log.error("a URL's credentials do not decrypt for its account (%s): not called", error)
-    return outbound.Answer(None, {}, b"", 0, "unreadable credentials", None)

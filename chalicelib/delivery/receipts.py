@@ -21,14 +21,16 @@ so a receipt handled twice is counted once (MessagesSent is the worker's: the ca
 acceptance of the hand-off, not its TEXT_SUCCESSFUL event).
 """
 
-from chalicelib import clock, config, observability, storage
+from chalicelib import observability, storage
 from chalicelib.carriers import events
 from chalicelib.delivery import sources
-from chalicelib.delivery.batch import Job, process
+from chalicelib.jobs.batch import Job, process
 from chalicelib.messages import lifecycle
 from chalicelib.messages.status import FAILED_HANDOFF_UNKNOWN, Status, may_follow, state_of
+from chalicelib.runtime import clock, config
 from chalicelib.storage import events as message_events
 from chalicelib.storage import messages as stored_messages
+from chalicelib.twilio import codes
 
 COUNTED = {Status.DELIVERED: "MessagesDelivered", Status.UNDELIVERED: "MessagesUndelivered"}
 USUAL = frozenset({Status.SENT, Status.DELIVERED})
@@ -110,7 +112,7 @@ def apply(receipt: events.Receipt) -> bool:
     changes: dict = {}
     if receipt.error_code is not None:
         changes["error_code"] = receipt.error_code
-        changes["error_message"] = events.ERROR_MESSAGES.get(receipt.error_code)
+        changes["error_message"] = codes.MESSAGES.get(receipt.error_code)
     if receipt.price is not None:
         changes["price"] = receipt.price
     if fields.get("sent_ms") is None:

@@ -20,9 +20,10 @@ random Sids) are handed off in about 3 s (docs/table-design.md).
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from chalicelib import clock, observability, storage
+from chalicelib import observability, storage
 from chalicelib.messages import lifecycle
 from chalicelib.messages.status import Status
+from chalicelib.runtime import clock
 from chalicelib.storage import messages as stored_messages
 from chalicelib.storage import schema
 

@@ -29,16 +29,17 @@ conditional write made the change: a job run twice counts nothing twice.
 import secrets
 import time
 
-from chalicelib import carriers, clock, config, observability, storage
-from chalicelib.carriers import events
+from chalicelib import carriers, observability, storage
 from chalicelib.carriers.base import Accepted, Refused, Throttled, TimedOut
 from chalicelib.delivery import sources
-from chalicelib.delivery.batch import Job, RetryLater, process
+from chalicelib.jobs.batch import Job, RetryLater, process
 from chalicelib.messages import lifecycle
 from chalicelib.messages.model import Message
 from chalicelib.messages.status import HANDOFF_UNKNOWN, WAITING, Status
+from chalicelib.runtime import clock, config
 from chalicelib.storage import messages as stored_messages
 from chalicelib.storage import queues
+from chalicelib.twilio import codes
 
 # Twilio's default ValidityPeriod (and its maximum): a message not handed over within it fails.
 DEFAULT_VALIDITY_SECONDS = 36_000
@@ -93,9 +94,9 @@ def _claim_and_send(message: Message, job: Job) -> None:
     now = clock.now_ms()
     expired = _validity_expired(message, now)
     if expired or message.attempts >= settings.max_send_attempts:
-        written = _fail(message, 30001, None, claimed=False)
+        written = _fail(message, codes.QUEUE_OVERFLOW, None, claimed=False)
         reason = "validity period expired" if expired else "send attempts exhausted"
-        _fail_line(message, 30001, reason, written)
+        _fail_line(message, codes.QUEUE_OVERFLOW, reason, written)
         return
     # Claim only with time for the hand-off's worst case: a hand-off cut short by the
     # invocation's end could not be told from one the carrier took.
@@ -180,7 +181,7 @@ def _hand_over(message: Message, token: str) -> None:
         elif isinstance(outcome, Refused):
             _fail(message, outcome.error_code, outcome.error_message, claimed=True, **mine)
         elif isinstance(outcome, TimedOut):
-            _fail(message, 30410, None, claimed=True, unknown=True, **mine)
+            _fail(message, codes.PROVIDER_TIMEOUT, None, claimed=True, unknown=True, **mine)
         recorded = True
     except (storage.Missing, storage.WrongState):
         # A receipt overtook this record (the carrier already said delivered), or the
@@ -205,7 +206,7 @@ def _handoff_line(message, carrier, outcome, latency_ms, recorded, retry) -> Non
             metrics["SendThrottled"] = 1
     else:
         status = Status.FAILED
-        error_code = outcome.error_code if isinstance(outcome, Refused) else 30410
+        error_code = outcome.error_code if isinstance(outcome, Refused) else codes.PROVIDER_TIMEOUT
         if recorded:
             metrics["MessagesFailed"] = 1
     # A hand-off the carrier took and this worker recorded is the usual case: a debug line
@@ -245,7 +246,7 @@ def _settle_claimed(message: Message) -> None:
     try:
         _fail(
             message,
-            30008,
+            codes.UNKNOWN_ERROR,
             "The hand-off's outcome is unknown",
             claimed=True,
             unknown=True,
@@ -253,9 +254,11 @@ def _settle_claimed(message: Message) -> None:
             values={":claim": message.claim},
         )
     except (storage.Missing, storage.WrongState):
-        _fail_line(message, 30008, "claim expired; settled meanwhile", False)
+        _fail_line(message, codes.UNKNOWN_ERROR, "claim expired; settled meanwhile", False)
         return
-    _fail_line(message, 30008, "claim expired: the hand-off's outcome is unknown", True)
+    _fail_line(
+        message, codes.UNKNOWN_ERROR, "claim expired: the hand-off's outcome is unknown", True
+    )
 
 
 def _fail_line(message: Message, code: int, reason: str, written: bool) -> None:
@@ -278,7 +281,7 @@ def _fail(
     """Fail the message; whether this write failed it (a refused write over another
     worker's claim raises when `claimed`, and answers False otherwise). `unknown`: the
     carrier may have taken it (status.FAILED_HANDOFF_UNKNOWN: a receipt may still move it)."""
-    changes = {"error_code": code, "error_message": text or events.ERROR_MESSAGES.get(code)}
+    changes = {"error_code": code, "error_message": text or codes.MESSAGES.get(code)}
     if unknown:
         changes[HANDOFF_UNKNOWN] = True
     if not claimed:
@@ -294,7 +297,7 @@ def _fail(
 
 
 def settle_last_receive(job: Job, reason: str) -> bool:
-    """A send job on its last receive that did not finish (chalicelib.delivery.batch): its
+    """A send job on its last receive that did not finish (chalicelib.jobs.batch): its
     next stop is the dead-letter queue, so its message is settled now rather than left
     waiting with no job. Whether the job is done."""
     account_sid, sid = job.body.get("account_sid"), job.body.get("sid")
@@ -307,8 +310,8 @@ def settle_last_receive(job: Job, reason: str) -> bool:
     if message.status in WAITING or _released(message):
         # Never handed over: failed as Twilio fails a message that waited too long.
         text = f"Queue overflow: not handed over in {job.receive_count} tries ({reason})"
-        written = _fail(message, 30001, text[:250], claimed=False)
-        _fail_line(message, 30001, f"its job's last receive: {reason}", written)
+        written = _fail(message, codes.QUEUE_OVERFLOW, text[:250], claimed=False)
+        _fail_line(message, codes.QUEUE_OVERFLOW, f"its job's last receive: {reason}", written)
         return True
     wait = -(-((message.lease_until_ms or 0) - clock.now_ms()) // 1000)
     if wait <= 0:

@@ -13,13 +13,15 @@ itself), and `<Media>` and `action` must be http(s) URLs (21620, 21609).
 
 import hashlib
 
-from chalicelib import clock, config, errors, storage
+from chalicelib import storage
 from chalicelib.inbound import keywords
 from chalicelib.messages import checks
 from chalicelib.messages.creation import store_new
 from chalicelib.messages.model import Message
 from chalicelib.messages.status import Direction, Status
-from chalicelib.segments import count_segments
+from chalicelib.runtime import clock, config
+from chalicelib.twilio import errors
+from chalicelib.twilio.segments import count_segments
 
 
 def reply_sid(inbound_sid: str, place: str, has_media: bool) -> str:

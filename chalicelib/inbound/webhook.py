@@ -10,22 +10,23 @@ Every call is recorded with the inbound message (storage.events), and so is a Tw
 The same rules as status callbacks apply to the URLs: short timeouts, a bounded answer, no
 private addresses on deployed stages, and no redirects followed. Their credentials are
 stored sealed (chalicelib.storage.url_credentials) and opened here, before anything is
-called: when KMS fails, the job comes back (chalicelib.delivery.callbacks.signing_later).
+called: when KMS fails, the job comes back (chalicelib.jobs.calls.signing_later).
 The job may run twice (queues are at-least-once): the app may be called twice, as Twilio may
 call it; replies are made once.
 """
 
 import logging
 from dataclasses import replace
-from urllib.parse import urlsplit
 
-from chalicelib import addresses, config
-from chalicelib.delivery.batch import MIN_CALL_SECONDS, Job
-from chalicelib.delivery.callbacks import signing_later, unreadable_credentials
 from chalicelib.inbound import replies, twiml
-from chalicelib.messages.model import API_VERSION, Message
+from chalicelib.jobs.batch import MIN_CALL_SECONDS, Job
+from chalicelib.jobs.calls import signing_later, unreadable_credentials
+from chalicelib.messages.model import Message, guess_type
+from chalicelib.runtime import config
 from chalicelib.storage import events, tokens, url_credentials
 from chalicelib.storage import messages as stored_messages
+from chalicelib.twilio import addresses
+from chalicelib.twilio.paths import API_VERSION
 
 log = logging.getLogger("herald.inbound")
 
@@ -54,7 +55,7 @@ def call(job: Job, auth_token) -> None:
         url = urls.get(url_key)
         if url is None:
             continue
-        # Capped by the time left (chalicelib.budget): the fallback gets what the SmsUrl
+        # Capped by the time left (chalicelib.runtime.budget): the fallback gets what the SmsUrl
         # left of it; with too little, the job comes back and both are tried again.
         job.require(MIN_CALL_SECONDS, url_key)
         if isinstance(url, tokens.Unreadable):
@@ -142,7 +143,7 @@ def inbound_params(message: Message) -> dict[str, str]:
     }
     for n, url in enumerate(message.media_urls):
         params[f"MediaUrl{n}"] = url
-        params[f"MediaContentType{n}"] = _content_type(url)
+        params[f"MediaContentType{n}"] = guess_type(url)
     for side, number in (("From", message.from_), ("To", message.to)):
         country = addresses.region_of(number or "")
         if country:
@@ -152,29 +153,23 @@ def inbound_params(message: Message) -> dict[str, str]:
     return params
 
 
-def _content_type(url: str) -> str:
-    import mimetypes
-
-    return mimetypes.guess_type(urlsplit(url).path)[0] or "application/octet-stream"
-
-
 def _request(url: str, method: str, params: dict, token: str | None):
-    from chalicelib import outbound
+    from chalicelib.outbound import client
 
-    url, overrides = outbound.fragment_overrides(url)
-    return outbound.twilio_request(
+    url, overrides = client.fragment_overrides(url)
+    return client.twilio_request(
         method,
         url,
         params,
         token,
         None,
-        overrides.apply(outbound.Limits()),
+        overrides.apply(client.Limits()),
         config.delivery().allow_private_urls,
     )
 
 
 def _record(message: Message, kind: str, url: str, answer, token) -> None:
-    from chalicelib import outbound
+    from chalicelib.outbound import client
 
     if answer.ok and not config.delivery().record_every_attempt:
         return  # HERALD_RECORD_ATTEMPTS=failures: only failed attempts are kept
@@ -183,7 +178,7 @@ def _record(message: Message, kind: str, url: str, answer, token) -> None:
         message.sid,
         {
             "kind": kind,
-            "url": outbound.shown(url),
+            "url": client.shown(url),
             "answer": answer.status,
             "error": answer.error,
             "latency_ms": answer.latency_ms,

@@ -6,7 +6,7 @@ addresses and media URLs with the same functions. So that the next path cannot f
 rule, chalicelib.messages.creation calls `outbound` before it stores any message that goes
 out, and nothing else stores new messages. The rules, with Twilio's codes:
 
-    21211 / 21212  To / From is not an address Herald sends to / from: chalicelib.addresses,
+    21211 / 21212  To / From is not an address Herald sends to / from: chalicelib.twilio.addresses,
                    which never rewrites a number into another (`+1415555O1OO` is refused,
                    not read as +14155556166)
     21617          a body over 1600 characters
@@ -19,7 +19,7 @@ out, and nothing else stores new messages. The rules, with Twilio's codes:
                    another's number)
     21610          the To texted STOP to the From (except the answer to a keyword itself)
 
-A URL is one Herald can call when chalicelib.outbound_addresses reads it as the call will:
+A URL is one Herald can call when chalicelib.outbound.addresses reads it as the call will:
 http or https with a host, no control character or space, written or percent-encoded
 (`%0d%0a`); `user:password@` is allowed (sent as Basic auth). `javascript:`, `file:`,
 `data:` and the like are refused, so nothing stored can later be rendered as such a link.
@@ -28,9 +28,10 @@ The first rules read nothing; the last two one GetItem each, and only for a mess
 passed the others.
 """
 
-from chalicelib import addresses, config, errors
 from chalicelib.messages.model import Message
-from chalicelib.outbound_addresses import is_callable
+from chalicelib.outbound.addresses import is_callable, quoted
+from chalicelib.runtime import config
+from chalicelib.twilio import addresses, codes, errors
 
 MAX_BODY_CHARS = 1600
 MAX_MEDIA = 10
@@ -40,7 +41,9 @@ def to_address(text: str) -> str:
     """A To as Herald stores it, or 21211."""
     normalized = addresses.normalize_address(text)
     if normalized is None:
-        raise errors.TwilioError(21211, f"The 'To' number {text} is not a valid phone number.")
+        raise errors.TwilioError(
+            codes.INVALID_TO, f"The 'To' number {text} is not a valid phone number."
+        )
     return normalized
 
 
@@ -50,7 +53,8 @@ def from_address(text: str) -> str:
     normalized = addresses.normalize_address(text, allow_alphanumeric=True)
     if normalized is None:
         raise errors.TwilioError(
-            21212, f"The 'From' number {text} is not a valid phone number or shortcode."
+            codes.INVALID_FROM,
+            f"The 'From' number {text} is not a valid phone number or shortcode.",
         )
     return normalized
 
@@ -58,7 +62,8 @@ def from_address(text: str) -> str:
 def body(text: str) -> str:
     if len(text) > MAX_BODY_CHARS:
         raise errors.TwilioError(
-            21617, f"The concatenated message body exceeds the {MAX_BODY_CHARS} character limit."
+            codes.BODY_TOO_LONG,
+            f"The concatenated message body exceeds the {MAX_BODY_CHARS} character limit.",
         )
     return text
 
@@ -66,29 +71,22 @@ def body(text: str) -> str:
 def media_urls(urls: list[str]) -> list[str]:
     """Up to 10 media URLs Herald can fetch, or 21623 / 21620."""
     if len(urls) > MAX_MEDIA:
-        raise errors.TwilioError(21623, f"Too many media URLs: at most {MAX_MEDIA} are allowed.")
+        raise errors.TwilioError(
+            codes.TOO_MANY_MEDIA, f"Too many media URLs: at most {MAX_MEDIA} are allowed."
+        )
     for url in urls:
         if not is_callable(url):
-            raise errors.TwilioError(21620, f"Invalid media URL: {shown(url)}")
+            raise errors.TwilioError(codes.INVALID_MEDIA_URL, f"Invalid media URL: {quoted(url)}")
     return urls
 
 
 def callback_url(url: str) -> str:
     """A status callback URL Herald can call, or 21609."""
     if not is_callable(url):
-        raise errors.TwilioError(21609, f"Invalid StatusCallback: {shown(url)}")
+        raise errors.TwilioError(
+            codes.INVALID_STATUS_CALLBACK, f"Invalid StatusCallback: {quoted(url)}"
+        )
     return url
-
-
-def shown(url: str) -> str:
-    """A refused URL as an error message repeats it: credentials masked, at most 200
-    characters, control characters escaped (the message is JSON, but it may be shown or
-    logged as text)."""
-    from chalicelib.storage.url_credentials import masked
-
-    url = masked(url)
-    text = url[:200].encode("unicode_escape").decode("ascii")
-    return text + ("…" if len(url) > 200 else "")
 
 
 def outbound(message: Message, *, answers_keyword: bool = False) -> None:
@@ -96,12 +94,16 @@ def outbound(message: Message, *, answers_keyword: bool = False) -> None:
     # A path hands in what it read with to_address and from_address: each is its own
     # stored form. Anything else (read some other way) is refused, never stored.
     if to_address(message.to) != message.to:
-        raise errors.TwilioError(21211, f"The 'To' number {message.to} is not in E.164 form.")
+        raise errors.TwilioError(
+            codes.INVALID_TO, f"The 'To' number {message.to} is not in E.164 form."
+        )
     if message.from_ is None:
         if not message.messaging_service_sid:
-            raise errors.TwilioError(21603, "A 'From' phone number is required.")
+            raise errors.TwilioError(codes.FROM_REQUIRED, "A 'From' phone number is required.")
     elif from_address(message.from_) != message.from_:
-        raise errors.TwilioError(21212, f"The 'From' number {message.from_} is not in E.164 form.")
+        raise errors.TwilioError(
+            codes.INVALID_FROM, f"The 'From' number {message.from_} is not in E.164 form."
+        )
     body(message.body)
     media_urls(message.media_urls)
     if message.options.get("StatusCallback"):
@@ -122,7 +124,7 @@ def registered_sender(account_sid: str, from_: str | None) -> None:
     owner = numbers.get_owner(from_)
     if owner is None or owner["account_sid"] != account_sid:
         raise errors.TwilioError(
-            21606,
+            codes.FROM_NOT_ALLOWED,
             f"The From phone number {from_} is not a valid, SMS-capable inbound phone number"
             " or short code for your account.",
         )
@@ -134,4 +136,6 @@ def not_opted_out(from_: str | None, to: str) -> None:
     from chalicelib.storage import optouts
 
     if from_ and from_.startswith("+") and to[:1] == "+" and optouts.is_opted_out(from_, to):
-        raise errors.TwilioError(21610, "Attempt to send to unsubscribed recipient")
+        raise errors.TwilioError(
+            codes.UNSUBSCRIBED_RECIPIENT, codes.MESSAGES[codes.UNSUBSCRIBED_RECIPIENT]
+        )

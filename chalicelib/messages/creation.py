@@ -10,13 +10,15 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from chalicelib import auth, errors, forms, sids, storage
+from chalicelib import storage
+from chalicelib.accounts import credentials
 from chalicelib.messages import checks
 from chalicelib.messages.model import Message
 from chalicelib.messages.params import new_message
 from chalicelib.messages.status import Direction
 from chalicelib.storage import messages as stored_messages
 from chalicelib.storage import schema
+from chalicelib.twilio import codes, errors, forms, sids
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 MAX_IDEMPOTENCY_KEY = 255
@@ -61,7 +63,9 @@ def _replay(account_sid: str, earlier: dict, digest: str) -> Created:
     """The answer to a retry that found `earlier` (a message or a stand-in) at its Sid."""
     if earlier.get(schema.IDEMPOTENCY_DIGEST) != digest:
         raise errors.TwilioError(
-            20001, "This idempotency key was already used with different parameters.", 422
+            codes.INVALID_PARAMETER,
+            "This idempotency key was already used with different parameters.",
+            422,
         )
     if not schema.is_stand_in(earlier):
         return Created(Message.from_fields(schema.fields_of(earlier)), replayed=True)
@@ -74,7 +78,7 @@ def _replay(account_sid: str, earlier: dict, digest: str) -> Created:
 
 def shard_for(account_sid: str, sid: str) -> int:
     """The list shard a new message of this account goes to (the account's write count)."""
-    found = auth.account(account_sid)
+    found = credentials.account(account_sid)
     shards = found.list_shards_for_writing() if found else schema.DEFAULT_LIST_SHARDS
     return schema.shard_of(sid, shards)
 

@@ -4,13 +4,16 @@ Every change of status is one conditional write allowed by status.TRANSITIONS: `
 is the only way a status changes, for the API's cancel and for delivery alike.
 """
 
-from chalicelib import auth, clock, errors, forms, sids, storage
+from chalicelib import storage
+from chalicelib.accounts import credentials
 from chalicelib.messages.model import Message, message_path
-from chalicelib.messages.params import UPDATE_PARAMS
 from chalicelib.messages.status import UNDELETABLE, Qualified, Status, allowed_from
+from chalicelib.runtime import clock
 from chalicelib.storage import messages as stored_messages
 from chalicelib.storage import schema
+from chalicelib.twilio import codes, errors, forms, sids
 
+UPDATE_PARAMS = frozenset({"Body", "Status"})
 WITHOUT_ERROR = frozenset({Status.SENT, Status.DELIVERED})
 ERROR_FIELDS = ("error_code", "error_message")
 
@@ -30,6 +33,15 @@ def fetch(account_sid: str, sid: str) -> Message:
     if fields is None:
         raise not_found(account_sid, sid)
     return Message.from_fields(fields)
+
+
+def events_of(account_sid: str, sid: str) -> list[dict]:
+    """What happened around the message besides its statuses (each status callback and
+    webhook attempt, a TwiML error, a receipt not applied), oldest first: the inbox shows
+    them. Read after `fetch`, which answers a foreign Sid as a missing one."""
+    from chalicelib.storage import events  # the inbox's alone: no delivery function pays
+
+    return events.of_message(account_sid, sid)
 
 
 def transition(
@@ -74,7 +86,7 @@ def sent_changes(fields: dict, sent_ms: int) -> dict:
     order = schema.order_ms(fields)
     shard = 0
     if schema.is_late(order, schema.clamp_sent(order, sent_ms)):
-        found = auth.account(fields["account_sid"])
+        found = credentials.account(fields["account_sid"])
         shards = found.list_shards_for_writing() if found else schema.DEFAULT_LIST_SHARDS
         shard = schema.shard_of(fields["sid"], shards)
     return schema.sent_attributes(fields["account_sid"], order, sent_ms, shard)
@@ -101,7 +113,7 @@ def update(account_sid: str, sid: str, params: forms.Params) -> Message:
         raise not_found(account_sid, sid) from None
     except storage.WrongState as state:
         raise errors.TwilioError(
-            30409,
+            codes.NOT_CANCELABLE,
             f"Message {sid} is {state.item.get('status')}: only a scheduled message can be"
             " canceled.",
         ) from None
@@ -119,5 +131,7 @@ def delete(account_sid: str, sid: str) -> None:
         raise not_found(account_sid, sid) from None
     except storage.WrongState:
         raise errors.TwilioError(
-            20009, "Cannot delete message because delivery has not been completed.", 409
+            codes.NOT_DELETABLE,
+            "Cannot delete message because delivery has not been completed.",
+            409,
         ) from None

@@ -9,10 +9,13 @@ DateSent filters read the main index around the range and the late index below i
 
 from dataclasses import dataclass
 
-from chalicelib import addresses, auth, config, dates, errors, forms, paging
-from chalicelib.messages.model import Message, account_path
-from chalicelib.messages.params import integer
+from chalicelib.accounts import credentials
+from chalicelib.messages.model import Message
+from chalicelib.runtime import config
 from chalicelib.storage import listing, schema
+from chalicelib.twilio import addresses, dates, errors, forms, paging
+from chalicelib.twilio.forms import integer
+from chalicelib.twilio.paths import account_path
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -106,7 +109,7 @@ def list_page(account_sid: str, params: forms.Params) -> dict:
     low, high, descending = paging.window(token, scope, secret)
     found = None
     if low <= high and not query.matches_nothing:
-        account = auth.account(account_sid)
+        account = credentials.account(account_sid)
         shards = account.list_shards_for_reading() if account else schema.DEFAULT_LIST_SHARDS
         segments = query.segments(account_sid, shards, low, high)
         found = listing.page(account_sid, segments, descending, page_size, query.keep)

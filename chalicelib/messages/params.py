@@ -1,10 +1,11 @@
 """What a create or update may say, checked the way Twilio checks it, with Twilio's codes."""
 
-from chalicelib import addresses, clock, dates, errors, forms, sids
-from chalicelib.messages import checks
-from chalicelib.messages.model import Message
+from chalicelib.messages import carrier_port, checks
+from chalicelib.messages.model import Message, describe
 from chalicelib.messages.status import Status
-from chalicelib.segments import count_segments
+from chalicelib.runtime import clock
+from chalicelib.twilio import addresses, codes, dates, errors, forms, sids
+from chalicelib.twilio.segments import count_segments
 
 MAX_BODY_CHARS = checks.MAX_BODY_CHARS
 MAX_MEDIA = checks.MAX_MEDIA
@@ -28,7 +29,6 @@ CREATE_PARAMS = frozenset(
         *BOOLEAN_PARAMS, *ENUM_PARAMS, *INTEGER_PARAMS,
     }
 )  # fmt: skip
-UPDATE_PARAMS = frozenset({"Body", "Status"})
 
 
 def new_message(account_sid: str, params: forms.Params) -> Message:
@@ -39,9 +39,7 @@ def new_message(account_sid: str, params: forms.Params) -> Message:
     now = clock.now_ms()
     to = _recipient(params)
     from_, service_sid = _sender(params)
-    from chalicelib import carriers  # the stage's carrier, loaded by the first create
-
-    refusal = carriers.current().refuse_at_create(to, from_)
+    refusal = carrier_port.refuse_at_create(to, from_)
     if refusal is not None:
         raise errors.TwilioError(refusal.code, refusal.message)
     body, media_urls, content_sid = _content(params, service_sid)
@@ -56,10 +54,8 @@ def new_message(account_sid: str, params: forms.Params) -> Message:
         status = Status.ACCEPTED
     else:
         status = Status.QUEUED
-    from chalicelib.messages import media  # it reads params: imported here, not at the top
-
     sid = sids.message_sid(now, has_media=bool(media_urls))
-    media_sids, media_types = media.describe(sid, media_urls)
+    media_sids, media_types = describe(sid, media_urls)
     return Message(
         account_sid=account_sid,
         sid=sid,
@@ -85,7 +81,7 @@ def new_message(account_sid: str, params: forms.Params) -> Message:
 def _recipient(params: forms.Params) -> str:
     to = forms.single(params, "To")
     if not to:
-        raise errors.TwilioError(21604, "A 'To' phone number is required.")
+        raise errors.TwilioError(codes.TO_REQUIRED, "A 'To' phone number is required.")
     return checks.to_address(to)
 
 
@@ -93,7 +89,7 @@ def _sender(params: forms.Params) -> tuple[str | None, str | None]:
     from_ = forms.single(params, "From")
     service_sid = forms.single(params, "MessagingServiceSid")
     if not from_ and not service_sid:
-        raise errors.TwilioError(21603, "A 'From' phone number is required.")
+        raise errors.TwilioError(codes.FROM_REQUIRED, "A 'From' phone number is required.")
     if service_sid and not sids.MESSAGING_SERVICE_SID.match(service_sid):
         raise errors.bad_parameter(f"Invalid MessagingServiceSid: {service_sid}")
     return (checks.from_address(from_) if from_ else None), service_sid or None
@@ -108,9 +104,9 @@ def _content(params: forms.Params, service_sid: str | None) -> tuple[str, list[s
     if not body and not media_urls and not content_sid:
         if service_sid:
             raise errors.TwilioError(
-                21619, "A text message body, media URL or content SID is required."
+                codes.CONTENT_REQUIRED, "A text message body, media URL or content SID is required."
             )
-        raise errors.TwilioError(21602, "Message body is required.")
+        raise errors.TwilioError(codes.BODY_REQUIRED, "Message body is required.")
     checks.body(body)
     checks.media_urls(media_urls)
     return body, media_urls, content_sid
@@ -133,7 +129,7 @@ def _options(params: forms.Params) -> dict:
     for name in INTEGER_PARAMS.keys() & params.keys():
         low, high = INTEGER_PARAMS[name]
         value = forms.single(params, name)
-        if not in_range(value, low, high):
+        if not forms.in_range(value, low, high):
             raise errors.bad_parameter(f"{name} must be an integer from {low} to {high}")
         options[name] = value
     if "StatusCallback" in params:
@@ -149,7 +145,9 @@ def _options(params: forms.Params) -> dict:
     if "FallbackFrom" in params:
         value = forms.single(params, "FallbackFrom")
         if value and addresses.normalize_address(value, allow_alphanumeric=True) is None:
-            raise errors.TwilioError(21212, f"The 'FallbackFrom' number {value} is not valid.")
+            raise errors.TwilioError(
+                codes.INVALID_FROM, f"The 'FallbackFrom' number {value} is not valid."
+            )
         options["FallbackFrom"] = value
     for name in ("ApplicationSid", "ContentVariables"):
         if name in params:
@@ -165,46 +163,24 @@ def _schedule(params: forms.Params, now_ms: int) -> int | None:
     send_at = forms.single(params, "SendAt")
     if schedule_type is None:
         if send_at:
-            raise errors.TwilioError(35115, "SendAt requires ScheduleType=fixed.")
+            raise errors.TwilioError(
+                codes.SCHEDULE_TYPE_REQUIRED, "SendAt requires ScheduleType=fixed."
+            )
         return None
     if schedule_type != "fixed":
         raise errors.bad_parameter("ScheduleType must be fixed")
     if not send_at:
-        raise errors.TwilioError(35111, "SendAt is required to schedule a message.")
+        raise errors.TwilioError(codes.INVALID_SEND_AT, "SendAt is required to schedule a message.")
     try:
         send_at_ms = dates.to_ms(dates.parse_instant(send_at))
     except (ValueError, OverflowError):
-        raise errors.TwilioError(35111, f"SendAt is not an ISO 8601 datetime: {send_at}") from None
+        raise errors.TwilioError(
+            codes.INVALID_SEND_AT, f"SendAt is not an ISO 8601 datetime: {send_at}"
+        ) from None
     ahead_s = (send_at_ms - now_ms) / 1000
     if not SCHEDULE_MIN_SECONDS < ahead_s <= SCHEDULE_MAX_SECONDS:
         raise errors.TwilioError(
-            35114,
+            codes.SEND_AT_OUT_OF_RANGE,
             "SendAt must be more than 300 seconds and at most 35 days in the future.",
         )
     return send_at_ms
-
-
-def is_decimal(text: str) -> bool:
-    # str.isdigit() alone admits '²' and other digits int() refuses.
-    return text.isascii() and text.isdigit()
-
-
-def in_range(value: str | None, low: int, high: int) -> bool:
-    """Whether `value` is decimal digits for an integer from `low` (>= 0) to `high`. Too
-    many digits are refused by their count before int() sees them: Python will not convert
-    more than 4,300 (a 5,000-digit PageSize was a 500)."""
-    return (
-        value is not None
-        and is_decimal(value)
-        and len(value.lstrip("0")) <= len(str(high))
-        and low <= int(value) <= high
-    )
-
-
-def integer(params: forms.Params, name: str, default: int, low: int, high: int) -> int:
-    value = forms.single(params, name)
-    if value is None or value == "":
-        return default
-    if not in_range(value, low, high):
-        raise errors.bad_parameter(f"{name} must be an integer from {low} to {high}")
-    return int(value)

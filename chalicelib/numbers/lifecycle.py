@@ -13,11 +13,13 @@ client that reads a number and writes it back does not replace the password with
 import random
 import time
 
-from chalicelib import clock, errors, forms, storage
+from chalicelib import storage
 from chalicelib.numbers.model import IncomingPhoneNumber, is_number_sid, number_path, number_sid
 from chalicelib.numbers.params import URL_PARAMS, apply, changes_of, new_number
+from chalicelib.runtime import clock
 from chalicelib.storage import numbers as stored_numbers
 from chalicelib.storage import url_credentials
+from chalicelib.twilio import codes, errors, forms
 
 SID_ATTEMPTS = 3
 # An update that keeps meeting other updates of the same number gives up (503) after this
@@ -41,7 +43,7 @@ def create(account_sid: str, params: forms.Params) -> IncomingPhoneNumber:
             return number
         except stored_numbers.Taken:
             raise errors.TwilioError(
-                21422,
+                codes.NUMBER_NOT_AVAILABLE,
                 f"PhoneNumber {number.phone_number} is not available: it is registered"
                 " already. A number belongs to one account at most.",
             ) from None

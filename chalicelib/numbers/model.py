@@ -4,9 +4,9 @@ import re
 import secrets
 from dataclasses import asdict, dataclass, fields
 
-from chalicelib import dates
-from chalicelib.messages.model import API_VERSION, account_path
 from chalicelib.storage.url_credentials import masked
+from chalicelib.twilio import dates
+from chalicelib.twilio.paths import API_VERSION, account_path
 
 # `PN` + 12 hex digits of the creation millisecond + 20 random ones, as Message Sids are.
 # \Z, not $: `$` also matches before a trailing newline.

@@ -33,8 +33,8 @@ from chalicelib.storage.client import (
     WrongState,
     reset,
 )
-from chalicelib.storage.schema import ACTIONS, ADMIN_ACTIONS, TTL_ATTRIBUTE, table_definition
-from chalicelib.storage.tables import ensure_table
+from chalicelib.storage.schema import ACTIONS, ADMIN_ACTIONS, TTL_ATTRIBUTE
+from chalicelib.storage.tables import ensure_table, table_definition
 
 __all__ = [
     "ACTIONS",

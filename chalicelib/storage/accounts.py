@@ -1,7 +1,8 @@
 """Accounts and their API keys: credentials stored as digests, and the list shard count.
 
-These items are read on a cache miss of chalicelib.auth only (once per credential, Lambda
-container and cache period), so sharing the account's partition key costs nothing at scale.
+These items are read on a cache miss of chalicelib.accounts.credentials only (once per
+credential, Lambda container and cache period), so sharing the account's partition key costs
+nothing at scale.
 """
 
 from chalicelib.storage import client, marshal, schema
@@ -40,7 +41,8 @@ def set_list_shards(account_sid: str, shards: int, effective_ms: int, now_ms: in
 
     Lists read every shard up to the new count at once; writers keep placing new messages in
     the old count until `effective_ms`, by which time every cached copy of the account has
-    seen the new count (chalicelib.auth's cache bound). So no list ever misses a message, and
+    seen the new count (the cache bound of chalicelib.accounts.credentials). So no list ever
+    misses a message, and
     existing messages stay where they are: they are in shards the lists still read.
     Lowering the count is refused (Missing is raised for a missing account, ValueError for a
     lower count), because messages in the dropped shards would vanish from lists.

@@ -7,7 +7,7 @@ condition expressions: that the message exists, and the statuses a change is all
 A refused write answers with the item it saw, so "missing" and "wrong state" are told apart
 without a read-then-write.
 
-A message made with an Idempotency-Key has a Sid derived from the key (chalicelib.sids), so
+A message made with an Idempotency-Key has a Sid derived from the key (chalicelib.twilio.sids), so
 a retry's create is the same conditional put, refused, answering with the first message: one
 item, one write. A keyed message deleted within the key's 24 hours leaves a stand-in
 (schema.STAND_IN) that a retry finds instead, and that nothing else sees.

@@ -1,7 +1,7 @@
 """Each account's secrets, kept encrypted with the stage's KMS key: its AuthToken, for the
 functions that sign, and the credentials written in its URLs (chalicelib.storage.url_credentials).
 
-Authentication needs only the token's digest (chalicelib.auth); signing a status callback or
+Authentication needs only the token's digest (accounts.credentials); signing a status callback or
 a webhook needs the token itself. It is stored as KMS ciphertext bound to its AccountSid (the
 encryption context), so a ciphertext copied onto another account's item does not decrypt,
 and only a function whose role may call kms:Decrypt on the key can read it. Decrypted tokens
@@ -23,7 +23,7 @@ import functools
 import threading
 import time
 
-from chalicelib import config
+from chalicelib.runtime import config
 from chalicelib.storage import boto
 
 CACHE_SECONDS = 300.0

@@ -1,6 +1,6 @@
 """Credentials written in a user's URL (`https://user:password@host/…`), kept encrypted.
 
-Twilio sends a URL's user info as HTTP Basic auth (chalicelib.outbound_addresses.credentials),
+Twilio sends a URL's user info as HTTP Basic auth (chalicelib.outbound.addresses.credentials),
 so Herald takes such URLs for status callbacks, webhooks, media and TwiML actions. The user
 info is a secret: it is never stored, queued or answered in plain text. Stored, it is sealed
 (KMS, chalicelib.storage.tokens: the stage's key, bound to the AccountSid and to PURPOSE, so

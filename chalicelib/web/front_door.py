@@ -18,7 +18,7 @@ authorizer), its body limit, its request line.
 import functools
 from urllib.parse import parse_qsl, unquote
 
-from chalicelib import errors
+from chalicelib.twilio import errors
 from chalicelib.web import http
 from chalicelib.web.routing import EVERY_METHOD
 

@@ -5,8 +5,9 @@ import logging
 
 from chalice import Response
 
-from chalicelib import errors, forms, storage
+from chalicelib import storage
 from chalicelib.storage import tokens
+from chalicelib.twilio import errors, forms
 
 log = logging.getLogger("herald.api")
 

@@ -31,7 +31,8 @@ import os
 
 from chalice import Response
 
-from chalicelib import config, errors
+from chalicelib.runtime import config
+from chalicelib.twilio import codes, errors
 from chalicelib.web import http
 from chalicelib.web.routing import ANY_CONTENT_TYPE, EVERY_METHOD, authenticated
 
@@ -78,28 +79,6 @@ PAGE_HEADERS = {
 # answer and its ETag in memory and asks again with If-None-Match.
 DATA_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
-# Codes the inbox explains besides the carriers' (chalicelib/carriers/events.py), in
-# Twilio's own words.
-MEANINGS = {
-    11200: "HTTP retrieval failure: the webhook did not answer 2xx",
-    11750: "TwiML response body too large: the webhook's answer is over 64 KiB",
-    12100: "Document parse failure: the webhook's TwiML is not well-formed XML",
-    12200: "Schema validation warning: the webhook's answer is not messaging TwiML",
-    12300: "Invalid Content-Type: the webhook's answer is not XML or plain text",
-    # A reply the app's TwiML asked for that was not made: the API's own rules.
-    21211: "Invalid 'To' phone number",
-    21212: "Invalid 'From' phone number",
-    21606: "The 'From' phone number is not one of this account's numbers",
-    21609: "Invalid StatusCallback URL (a reply's action)",
-    21610: "Attempt to send to unsubscribed recipient",
-    21612: "The 'To' phone number is not currently reachable",
-    21614: "'To' number is not a valid mobile number",
-    21617: "The message body exceeds the 1600 character limit",
-    21620: "Invalid media URL",
-    21623: "Too many media URLs",
-    30409: "Message cannot be canceled: it is not scheduled",
-}
-
 
 def enabled() -> bool:
     switch = os.environ.get("HERALD_INBOX")
@@ -122,23 +101,23 @@ def _asset(name: str) -> tuple[bytes, str]:
     return data, f'"{hashlib.sha256(data).hexdigest()[:32]}"'
 
 
-def _meanings(codes) -> dict[str, str]:
-    from chalicelib.carriers.events import ERROR_MESSAGES
-
-    known = {**ERROR_MESSAGES, **MEANINGS}
-    return {str(code): known[code] for code in sorted(set(codes)) if code in known}
+def _meanings(shown) -> dict[str, str]:
+    """What each of the codes `shown` means (chalicelib.twilio.codes, as docs/errors.md)."""
+    return {
+        str(code): codes.MESSAGES[code] for code in sorted(set(shown)) if code in codes.MESSAGES
+    }
 
 
 def _without_credentials(url: str) -> str:
     """A media URL as the page shows it: a `user:password@` in it is the app's secret, never
     shown (the image then fails to load and the page shows its icon)."""
-    from chalicelib.outbound_addresses import credentials
+    from chalicelib.outbound.addresses import credentials
 
     return credentials(url)[0]
 
 
 def _encoding(body: str) -> str:
-    from chalicelib.segments import encoding_of
+    from chalicelib.twilio.segments import encoding_of
 
     return encoding_of(body)
 
@@ -246,12 +225,11 @@ def register(app) -> None:
     def message_detail(account_sid, sid_json):
         """One message with its status history and each callback or webhook attempt."""
         from chalicelib import messages
-        from chalicelib.storage import events
 
         request, _ = authenticated(app, account_sid)
         sid = http.sid_of(request, sid_json)
         message = messages.fetch(account_sid, sid)  # another account's Sid: 404, as missing
-        attempts = events.of_message(account_sid, sid)
+        attempts = messages.events_of(account_sid, sid)
         codes = [message.error_code] + [e.get("error_code") for e in message.history + attempts]
         return _conditional(
             request,

@@ -22,7 +22,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from chalicelib import admin
+import admin
 from tests.conftest import live_herald
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
@@ -350,11 +350,11 @@ def test_media_that_is_not_http_is_never_a_link_and_the_reply_form_refuses_it(pa
     """Issue 14, items 6 and 7: a `javascript:` media URL stored before Herald refused them
     is shown as text, never as a link or an image; a MediaUrl's credentials are never shown;
     and the page's own reply form gets the API's 21620 for such a URL."""
-    from chalicelib import clock, sids
-    from chalicelib.messages import media
     from chalicelib.messages.creation import shard_for
-    from chalicelib.messages.model import Message
+    from chalicelib.messages.model import Message, describe
+    from chalicelib.runtime import clock
     from chalicelib.storage import messages as stored
+    from chalicelib.twilio import sids
 
     account = herald.account()
     client = herald.client(account)
@@ -363,7 +363,7 @@ def test_media_that_is_not_http_is_never_a_link_and_the_reply_form_refuses_it(pa
     now = clock.now_ms()
     urls = ["javascript:alert(1)", herald.hook.url.replace("//", "//cdn:pa55@") + "/a.svg"]
     sid = sids.message_sid(now, has_media=True)
-    media_sids, media_types = media.describe(sid, urls)
+    media_sids, media_types = describe(sid, urls)
     legacy = Message(
         account_sid=account["account_sid"], sid=sid, to=ours, from_=party, body="old",
         status="received", created_ms=now, updated_ms=now, sent_ms=now, media_urls=urls,

@@ -164,7 +164,7 @@ def test_data_needs_the_accounts_own_credentials(api, other_api):
 
 
 def test_an_api_key_opens_its_own_account(api):
-    from chalicelib import admin
+    import admin
 
     key = admin.create_key(api.account_sid)
     response = inbox_get(api, "/Messages.json", auth=basic(key["sid"], key["secret"]))
@@ -255,6 +255,22 @@ def test_error_codes_come_with_their_meaning(api):
     assert detail["history"][-1]["error_code"] == 30003
     listed = body(inbox_get(api, "/Messages.json"))
     assert listed["errors"] == {"30003": "Unreachable destination handset"}
+
+
+def test_a_code_is_explained_in_the_registrys_words_whichever_path_set_it(api):
+    """One meaning per code (chalicelib.twilio.codes): 11200 set by a media fetch is not
+    explained as a webhook's failure."""
+    from chalicelib import messages
+    from chalicelib.messages.status import Status
+    from chalicelib.twilio import codes
+
+    made = make(api)
+    messages.transition(api.account_sid, made["sid"], Status.SENDING)
+    failed = {"error_code": codes.HTTP_RETRIEVAL_FAILURE, "error_message": "HTTP 404"}
+    messages.transition(api.account_sid, made["sid"], Status.FAILED, failed)
+    detail = body(inbox_get(api, f"/Messages/{made['sid']}.json"))
+    assert detail["errors"] == {"11200": codes.MESSAGES[codes.HTTP_RETRIEVAL_FAILURE]}
+    assert "media" in detail["errors"]["11200"]
 
 
 def test_a_foreign_sid_answers_as_a_missing_one(api, other_api):

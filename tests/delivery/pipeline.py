@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
-from chalicelib import auth, storage
+from chalicelib import storage
+from chalicelib.accounts import credentials
 from chalicelib.carriers.base import Accepted
 from chalicelib.carriers.sandbox import Sandbox
 from chalicelib.storage import queues, tokens
@@ -130,7 +131,7 @@ def reset_modules() -> None:
     storage.reset()
     queues.reset()
     tokens.reset()
-    auth.forget()
+    credentials.forget()
 
 
 @contextlib.contextmanager

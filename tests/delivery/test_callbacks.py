@@ -164,7 +164,7 @@ def test_every_attempt_is_recorded_by_default_on_the_sandbox(line, api):
 
 
 def test_end_user_messaging_stages_record_only_failed_attempts_unless_told(monkeypatch):
-    from chalicelib import config
+    from chalicelib.runtime import config
 
     monkeypatch.setenv("HERALD_CARRIER", "end-user-messaging")
     monkeypatch.delenv("HERALD_RECORD_ATTEMPTS", raising=False)

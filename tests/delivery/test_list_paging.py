@@ -19,7 +19,10 @@ from email.utils import parsedate_to_datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib import admin, auth, clock, storage
+import admin
+from chalicelib import storage
+from chalicelib.accounts import credentials
+from chalicelib.runtime import clock
 from chalicelib.storage import accounts, schema
 from tests.conftest import Api, body, listing
 from tests.delivery.pipeline import create
@@ -40,7 +43,7 @@ def new_api(client, shards: int) -> Api:
     account = admin.create_account()
     if shards > 1:
         accounts.set_list_shards(account["account_sid"], shards, effective_ms=0, now_ms=0)
-        auth.forget()
+        credentials.forget()
     return Api(client, account["account_sid"], account["auth_token"])
 
 

@@ -7,7 +7,7 @@ import base64
 import pytest
 from twilio.request_validator import RequestValidator
 
-from chalicelib import admin
+import admin
 from chalicelib.messages import checks
 from chalicelib.storage import events
 from tests.conftest import Api, body, error_of

@@ -17,11 +17,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from chalicelib import admin, clock, messages
+import admin
+from chalicelib import messages
 from chalicelib.carriers import events as carrier_events
 from chalicelib.carriers.end_user_messaging import EndUserMessaging
 from chalicelib.carriers.sandbox import Sandbox
-from chalicelib.delivery import batch, callbacks, receipts, sources, worker
+from chalicelib.delivery import callbacks, receipts, sources, worker
+from chalicelib.jobs import batch
+from chalicelib.runtime import clock
 from chalicelib.storage import events, queues
 from devtools import local_workers
 from devtools.event_sources import Context

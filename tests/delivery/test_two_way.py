@@ -9,7 +9,7 @@ from twilio.request_validator import RequestValidator
 
 from chalicelib import messages
 from chalicelib.delivery import callbacks
-from chalicelib.delivery.batch import Job
+from chalicelib.jobs.batch import Job
 from chalicelib.storage import events
 from tests.conftest import body, error_of
 from tests.delivery.pipeline import FROM as OURS
@@ -258,7 +258,7 @@ def test_a_number_without_sms_url_stores_the_text_and_calls_nobody(line, api):
 def test_no_route_on_a_stage_with_a_real_carrier(line, api, monkeypatch):
     import dataclasses
 
-    from chalicelib import config
+    from chalicelib.runtime import config
 
     register(api)
     real = config.delivery

@@ -5,7 +5,7 @@ callbacks follow. A failure whose outcome is known (refused, never handed over) 
 
 import pytest
 
-from chalicelib import clock, messages
+from chalicelib import messages
 from chalicelib.carriers import events
 from chalicelib.carriers.sandbox import Sandbox
 from chalicelib.delivery import receipts
@@ -16,6 +16,7 @@ from chalicelib.messages.status import (
     allowed_from,
     state_of,
 )
+from chalicelib.runtime import clock
 from tests.delivery.pipeline import create, fetched, receiver
 from tests.delivery.test_guarantees import drain_until_killed, kill_once
 

@@ -9,8 +9,10 @@ import json
 import pytest
 from twilio.request_validator import RequestValidator
 
-from chalicelib import admin, auth, config
+import admin
+from chalicelib.accounts import credentials as auth
 from chalicelib.delivery import dispatch
+from chalicelib.runtime import config
 from chalicelib.storage import client, events, queues, schema, tokens, url_credentials
 from tests.delivery.pipeline import create, fetched, receiver
 from tests.delivery.test_two_way import received, register, twiml
@@ -237,7 +239,7 @@ def test_an_account_without_an_encrypted_token_is_sent_unsigned_and_told_how_to_
         # Each counted once: the callbacks invocations' lines carry the sum (one a batch).
         assert len(unsigned) == 3 and total(lines, "CallbacksUnsigned") == 3
         command = unsigned[0]["reason"].split("`")[1]
-        assert command.startswith(".venv/bin/python -m chalicelib.admin create-account")
+        assert command.startswith(".venv/bin/python -m admin create-account")
         typed = command.replace("<its AuthToken>", token).split()
         assert admin.main(typed[3:]) == 0
         auth.forget()  # as every container does within auth.CACHE_SECONDS

@@ -150,6 +150,6 @@ def test_keywords_are_the_whole_text(body, keyword):
     [(200, "too large", 11750), (200, "incomplete", 11200), (500, "too large", 11200)],
 )
 def test_an_answer_that_did_not_arrive_whole_has_a_code(status, error, code):
-    # chalicelib.outbound gives b"" for the body of an answer it could not read whole.
+    # chalicelib.outbound.client gives b"" for the body of an answer it could not read whole.
     answer = twiml.read(status, "text/xml", b"", HOOK, error)
     assert (answer.replies, answer.error_code) == ([], code)

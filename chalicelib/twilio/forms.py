@@ -1,4 +1,5 @@
-"""Request parameters, from a form body, a JSON object or a query string.
+"""Request parameters, from a form body, a JSON object or a query string, and the rules every
+resource reads them by: one value per single-valued name, integers within their range.
 
 Every source becomes the same shape, `{name: [value, …]}`, so repeated keys
 (`MediaUrl=a&MediaUrl=b`) and blank values (`Body=`, which means "redact") survive.
@@ -7,7 +8,7 @@ Every source becomes the same shape, `{name: [value, …]}`, so repeated keys
 import json
 from urllib.parse import parse_qsl
 
-from chalicelib import errors
+from chalicelib.twilio import errors
 
 Params = dict[str, list[str]]
 
@@ -134,3 +135,29 @@ def single(params: Params, name: str) -> str | None:
     if len(values) > 1:
         raise errors.bad_parameter(f"Parameter {name} may be given only once")
     return values[0]
+
+
+def is_decimal(text: str) -> bool:
+    # str.isdigit() alone admits '²' and other digits int() refuses.
+    return text.isascii() and text.isdigit()
+
+
+def in_range(value: str | None, low: int, high: int) -> bool:
+    """Whether `value` is decimal digits for an integer from `low` (>= 0) to `high`. Too
+    many digits are refused by their count before int() sees them: Python will not convert
+    more than 4,300 (a 5,000-digit PageSize was a 500)."""
+    return (
+        value is not None
+        and is_decimal(value)
+        and len(value.lstrip("0")) <= len(str(high))
+        and low <= int(value) <= high
+    )
+
+
+def integer(params: Params, name: str, default: int, low: int, high: int) -> int:
+    value = single(params, name)
+    if value is None or value == "":
+        return default
+    if not in_range(value, low, high):
+        raise errors.bad_parameter(f"{name} must be an integer from {low} to {high}")
+    return int(value)

@@ -30,7 +30,7 @@ port removed, or with the scheme's default port added when it has none. Hence:
   the URL with that port; a proxy that drops it (`https://h/x`) makes validation fail;
 - its port stripping is `netloc.split(":")[0]`, which breaks for IPv6 literals and user:password
   authorities: Herald signs a URL without its `user:password@`, as Twilio does (the credentials
-  go in an Authorization header, chalicelib.outbound.twilio_request), so the receiver
+  go in an Authorization header, chalicelib.outbound.client.twilio_request), so the receiver
   validates against its URL without them;
 - the host's case gets no normalisation (an SDK that lower-cases it, like Node's, would then
   disagree with Python's: users should configure lower-case hosts, and ASCII URLs).

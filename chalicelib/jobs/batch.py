@@ -3,8 +3,8 @@
 The jobs of a batch run at once, up to CONCURRENCY of them: one customer's slow URL holds
 its own job, not the other nine. Each job runs within the invocation's remaining time
 (Lambda's context.get_remaining_time_in_millis()) less RESERVE_SECONDS, kept for recording
-outcomes and answering: chalicelib.budget carries that deadline into the job,
-chalicelib.outbound caps every call to a user's URL by it, and a step that cannot finish a
+outcomes and answering: chalicelib.runtime.budget carries that deadline into the job,
+chalicelib.outbound.client caps every call to a user's URL by it, and a step that cannot finish a
 piece of work in the time left does not start it (it raises OutOfTime). The batch answers
 before Lambda's timeout would kill it, so a job that did not finish comes back alone
 instead of bringing the whole batch back with it.
@@ -32,7 +32,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
-from chalicelib import budget, observability
+from chalicelib import observability
+from chalicelib.runtime import budget
 from chalicelib.storage import queues
 
 log = logging.getLogger("herald.delivery")

@@ -1,11 +1,11 @@
-"""Where an outbound request (chalicelib.outbound) may go, and the connection to it: the URL
+"""Where an outbound request (chalicelib.outbound.client) may go, and the connection to it: the URL
 read, the host resolved once, every address vetted, and a TCP connection made to exactly the
 address that was checked. Whatever fails here fails before anything was sent.
 
 Rules, and why:
 - http and https only, with a host. `user:password@` is taken off the URL and sent as an
   `Authorization: Basic` header, as Twilio does (`credentials`): never in the request line or
-  Host, and never signed (chalicelib.outbound.twilio_request). The fragment is never sent.
+  Host, and never signed (chalicelib.outbound.client.twilio_request). The fragment is never sent.
   Control characters and spaces are refused, written or percent-encoded (`%0d%0a`): a URL that
   carries one was refused when it was given (`is_callable`, which create-time checks use, reads
   a URL exactly as the call does, so nothing accepted then fails "bad url" later). Non-ASCII
@@ -21,7 +21,7 @@ Rules, and why:
   are decoded by getaddrinfo and judged by the result. We then connect to the checked address,
   never to the name again (DNS rebinding could swap in 127.0.0.1), send the URL's authority as
   written as Host, and for https use SNI and verify the certificate against the host name
-  (chalicelib.outbound_http.tls).
+  (chalicelib.outbound.http.tls).
 """
 
 from __future__ import annotations
@@ -79,6 +79,17 @@ def is_callable(url: str) -> bool:
     except NotSent:
         return False
     return True
+
+
+def quoted(url: str) -> str:
+    """A refused URL as an error message repeats it: credentials masked, at most 200
+    characters, control characters escaped (the message is JSON, but it may be shown or
+    logged as text)."""
+    from chalicelib.storage.url_credentials import masked
+
+    url = masked(url)
+    text = url[:200].encode("unicode_escape").decode("ascii")
+    return text + ("…" if len(url) > 200 else "")
 
 
 def credentials(url: str) -> tuple[str, str | None]:

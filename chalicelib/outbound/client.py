@@ -8,17 +8,17 @@ it pulls in the email package) is not used: with `Connection: close` the parser 
 
 Rules, and why:
 - Where a request may go (http(s) URLs only; SSRF: the host resolved once, private addresses
-  refused, the connection pinned to the checked address): see chalicelib.outbound_addresses,
+  refused, the connection pinned to the checked address): see chalicelib.outbound.addresses,
   which makes the connection. A URL's `user:password@` is sent as `Authorization: Basic` on
   the first request (Twilio waits for a 401 challenge first; the receiver sees the same
   credentials), never in the request line, and never signed. The exchange over it (TLS, the
-  request, the answer's parser) is chalicelib.outbound_http.
+  request, the answer's parser) is chalicelib.outbound.http.
 - Redirects are not followed: a 3xx is returned as is. Its Location could point at a private
   address (it would need its own SSRF check) and Twilio-compatible receivers answer 2xx.
 - Time: `connect_s` bounds name resolution plus the TCP connection (addresses tried in turn);
   `read_s` each wait for the peer (TLS handshake, send, every read); `total_s` the whole call,
   a hard deadline: every socket timeout is min(phase timeout, time left). Inside a queued
-  job, none is longer than what the job has left (chalicelib.budget): a call ends before
+  job, none is longer than what the job has left (chalicelib.runtime.budget): a call ends before
   the invocation that makes it.
 - Size: a body over `max_body` bytes (declared or streamed) gives "too large" with status and
   headers kept and body b"" (never a truncated media file taken for a whole one); nothing past
@@ -43,8 +43,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from chalicelib import budget
-from chalicelib.outbound_addresses import (
+from chalicelib.outbound.addresses import (
     NotSent,
     connect_any,
     credentials,
@@ -52,7 +51,8 @@ from chalicelib.outbound_addresses import (
     parse,
     resolve,
 )
-from chalicelib.outbound_http import Failed, Reader, head_and_body, left, read_body, read_head, tls
+from chalicelib.outbound.http import Failed, Reader, head_and_body, left, read_body, read_head, tls
+from chalicelib.runtime import budget
 
 __all__ = ["Answer", "Limits", "Overrides", "fragment_overrides", "request"]
 
@@ -153,7 +153,7 @@ def twilio_request(
     RequestValidator rebuilds a URL without them."""
     from urllib.parse import urlencode, urlsplit
 
-    from chalicelib import signing
+    from chalicelib.outbound import signing
 
     url, authorization = credentials(url)
     if authorization is not None:
@@ -200,7 +200,7 @@ def request(
             raise NotSent("private address")
         sock, address = connect_any(addresses, min(start + limits.connect_s, deadline))
         if scheme == "https":
-            sock = tls(sock, host, limits, deadline)
+            sock = tls(sock, host, limits.cafile, limits.read_s, deadline)
         sock.settimeout(left(deadline, limits.read_s))
         sock.sendall(f"{method} {target} HTTP/1.1\r\nHost: {authority}\r\n{head}".encode() + body)
         reader = Reader(sock, limits.read_s, deadline)

@@ -1,4 +1,5 @@
-"""HTTP Basic authentication: `AccountSid:AuthToken` or `SK…:secret` for the path's account.
+"""Credentials: whether `AccountSid:AuthToken` or `SK…:secret` opens an account (`verify`),
+and the account's settings (`account`), from a per-container cache.
 
 Tokens and secrets are high-entropy random strings, so a single SHA-256 is a sound hash (a
 slow password hash buys nothing against 128 random bits and costs every request). Every
@@ -23,14 +24,14 @@ container, and can at worst make a credential's first request on a flooded conta
 a second; credentials already cached keep working throughout.
 """
 
-import base64
 import hashlib
 import hmac
 import time
 from dataclasses import dataclass
 
-from chalicelib import clock, errors, sids
+from chalicelib.accounts.model import Account
 from chalicelib.storage import accounts
+from chalicelib.twilio import errors, sids
 
 _DUMMY_DIGEST = hashlib.sha256(b"herald-no-such-credential").hexdigest()
 CACHE_SECONDS = 30.0
@@ -41,20 +42,6 @@ MISSING_ENTRIES = 10_000
 # Reads that find no credential, per container: what an unauthenticated flood can cost.
 MISS_READS_BURST = 50
 MISS_READS_PER_SECOND = 10.0
-
-
-@dataclass
-class Account:
-    """The authenticated account, with the settings requests need from its item."""
-
-    sid: str
-    record: dict
-
-    def list_shards_for_reading(self) -> int:
-        return accounts.shards_for_reading(self.record)
-
-    def list_shards_for_writing(self) -> int:
-        return accounts.shards_for_writing(self.record, clock.now_ms())
 
 
 @dataclass
@@ -153,43 +140,20 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def parse_basic(header: str | None) -> tuple[str, str] | None:
-    if not header:
-        return None
-    scheme, _, encoded = header.strip().partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):  # binascii.Error, or non-ASCII input
-        return None
-    username, sep, password = decoded.partition(":")
-    if not sep:
-        return None
-    return username, password
+def verify(account_sid: str, username: str, password: str) -> Account | None:
+    """The account when `username` and `password` open `account_sid`; None otherwise.
 
-
-def authenticate(account_sid: str, header: str | None) -> Account:
-    """The account when the credentials open `account_sid`'s path; raise 20003 otherwise.
-
-    One account's credentials on another account's path fail exactly like a wrong token,
-    so the answer never says whether the other account exists.
+    One account's credentials for another account fail exactly like a wrong token, so the
+    answer never says whether the other account exists.
     """
-    credentials = parse_basic(header)
-    if credentials is None:
-        raise errors.unauthorized()
-    username, password = credentials
     supplied = hash_secret(password)
     stored = _stored_digest(account_sid, username)
     if stored is None or not hmac.compare_digest(supplied, stored):
         # Perhaps the credential was created or changed since it was cached: look again.
         stored = _stored_digest(account_sid, username, refresh=True)
     if not hmac.compare_digest(supplied, stored or _DUMMY_DIGEST) or stored is None:
-        raise errors.unauthorized()
-    found = account(account_sid)
-    if found is None:
-        raise errors.unauthorized()
-    return found
+        return None
+    return account(account_sid)
 
 
 def _stored_digest(account_sid: str, username: str, refresh: bool = False) -> str | None:

@@ -1,6 +1,6 @@
 """How long the job at hand may still take: its invocation's remaining time (Lambda's
 context.get_remaining_time_in_millis()), less what its batch keeps for recording outcomes
-and answering. chalicelib.delivery.batch sets it around each job; chalicelib.outbound caps
+and answering. chalicelib.jobs.batch sets it around each job; chalicelib.outbound.client caps
 every request's timeouts by it, so a call to a user's URL ends before the invocation does.
 Outside a job (the API, tests calling a step directly) there is no limit.
 
