@@ -41,8 +41,6 @@ from chalicelib.storage import messages as stored_messages
 from chalicelib.storage import queues
 from chalicelib.twilio import codes
 
-# Twilio's default ValidityPeriod (and its maximum): a message not handed over within it fails.
-DEFAULT_VALIDITY_SECONDS = 36_000
 OUTCOMES = {Accepted: "accepted", Throttled: "throttled", Refused: "refused", TimedOut: "timed_out"}
 
 
@@ -92,7 +90,7 @@ def _released(message: Message) -> bool:
 def _claim_and_send(message: Message, job: Job) -> None:
     settings = config.delivery()
     now = clock.now_ms()
-    expired = _validity_expired(message, now)
+    expired = message.validity_expired(now)
     if expired or message.attempts >= settings.max_send_attempts:
         # Never sent late: Twilio's 30036 once its ValidityPeriod has passed.
         code = codes.VALIDITY_PERIOD_EXPIRED if expired else codes.QUEUE_OVERFLOW
@@ -333,15 +331,6 @@ def settle_last_receive(job: Job, reason: str) -> bool:
         reason="its job's last receive: a fresh job looks after the lease", retry_in_s=wait,
     )  # fmt: skip
     return True
-
-
-def _validity_expired(message: Message, now_ms: int) -> bool:
-    """Past its ValidityPeriod (Twilio's default and maximum, 36,000 s, when it has none),
-    counted from its SendAt or its creation: the bound lists rely on (storage.schema's
-    SENT_WITHIN_MS)."""
-    period = int(message.options.get("ValidityPeriod") or DEFAULT_VALIDITY_SECONDS)
-    start = message.send_at_ms or message.created_ms
-    return now_ms > start + period * 1000
 
 
 def _pass_feedback_on(job: Job) -> None:

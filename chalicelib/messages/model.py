@@ -7,6 +7,9 @@ from chalicelib.messages.status import Direction, Status
 from chalicelib.twilio import dates, sids
 from chalicelib.twilio.paths import API_VERSION, account_path
 
+# Twilio's default ValidityPeriod (and its maximum): a message not handed over within it fails.
+DEFAULT_VALIDITY_SECONDS = 36_000
+
 
 def message_path(account_sid: str, sid: str) -> str:
     return f"{account_path(account_sid)}/Messages/{sid}.json"
@@ -80,6 +83,13 @@ class Message:
         from chalicelib.messages.status import FINAL
 
         return Status(self.status) in FINAL
+
+    def validity_expired(self, now_ms: int) -> bool:
+        """Past its ValidityPeriod (Twilio's default and maximum, 36,000 s, when it has
+        none), counted from its SendAt or its creation: the bound lists rely on
+        (storage.schema's SENT_WITHIN_MS). Such a message is never handed over: 30036."""
+        period = int(self.options.get("ValidityPeriod") or DEFAULT_VALIDITY_SECONDS)
+        return now_ms > (self.send_at_ms or self.created_ms) + period * 1000
 
     def uri(self) -> str:
         return message_path(self.account_sid, self.sid)

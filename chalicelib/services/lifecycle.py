@@ -115,14 +115,12 @@ def list_page(account_sid: str, params: forms.Params, base: str) -> dict:
     low, high, descending = paging.window(
         token, scope, secret, paging.LOWEST_KEY, paging.HIGHEST_KEY
     )
-    rows, _ = stored.list_page(account_sid, low, high, descending, page_size + 1)
-    rows = [(lk, fields) for lk, fields in rows if not fields.get("deleting")]
-    more = len(rows) > page_size
-    rows = rows[:page_size]
+    # Services being deleted are left out by the read; `resume`: more to come past it.
+    rows, resume = stored.list_page(account_sid, low, high, descending, page_size)
     if not descending:
         rows.reverse()
     next_token, previous_token = paging.neighbour_tokens(
-        [lk for lk, _ in rows], more, descending, page, scope, secret
+        [lk for lk, _ in rows], resume, descending, page, (low, high), scope, secret
     )
     records = [Service.from_fields(fields).to_json(base) for _, fields in rows]
     return v1_page(

@@ -111,10 +111,8 @@ DUE_ATTRIBUTES = ("due_pk", "due_at")
 # IAM actions the function needs on the table. TransactWriteItems has no action of its own
 # (IAM checks a PutItem for each item in it, and ConditionCheckItem for a ConditionCheck: a
 # Messaging Service's sender links); BatchGetItem reads a list page's messages.
-ACTIONS = (
-    "GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query",
-    "BatchGetItem",
-)  # fmt: skip
+ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query",
+           "BatchGetItem")  # fmt: skip
 # Scan: `admin migrate` only (chalicelib.storage.migration); nothing on a request path scans.
 ADMIN_ACTIONS = ("CreateTable", "DescribeTable", "UpdateTimeToLive", "Scan")
 
@@ -255,9 +253,8 @@ def message_item(fields: dict, shard: int) -> dict:
 
 
 def sender_attributes(account_sid: str, to: str, from_: str, shard: int) -> dict:
-    """The index attributes of a message whose From is chosen after it was stored (sent
-    through a Messaging Service), written with the From in the same update: its From list
-    key (a To+From filter reads the To index and checks each message's From)."""
+    """The From list key of a message whose From is chosen after it was stored (through a
+    Messaging Service), written with the From (a To+From filter reads the To index)."""
     return {"from_key": _sharded(f"{account_sid}|{from_}", shard)}
 
 

@@ -130,14 +130,13 @@ def list_page(
     account_sid: str, low: str, high: str, descending: bool, limit: int
 ) -> tuple[list[tuple[str, dict]], str | None]:
     """Up to `limit` of the account's services with low <= lk <= high (newest first when
-    `descending`), as (lk, fields); and the lk of the last index entry read, or None when
-    the range holds no more. One Query and one BatchGetItem per 100."""
-    entries = listing.page_entries(
-        schema.INDEX_NUMBERS, [account_sid + LIST_SUFFIX], low, high, descending, limit, False
+    `descending`), as (lk, fields), a service being deleted left out; and the lk to read on
+    from, or None when the range holds no more. One Query and one BatchGetItem per 100."""
+    segment = listing.Segment(schema.INDEX_NUMBERS, [account_sid + LIST_SUFFIX], low, high)
+    found = listing.page(
+        account_sid, [segment], descending, limit, lambda fields: not fields.get("deleting")
     )
-    rows = listing.fetch_messages(account_sid, entries)
-    last = entries[-1].lk if len(entries) == limit else None
-    return rows, last
+    return found.rows, found.resume if found.more else None
 
 
 def pool(account_sid: str, sid: str) -> dict | None:
