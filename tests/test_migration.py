@@ -16,6 +16,7 @@ from chalicelib.messages.status import Status
 from chalicelib.runtime import clock
 from chalicelib.storage import marshal, schema
 from tests.conftest import body, listing, make, ms, sids_of
+from tests.services.helpers import service_of
 
 FROM, TO = "+15005550006", "+14155550100"
 
@@ -97,7 +98,12 @@ def test_lists_read_both_layouts_and_migrate_rewrites_the_old_one(api, clock):
 
 def test_an_old_scheduled_message_moves_to_its_send_at_and_a_late_one_to_the_late_index(api, clock):
     clock("2024-01-02T10:00:00")
-    scheduled = make(api, ScheduleType="fixed", SendAt="2024-01-02T12:00:00Z")["sid"]
+    scheduled = make(
+        api,
+        ScheduleType="fixed",
+        SendAt="2024-01-02T12:00:00Z",
+        MessagingServiceSid=service_of(api.account_sid),  # scheduling asks for one (35118)
+    )["sid"]
     held = make(api)["sid"]
     as_before(api, scheduled)
     as_before(api, held, ms("2024-01-02T11:00:00"))  # the carrier held it for an hour
