@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
@@ -34,28 +35,19 @@ from chalicelib.runtime import clock as herald_clock  # noqa: E402
 from chalicelib.storage import tokens  # noqa: E402
 from devtools import dynalite, server  # noqa: E402
 
-# Modules whose tests also run on dynalite, a second DynamoDB: a separate server that
-# validates requests as DynamoDB does and applies each one atomically, where moto is
-# lenient. tests/test_dynalite.py runs on dynalite only and says what dynalite lacks.
-BACKENDS = {
-    "tests.test_create": ("moto", "dynalite"),
-    "tests.test_list": ("moto", "dynalite"),
-    "tests.test_resource": ("moto", "dynalite"),
-    "tests.test_media": ("moto", "dynalite"),
-    "tests.api.test_numbers": ("moto", "dynalite"),
-    "tests.test_dynalite": ("dynalite",),
-}
-
-
-# Modules whose tests also run on an account whose lists are spread over several shards.
-SHARDED = {"tests.test_list": (1, 8)}
+# A test module says which DynamoDB its tests run on with BACKENDS (default: moto alone), for
+# instance `BACKENDS = ("moto", "dynalite")`: dynalite is a second DynamoDB, a separate server
+# that validates requests as DynamoDB does and applies each one atomically, where moto is
+# lenient (tests/storage/test_dynalite.py runs on dynalite only and says what it lacks). And
+# with LIST_SHARDS, on accounts whose lists are spread over that many shards: (1, 8).
+# Declared in the module itself, so it holds wherever the module lives.
 
 
 def pytest_generate_tests(metafunc):
-    backends = BACKENDS.get(metafunc.module.__name__)
+    backends = getattr(metafunc.module, "BACKENDS", None)
     if backends and "aws" in metafunc.fixturenames:
         metafunc.parametrize("aws", backends, indirect=True)
-    shards = SHARDED.get(metafunc.module.__name__)
+    shards = getattr(metafunc.module, "LIST_SHARDS", None)
     if shards and "list_shards" in metafunc.fixturenames:
         metafunc.parametrize("list_shards", shards, ids=[f"{n}-shards" for n in shards])
 
@@ -84,7 +76,13 @@ def cache_expires(monkeypatch):
 @pytest.fixture
 def aws(request, monkeypatch):
     """DynamoDB for one test: moto, fresh each time, or (when parametrized) dynalite; and
-    moto's KMS with a key (HERALD_KMS_KEY_ID), without which no account can be made."""
+    moto's KMS with a key (HERALD_KMS_KEY_ID), without which no account can be made. A test
+    that drives the delivery pipeline (asks for `line`, itself or through a fixture) gets the
+    pipeline's embedded AWS instead: its `account`, `api` and `other_api` live there."""
+    if "line" in request.fixturenames:
+        request.getfixturevalue("line")
+        yield
+        return
     if getattr(request, "param", "moto") == "dynalite":
         url, table = (
             request.getfixturevalue("dynalite_url"),
@@ -248,6 +246,42 @@ def api(chalice_client, account):
 @pytest.fixture
 def other_api(chalice_client, other_account):
     return Api(chalice_client, other_account["account_sid"], other_account["auth_token"])
+
+
+# --- the delivery pipeline (tests/pipeline.py) ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    """One embedded AWS server per module for the tests that drive the pipeline."""
+    with server.embedded_aws() as url:
+        yield url
+
+
+@pytest.fixture
+def line(endpoint, monkeypatch):
+    """A fresh delivery pipeline on the module's embedded AWS (tests/pipeline.py)."""
+    from tests.pipeline import pipeline_on
+
+    with pipeline_on(endpoint, monkeypatch) as pipeline:
+        yield pipeline
+
+
+@pytest.fixture
+def lease_expires(monkeypatch):
+    """Call it to let the time pass after which a dead worker's claim and its job come back:
+    the clock moves past the claim's lease, and the job's visibility timeout runs out."""
+    from chalicelib.runtime import config
+
+    offset = {"ms": 0}
+    real = herald_clock.now_ms
+    monkeypatch.setattr(herald_clock, "now_ms", lambda: real() + offset["ms"])
+
+    def expire() -> None:
+        offset["ms"] += (config.delivery().lease_seconds + 1) * 1000
+        time.sleep(1.2)  # the jobs' visibility timeout on the test queues
+
+    return expire
 
 
 @contextlib.contextmanager

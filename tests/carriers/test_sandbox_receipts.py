@@ -13,8 +13,8 @@ from chalicelib import messages
 from chalicelib.carriers import sandbox
 from chalicelib.delivery import receipts
 from chalicelib.storage import queues
-from tests.delivery.pipeline import create, fetched
 from tests.delivery.test_guarantees import Killed
+from tests.pipeline import create, fetched
 
 
 def kill_at_call(monkeypatch, target, name: str, call: int, when: str) -> None:

@@ -19,7 +19,7 @@ from chalicelib.jobs import batch
 from chalicelib.runtime import clock, config
 from chalicelib.storage import messages as stored_messages
 from chalicelib.storage import queues
-from tests.delivery.pipeline import create, fetched
+from tests.pipeline import create, fetched
 
 
 class Killed(BaseException):

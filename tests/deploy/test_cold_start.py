@@ -14,7 +14,7 @@ import pytest
 
 from chalicelib.storage import boto
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DELIVERY = {
     "app.dispatcher": "dispatch",
     "app.sender": "worker",

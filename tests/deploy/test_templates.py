@@ -33,7 +33,7 @@ from deploy.alarms import metrics_stage
 from deploy.cloudformation import logical_ids, stack
 from deploy.lambda_runtime import BYTECODE_TOPS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WHEELHOUSE = Path(sys.prefix) / "wheelhouse"
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 CHECKOV_CONFIG = ROOT / "deploy" / "checkov.yaml"

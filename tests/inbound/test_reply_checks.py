@@ -7,21 +7,14 @@ import base64
 import pytest
 from twilio.request_validator import RequestValidator
 
-import admin
 from chalicelib.messages import checks
 from chalicelib.storage import events
-from tests.conftest import Api, body, error_of
-from tests.delivery.pipeline import FROM as OURS
-from tests.delivery.pipeline import create, receiver
-from tests.delivery.test_two_way import HANDSET, listed, received, register, text, twiml
+from tests.conftest import body, error_of
+from tests.inbound.test_two_way import HANDSET, listed, received, register, text, twiml
+from tests.pipeline import FROM as OURS
+from tests.pipeline import create, receiver
 
 OTHERS = "+15005550007"  # another account's number
-
-
-@pytest.fixture
-def other_api(api):
-    other = admin.create_account()
-    return Api(api.client, other["account_sid"], other["auth_token"])
 
 
 @pytest.fixture
@@ -162,7 +155,7 @@ def test_a_webhook_with_credentials_gets_them_as_basic_auth_and_a_signature_it_v
         hook.answers = [(200, "text/xml", twiml('<Message action="/status">ok</Message>'))]
         with_credentials = hook.url.replace("http://", "http://hook:s3cret%21@") + "/sms?k=1"
         number = register(api, SmsUrl=with_credentials)
-        # Stored sealed, answered masked (tests/test_url_credentials.py).
+        # Stored sealed, answered masked (tests/storage/test_url_credentials.py).
         assert number["sms_url"] == hook.url.replace("http://", "http://hook:****@") + "/sms?k=1"
         sid = received(api, line)["sid"]
         webhook, *statuses = hook.requests

@@ -12,8 +12,8 @@ from chalicelib.delivery import callbacks
 from chalicelib.jobs.batch import Job
 from chalicelib.storage import events
 from tests.conftest import body, error_of
-from tests.delivery.pipeline import FROM as OURS
-from tests.delivery.pipeline import create, fetched, receiver
+from tests.pipeline import FROM as OURS
+from tests.pipeline import create, fetched, receiver
 
 HANDSET = "+14155550142"
 

@@ -315,6 +315,6 @@ def test_media_urls_are_shown_without_their_credentials(api):
     detail = body(inbox_get(api, f"/Messages/{made['sid']}.json"))
     assert detail["media_urls"] == ["https://example.com/a.png", "https://example.com/b"]
     assert "pa55" not in json.dumps(detail)
-    # Stored sealed (tests/test_url_credentials.py), opened for the fetch as written.
+    # Stored sealed (tests/storage/test_url_credentials.py), opened for the fetch as written.
     stored = messages.fetch(api.account_sid, made["sid"]).media_urls
     assert opened(api.account_sid, stored[0]) == "https://cdn:pa55@example.com/a.png"

@@ -3,7 +3,7 @@ them, and the ones shared with IncomingPhoneNumbers and the lists: numbers are n
 rewritten into other numbers (issue 14, item 2), URLs with credentials are accepted and ones
 with control characters refused at once (item 6), media and callback URLs are http(s) (item
 7). The other paths (TwiML replies, keyword answers, the sandbox's handset) are in
-tests/delivery/test_reply_checks.py; tests/test_trust_live.py tries them against a live
+tests/inbound/test_reply_checks.py; tests/system/test_trust_live.py tries them against a live
 server."""
 
 import ast
@@ -122,7 +122,7 @@ def test_a_number_url_with_a_control_character_is_refused_at_create(api, name):
 
 def test_urls_with_credentials_are_accepted_and_kept_as_written(api):
     """Accepted, and called as written (stored sealed and answered masked:
-    tests/test_url_credentials.py)."""
+    tests/storage/test_url_credentials.py)."""
     from chalicelib import messages
     from chalicelib.storage.url_credentials import opened
 
@@ -197,7 +197,7 @@ def test_the_registered_sender_rule_applies_to_stored_replies(account, other_acc
 def test_only_creation_stores_new_messages():
     """Every outbound message is stored by chalicelib.messages.creation, which applies
     checks.outbound: no other module may call storage's put of a new message."""
-    package = Path(__file__).resolve().parent.parent / "chalicelib"
+    package = Path(__file__).resolve().parents[2] / "chalicelib"
     callers = set()
     for path in package.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):

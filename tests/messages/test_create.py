@@ -7,6 +7,7 @@ import pytest
 
 from tests.conftest import body, error_of
 
+BACKENDS = ("moto", "dynalite")  # conftest.py: every test on both DynamoDBs
 FROM = "+15005550006"
 TO = "+14155550100"
 

@@ -7,6 +7,8 @@ import pytest
 
 from tests.conftest import body, error_of, listing, make, make_sent, ms, newest_first, sids_of
 
+BACKENDS = ("moto", "dynalite")  # conftest.py: every test on both DynamoDBs
+LIST_SHARDS = (1, 8)  # and on a 1-shard and an 8-shard account
 FROM = "+15005550006"
 OTHER_FROM = "+15005550007"
 TO = "+14155550100"

@@ -8,6 +8,7 @@ import admin
 from chalicelib.storage import messages as stored
 from tests.conftest import basic, body, error_of, make, scheduled
 
+BACKENDS = ("moto", "dynalite")  # conftest.py: every test on both DynamoDBs
 FROM = "+15005550006"
 TO = "+14155550100"
 

@@ -117,7 +117,7 @@ def other_numbers(other_api) -> Numbers:
 
 @pytest.fixture
 def backend(request) -> str:
-    """The DynamoDB the test runs on: moto, or dynalite where conftest.BACKENDS says so."""
+    """The DynamoDB the test runs on: moto, or dynalite where the module's BACKENDS says so."""
     callspec = getattr(request.node, "callspec", None)
     return callspec.params.get("aws", "moto") if callspec else "moto"
 

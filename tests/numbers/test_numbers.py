@@ -1,7 +1,7 @@
 """IncomingPhoneNumbers on both backends: fetch, list, paging and filters, every refusal that
 comes before a write, and tenant isolation of every route.
 
-conftest.BACKENDS runs this module on moto and on dynalite. dynalite 4.0.0 has no
+BACKENDS runs this module on moto and on dynalite (conftest.py). dynalite 4.0.0 has no
 TransactWriteItems, which every write of a number is (one transaction of both its items):
 there numbers are registered by putting the same two items one after the other (the
 `register` fixture), a create, update or delete that gets as far as its write answers a clean
@@ -18,7 +18,8 @@ import pytest
 
 from chalicelib.accounts import credentials
 from chalicelib.storage import numbers as stored_numbers
-from tests.api.conftest import (
+from tests.conftest import basic, body, error_of
+from tests.numbers.conftest import (
     CONTRACT,
     INSTANCE,
     LIST,
@@ -27,9 +28,9 @@ from tests.api.conftest import (
     assert_number,
     assert_page,
 )
-from tests.conftest import basic, body, error_of
-from tests.test_isolation import normalized_calls, storage_calls  # noqa: F401 (fixture)
+from tests.system.test_isolation import normalized_calls, storage_calls  # noqa: F401 (fixture)
 
+BACKENDS = ("moto", "dynalite")  # conftest.py: every test on both DynamoDBs
 MISSING = "PN" + "0123456789abcdef" * 2
 
 

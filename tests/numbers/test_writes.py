@@ -15,10 +15,10 @@ from chalicelib import numbers, storage
 from chalicelib.storage import numbers as stored_numbers
 from chalicelib.storage import schema
 from chalicelib.twilio import errors
-from tests.api.conftest import Numbers, assert_number
 from tests.conftest import body, error_of, ms
-from tests.test_isolation import storage_calls  # noqa: F401 (fixture)
-from tests.test_races import run_together
+from tests.numbers.conftest import Numbers, assert_number
+from tests.system.test_isolation import storage_calls  # noqa: F401 (fixture)
+from tests.system.test_races import run_together
 
 SMS_URL = "https://example.com/sms"
 

@@ -3,7 +3,7 @@
 moto runs in process and is lenient in places (it checks a condition and applies the write
 in separate steps, for one); dynalite is a separate server that validates requests much as
 DynamoDB does and applies each one atomically. conftest runs this module's tests with `aws`
-on dynalite only (its BACKENDS), so `account`, `api` and `other_api` talk to dynalite here:
+on dynalite only (its BACKENDS below), so `account`, `api` and `other_api` talk to dynalite here:
 one server for the session (devtools/dynalite.py), one table for the module, a fresh
 account per test. test_create, test_list and test_resource run on both backends.
 
@@ -41,6 +41,7 @@ from tests.conftest import (
     sids_of,
 )
 
+BACKENDS = ("dynalite",)  # conftest.py: every test on dynalite alone
 FROM = "+15005550006"
 OTHER_FROM = "+15005550007"
 TO = "+14155550100"

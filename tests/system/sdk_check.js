@@ -1,8 +1,8 @@
 // twilio-node (the official Node SDK, pinned in package.json) against a live Herald:
 // every IncomingPhoneNumbers operation, every Messages operation, and a message's Media and
-// Feedback, as an app would call them. Run by tests/api/test_numbers_sdk.py:
+// Feedback, as an app would call them. Run by tests/system/test_sdk_numbers.py:
 //
-//   node tests/node/sdk_check.js BASE_URL ACCOUNT_SID AUTH_TOKEN NUMBER OTHER_NUMBER...
+//   node tests/system/sdk_check.js BASE_URL ACCOUNT_SID AUTH_TOKEN NUMBER OTHER_NUMBER...
 //
 // NUMBER and the OTHER_NUMBERs are E.164 numbers no account has registered.
 //

@@ -25,12 +25,12 @@ from chalicelib.runtime import config
 from chalicelib.storage import schema
 from devtools import local_aws, services
 from tests.conftest import FROM, TO, basic
-from tests.delivery.pipeline import receiver
-from tests.test_make_run import Herald, project_copy
+from tests.pipeline import receiver
+from tests.system.test_make_run import Herald, project_copy
 
 pytestmark = pytest.mark.server
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ADMIN = ".venv/bin/python -m admin"
 # What stands for the values a reader fills in, in the docs' admin lines.
 FORM = "application/x-www-form-urlencoded"

@@ -48,7 +48,7 @@ from tests.oas import TWILIO_DOCUMENT, Document, errors_of, twilio_error_problem
 
 pytestmark = pytest.mark.server
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HERALD_DOCUMENT = ROOT / "chalicelib" / "openapi.json"
 MESSAGE_PATHS = r"^/2010-04-01/Accounts/\{AccountSid\}/Messages(\.json|/\{Sid\}\.json)$"
 SEED = 20100401

@@ -34,7 +34,7 @@ from tests.conftest import FROM, TO, basic
 
 pytestmark = pytest.mark.server
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SID = "AC" + "0123456789abcdef" * 2
 TOKEN = "fedcba9876543210" * 2
 RESTARTED = re.compile(r"restarted \(pid (\d+) -> pid (\d+)\)")

@@ -14,7 +14,7 @@ from twilio.rest import Client
 
 import admin
 from tests.conftest import live_herald
-from tests.delivery.pipeline import SANDBOX_OUTCOMES
+from tests.pipeline import SANDBOX_OUTCOMES
 
 pytestmark = pytest.mark.server
 

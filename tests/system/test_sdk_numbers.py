@@ -1,7 +1,7 @@
 """The official SDKs against a live Herald (tests.conftest.live_herald: a real HTTP server on
 the embedded AWS): twilio-python's `client.incoming_phone_numbers`, and twilio-node (pinned
 in package.json) driving both resources, IncomingPhoneNumbers and Messages, through
-tests/node/sdk_check.js.
+tests/system/sdk_check.js.
 
 Without Node.js, or without `make dynalite`'s `npm ci` (which installs twilio-node too), the
 node test is skipped with the reason; in CI (CI=true) it fails instead, as the dynalite
@@ -25,7 +25,7 @@ from tests.conftest import live_herald
 pytestmark = pytest.mark.server
 
 ROOT = Path(__file__).resolve().parents[2]
-NODE_SCRIPT = ROOT / "tests" / "node" / "sdk_check.js"
+NODE_SCRIPT = ROOT / "tests" / "system" / "sdk_check.js"
 TWILIO_NODE = ROOT / "node_modules" / "twilio" / "package.json"
 TWILIO_NODE_VERSION = json.loads((ROOT / "package.json").read_text())["devDependencies"]["twilio"]
 SMS_URL = "https://example.com/sms"

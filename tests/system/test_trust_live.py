@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 
 import admin
 from tests.conftest import live_herald
-from tests.delivery.pipeline import receiver
+from tests.pipeline import receiver
 
 pytestmark = pytest.mark.server
 

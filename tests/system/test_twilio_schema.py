@@ -330,7 +330,7 @@ def test_idempotency_conflict_is_twilio_error_json(api):
     assert 400 <= conflict.status_code < 500
 
 
-SHARED_COPY = Path(__file__).resolve().parents[2] / "shared" / "twilio"
+SHARED_COPY = Path(__file__).resolve().parents[3] / "shared" / "twilio"
 
 
 @pytest.mark.skipif(

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from chalicelib.twilio import errors, forms
 from tests.conftest import FROM, TO, body, error_of
-from tests.test_properties import PROPERTY, VALUES, grouped
+from tests.twilio.test_properties import PROPERTY, VALUES, grouped
 
 BIG = "9" * 5000
 JSON = {"Content-Type": "application/json"}

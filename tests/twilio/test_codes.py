@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.twilio import codes
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "errors.md"
 REGISTRY = ROOT / "chalicelib" / "twilio" / "codes.py"
 # What runs, and what writes the templates (deploy/gateway_errors.py answers in Twilio's JSON).

@@ -1,6 +1,6 @@
 """Properties (hypothesis) of the pure parts: Sids, PageTokens and form parsing.
 
-(Segment counting has its own, in tests/test_segments.py.) Each property is checked
+(Segment counting has its own, in tests/twilio/test_segments.py.) Each property is checked
 against something written here independently of Herald: `re.fullmatch`, `urlencode`,
 `bytes.decode`. Runs are bounded and derandomized, so CI sees the same examples every time.
 """
