@@ -1,6 +1,6 @@
 """The inbox's server side (chalicelib/web/inbox.py) through Chalice's test client and API
 Gateway events: where it is served, its headers, its credentials and its 304s. The page
-itself is tested in a real browser (test_inbox_browser.py)."""
+itself is tested in a real browser (test_browser.py)."""
 
 import json
 

@@ -5,7 +5,7 @@ BACKENDS runs this module on moto and on dynalite (conftest.py). dynalite 4.0.0 
 TransactWriteItems, which every write of a number is (one transaction of both its items):
 there numbers are registered by putting the same two items one after the other (the
 `register` fixture), a create, update or delete that gets as far as its write answers a clean
-503, and test_numbers_writes.py covers the writes on moto.
+503, and test_writes.py covers the writes on moto.
 """
 
 import copy
