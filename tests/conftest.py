@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -114,14 +115,31 @@ def signing_key(monkeypatch) -> str:
     return key_id
 
 
+def unavailable_in_ci(what: str, reason: str) -> None:
+    """Skip a test whose means this machine lacks, with the reason; under CI=true (`.ci/run`
+    sets it) fail instead: CI must run every test."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must run {what}: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+SHARED_TWILIO = Path(__file__).resolve().parents[2] / "shared" / "twilio"
+
+
+@pytest.fixture(scope="session")
+def shared_twilio() -> Path:
+    """../shared/twilio beside this checkout: Twilio's contract the vendored copies follow."""
+    if not SHARED_TWILIO.is_dir():
+        unavailable_in_ci("the vendored-contract checks", f"no {SHARED_TWILIO.resolve()}")
+    return SHARED_TWILIO
+
+
 @pytest.fixture(scope="session")
 def dynalite_url():
     """One dynalite server for the session, stopped at its end."""
     reason = dynalite.unavailable_reason()
     if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the dynalite tests: {reason}", pytrace=False)
-        pytest.skip(reason)
+        unavailable_in_ci("the dynalite tests", reason)
     with dynalite.running() as url:
         yield url
 

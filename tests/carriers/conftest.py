@@ -9,7 +9,6 @@ from botocore.stub import Stubber
 from chalicelib.carriers import end_user_messaging as eum
 from chalicelib.carriers import eum_request, eum_settings
 
-
 EUM_VARIABLES = (
     eum_settings.ORIGINATION_VARIABLE,
     eum_settings.MESSAGE_TYPE_VARIABLE,

@@ -29,7 +29,7 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "browser: drives headless Chromium (tests/browser)")
+    config.addinivalue_line("markers", "browser: drives headless Chromium (tests/inbox)")
 
 
 def unavailable(reason: str) -> None:

@@ -236,16 +236,15 @@ def test_a_sent_message_appears_and_is_delivered_without_reloading(page, herald,
         }""",
         party,
     )
-    sent_at = time.monotonic()
     message = client.messages.create(
         to=party,
         from_=FROM,
         body="Your table is ready",
         status_callback=herald.hook.url + "/status",
     )
-    conversation(page, party).wait_for(timeout=5_000)
-    appeared = time.monotonic() - sent_at
-    assert appeared < 3.0, f"the message took {appeared:.1f} s to appear"
+    conversation(page, party).wait_for()
+    # It came in live: the page that watched for it is the same page, never reloaded.
+    assert page.evaluate("typeof window.heraldSeen") == "object"
 
     conversation(page, party).click()
     item = bubble(page, message.sid)

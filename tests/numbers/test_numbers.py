@@ -11,7 +11,6 @@ there numbers are registered by putting the same two items one after the other (
 import copy
 import json
 import re
-from pathlib import Path
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
@@ -538,15 +537,9 @@ def test_every_route_wants_this_accounts_credentials(numbers, other_numbers, two
 # --- the contract -------------------------------------------------------------------------
 
 
-SHARED_COPY = Path(__file__).resolve().parents[3] / "shared" / "twilio"
-
-
-@pytest.mark.skipif(
-    not SHARED_COPY.is_dir(), reason="no ../shared/twilio beside this checkout to compare with"
-)
-def test_the_vendored_contract_is_the_shared_one():
+def test_the_vendored_contract_is_the_shared_one(shared_twilio):
     name = CONTRACT.name
-    assert CONTRACT.read_bytes() == (SHARED_COPY / name).read_bytes()
+    assert CONTRACT.read_bytes() == (shared_twilio / name).read_bytes()
     assert set(TWILIO.document["paths"]) == {LIST, INSTANCE}
 
 

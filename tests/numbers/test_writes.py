@@ -456,7 +456,7 @@ def test_an_update_or_delete_of_a_foreign_sid_changes_nothing(numbers, other_num
         numbers.update(theirs["sid"], AccountSid=numbers.account_sid),
         numbers.delete(theirs["sid"]),
     ):
-        assert response.status_code in (400, 404)
+        assert error_of(response) == (404, 20404), response.body  # as a missing Sid
     assert body(other_numbers.fetch(theirs["sid"])) == theirs
     assert_owner_mirrors(theirs)
 
