@@ -110,13 +110,23 @@ def test_a_line_is_one_json_object_with_the_vocabulary_only(capsys):
     assert line["unknown_fields"] == ["body"]
 
 
-def test_a_line_that_cannot_be_written_changes_nothing(monkeypatch):
+def test_a_line_that_cannot_be_written_changes_nothing(monkeypatch, capsys):
+    tried = []
+
     class Broken(io.StringIO):
         def write(self, text):
+            tried.append(text)
             raise OSError("stdout is gone")
 
-    monkeypatch.setattr("sys.stdout", Broken())
-    observability.event("api.request", http_status=200)
+    with monkeypatch.context() as patch:
+        patch.setattr("sys.stdout", Broken())
+        observability.event("api.request", http_status=200)  # raises nothing
+    (attempt,) = parse("".join(tried))
+    assert attempt["http_status"] == 200
+    # The next line, on a stdout that works, is written as ever.
+    observability.event("api.request", http_status=201)
+    (line,) = parse(capsys.readouterr().out)
+    assert line["http_status"] == 201
 
 
 def test_a_value_of_the_wrong_kind_is_left_out_not_the_line(capsys):

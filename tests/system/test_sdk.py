@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.rest import Client
 
 import admin
 from tests.conftest import live_herald
 from tests.pipeline import SANDBOX_OUTCOMES
+from tests.system.sdk import client_for
 
 pytestmark = pytest.mark.server
 
@@ -30,18 +30,19 @@ def herald():
         yield url, account, admin.create_key(account["account_sid"])
 
 
-def client_for(url: str, username: str, password: str, account_sid: str | None = None) -> Client:
-    for name in ("TWILIO_EDGE", "TWILIO_REGION"):
-        os.environ.pop(name, None)
-    client = Client(username, password, account_sid=account_sid)
-    client.api.base_url = url
-    return client
-
-
 @pytest.fixture(scope="module")
 def client(herald):
     url, account, _ = herald
     return client_for(url, account["account_sid"], account["auth_token"])
+
+
+def test_a_client_ignores_twilio_edge_and_region_and_leaves_them_set(herald, monkeypatch):
+    url, account, _ = herald
+    monkeypatch.setenv("TWILIO_EDGE", "sydney")
+    monkeypatch.setenv("TWILIO_REGION", "au1")
+    client = client_for(url, account["account_sid"], account["auth_token"])
+    assert isinstance(client.messages.list(limit=1), list)  # answered by the Herald at url
+    assert (os.environ["TWILIO_EDGE"], os.environ["TWILIO_REGION"]) == ("sydney", "au1")
 
 
 FINAL = {"delivered", "undelivered", "failed", "canceled"}

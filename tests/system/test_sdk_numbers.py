@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 from twilio.base.exceptions import TwilioRestException
-from twilio.rest import Client
 
 from tests.conftest import live_herald
+from tests.system import sdk
 
 pytestmark = pytest.mark.server
 
@@ -37,12 +37,8 @@ def herald():
         yield url, account
 
 
-def client_for(url: str, account: dict) -> Client:
-    for name in ("TWILIO_EDGE", "TWILIO_REGION"):
-        os.environ.pop(name, None)
-    client = Client(account["account_sid"], account["auth_token"])
-    client.api.base_url = url
-    return client
+def client_for(url: str, account: dict):
+    return sdk.client_for(url, account["account_sid"], account["auth_token"])
 
 
 @pytest.fixture(scope="module")
