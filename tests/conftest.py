@@ -26,7 +26,6 @@ os.environ.update(
 for _name in ("DYNAMODB_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"):
     os.environ.pop(_name, None)
 
-from hypothesis import settings as hypothesis_settings  # noqa: E402
 from moto import mock_aws  # noqa: E402
 from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
 
@@ -114,12 +113,6 @@ def signing_key(monkeypatch) -> str:
     key_id = local_aws.signing_key(None)
     monkeypatch.setenv("HERALD_KMS_KEY_ID", key_id)
     return key_id
-
-
-# Every Hypothesis test draws the same examples on every run and every machine, and keeps no
-# example database: CI sees what a developer saw. A test's own @settings inherit this profile.
-hypothesis_settings.register_profile("herald", derandomize=True, database=None)
-hypothesis_settings.load_profile("herald")
 
 
 def unavailable_in_ci(what: str, reason: str) -> None:

@@ -204,7 +204,13 @@ def _urls(draw):
     return url
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(token=st.text(min_size=1, max_size=40), url=_urls(), params=_params)
 def test_property_request_validator_accepts_every_signature(token, url, params):
     sig = signature(token, url, params)
