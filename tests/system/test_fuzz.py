@@ -12,9 +12,10 @@ every 4xx is Twilio's error JSON with `status` equal to the HTTP status. Twilio'
 only success responses, so its 4xx are judged by that last check alone.
 
 Generation is bounded and reproducible: a fixed example count per operation, derandomized
-Hypothesis and a fixed schemathesis seed. The module counts the requests it actually sent,
-prints the figures (requests per document and status codes) and asserts there were at least
-MIN_REQUESTS.
+Hypothesis and a fixed schemathesis seed. Each test counts the requests it actually sent into
+the module's tally, which prints the figures (requests per document and status codes) at the
+module's end and, when all its fuzz tests ran (in any order), asserts there were at least
+MIN_REQUESTS, none a 5xx, most reaching the handlers.
 """
 
 import base64
@@ -128,6 +129,7 @@ class Tally:
         self.statuses: dict[str, Counter] = {"herald": Counter(), "twilio": Counter()}
         self.operations: dict[str, Counter] = {"herald": Counter(), "twilio": Counter()}
         self.stateful = 0
+        self.ran: set[str] = set()  # the tests whose requests are counted in
 
     def add(self, document: str, label: str, status: int, stateful: bool = False) -> None:
         with self.lock:
@@ -150,8 +152,57 @@ class Tally:
                 lines.append(f"    {label}: {n}")
         return "\n".join(lines)
 
+    def merge(self, other: "Tally") -> None:
+        with self.lock:
+            for document in self.statuses:
+                self.statuses[document].update(other.statuses[document])
+                self.operations[document].update(other.operations[document])
+            self.stateful += other.stateful
 
-TALLY = Tally()
+    def judge(self) -> None:
+        """What the module's requests must show, all of them together: enough sent, no 5xx,
+        and most reaching the handlers (one operation alone may answer mostly 400 or 404)."""
+        assert self.total() >= MIN_REQUESTS, self.report()
+        for document in ("herald", "twilio"):
+            statuses, total = self.statuses[document], self.total(document)
+            assert not [code for code in statuses if code >= 500], self.report()
+            # The credentials and the AccountSid are right, so a 401 comes only from the
+            # cases that drop the Authorization header on purpose.
+            assert statuses[401] < total / 5, self.report()
+            # Most Sids in paths are live messages, and a good share of creates are valid.
+            assert sum(n for code, n in statuses.items() if code < 300) > total / 6, self.report()
+
+
+def items_of(node: pytest.Collector):
+    for child in node.collect():
+        yield from [child] if isinstance(child, pytest.Item) else items_of(child)
+
+
+@pytest.fixture(scope="module")
+def module_tally(herald, request):
+    """Every fuzz test's requests together, printed and judged at the module's end when all of
+    the module's fuzz tests ran (whatever their order); under -k, a part of them says nothing
+    about the whole, and each test has judged its own responses case by case."""
+    tally = Tally()
+    yield tally
+    # All the module's fuzz tests, as collected before any -k or -m deselected some.
+    fuzzing = {item.name for item in items_of(request.node) if "tally" in item.fixturenames}
+    with request.config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled():
+        print(f"\n{tally.report()}\n  (plus {herald.setup_requests} setup creates for the pool)")
+        if tally.ran != fuzzing:
+            print(f"  (not judged as a whole: {len(tally.ran)} of {len(fuzzing)} fuzz tests ran)")
+            return
+    tally.judge()
+
+
+@pytest.fixture
+def tally(module_tally, request):
+    """The requests this test sends, counted into the module's."""
+    tally = Tally()
+    yield tally
+    assert tally.total() > 0, "the test sent no request"
+    module_tally.merge(tally)
+    module_tally.ran.add(request.node.name)
 
 
 # --- the server -------------------------------------------------------------------------------
@@ -402,10 +453,10 @@ TWILIO_CHECKS = [
 ]
 
 
-def exercise(herald: Herald, case, document: str, checks) -> None:
+def exercise(herald: Herald, tally: Tally, case, document: str, checks) -> None:
     herald.aim(case)
     response = case.call(base_url=herald.url, headers=herald.headers, timeout=TIMEOUT)
-    TALLY.add(document, f"{case.method.upper()} {case.path}", response.status_code)
+    tally.add(document, f"{case.method.upper()} {case.path}", response.status_code)
     herald.after(case, response)
     case.validate_response(response, checks=checks)
 
@@ -415,17 +466,17 @@ def exercise(herald: Herald, case, document: str, checks) -> None:
 
 @HERALD.parametrize()
 @FUZZ_SETTINGS
-def test_herald_document(herald, case):
-    exercise(herald, case, "herald", HERALD_CHECKS)
+def test_herald_document(herald, tally, case):
+    exercise(herald, tally, case, "herald", HERALD_CHECKS)
 
 
 @TWILIO.parametrize()
 @FUZZ_SETTINGS
-def test_twilio_document(herald, case):
-    exercise(herald, case, "twilio", TWILIO_CHECKS)
+def test_twilio_document(herald, tally, case):
+    exercise(herald, tally, case, "twilio", TWILIO_CHECKS)
 
 
-def test_herald_document_stateful(herald):
+def test_herald_document_stateful(herald, tally):
     """Links in Herald's document chain create -> fetch / redact / cancel / delete."""
 
     class Machine(HERALD.as_state_machine()):
@@ -443,30 +494,14 @@ def test_herald_document_stateful(herald):
         def after_call(self, response, case):
             super().after_call(response, case)
             label = f"{case.method.upper()} {case.path}"
-            TALLY.add("herald", label, response.status_code, stateful=True)
+            tally.add("herald", label, response.status_code, stateful=True)
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             case.validate_response(
                 response, checks=HERALD_CHECKS, transport_kwargs=kwargs, recorder=self.recorder
             )
 
-    before = TALLY.total("herald")
     Machine.run(
         settings=settings(FUZZ_SETTINGS, max_examples=STATEFUL_EXAMPLES, stateful_step_count=6)
     )
-    assert TALLY.total("herald") > before
-
-
-def test_fuzzing_sent_enough_requests_and_reached_the_handlers(herald, capsys):
-    """Runs after the fuzzing above (the module's tests run in order) and sums it up."""
-    with capsys.disabled():
-        print(f"\n{TALLY.report()}\n  (plus {herald.setup_requests} setup creates for the pool)")
-    assert TALLY.total() >= MIN_REQUESTS, "run the whole module: the count covers all of it"
-    for document in ("herald", "twilio"):
-        statuses, total = TALLY.statuses[document], TALLY.total(document)
-        assert not [code for code in statuses if code >= 500]
-        # The credentials and the AccountSid are right, so a 401 comes only from the cases
-        # that drop the Authorization header on purpose: most requests reach the handlers.
-        assert statuses[401] < total / 5, TALLY.report()
-        # Most Sids in paths are live messages, and a good share of creates are valid.
-        assert sum(n for code, n in statuses.items() if code < 300) > total / 6, TALLY.report()
+    assert tally.stateful == tally.total("herald") > 0
