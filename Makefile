@@ -20,7 +20,7 @@ HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/nul
 NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run test lint format clean package checkov wheelhouse dynalite chromium bench
+.PHONY: install run test lint format clean package checkov wheelhouse dynalite chromium bench bench-cost
 
 install: $(STAMP)
 
@@ -41,6 +41,11 @@ test: install checkov wheelhouse dynalite chromium
 bench: install dynalite
 	$(BIN)/python bench/run.py
 
+# Printed figures: what a message costs on AWS, every call the handlers make counted and
+# priced (bench/cost.py; docs/figures.md).
+bench-cost: install
+	$(BIN)/python -m bench.cost
+
 # Without Node.js the dynalite tests are skipped, with the reason (CI=true fails them).
 ifeq ($(HAVE_NODE),yes)
 dynalite: $(NODE_STAMP)
@@ -53,7 +58,7 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# Debian's Chromium for the inbox's browser tests (tests/browser): Playwright drives it, since
+# Debian's Chromium for the inbox's browser tests (tests/inbox): Playwright drives it, since
 # Playwright's own browser download cannot reach its servers. Installed only when it is
 # missing (root, apt-get; the package lists are refreshed only when the install needs it).
 chromium:
@@ -73,9 +78,12 @@ chromium:
 # 2027-06-30), which also compiles the bundle's bytecode; LAMBDA_PYTHON=python3.x chooses,
 # and without one the venv's Python (3.11) is the runtime (docs/deploy.md, Python runtime).
 LAMBDA_PYTHON ?= $(shell for v in 3.14 3.13 3.12; do python$$v -c '' >/dev/null 2>&1 && { echo python$$v; break; }; done)
+# FRONT_DOOR=http-api puts an API Gateway HTTP API in front of the API instead of the REST
+# API (docs/deploy.md, "Front door").
+FRONT_DOOR ?= rest-api
 package: install wheelhouse
 	$(BIN)/python -m deploy.package --stage $(STAGE) --out build --wheelhouse $(WHEELHOUSE) \
-	  $(if $(LAMBDA_PYTHON),--python $(LAMBDA_PYTHON))
+	  $(if $(LAMBDA_PYTHON),--python $(LAMBDA_PYTHON)) --front-door $(FRONT_DOOR)
 
 checkov: $(CHECKOV_STAMP)
 

@@ -5,12 +5,22 @@ filled, so nothing here touches the network. Every test of the outputs runs on b
 and a test that checks what both renderers write asks for `rendered`: it runs on each."""
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from deploy import package
-from tests.deploy.expected import CARRIERS, EXPECTED, STAGE, WHEELHOUSE, stage_on
+from tests.deploy.expected import (
+    CARRIERS,
+    CHECKOV,
+    CHECKOV_CONFIG,
+    EXPECTED,
+    STAGE,
+    WHEELHOUSE,
+    stage_on,
+)
 from tests.deploy.rendered import RENDERERS
 
 
@@ -74,3 +84,23 @@ def rendered(request, sam, tf):
 @pytest.fixture(scope="module")
 def retention() -> int:
     return package.stage_config(STAGE).log_retention_in_days
+
+
+@pytest.fixture(scope="module")
+def checkov_reports(outputs) -> dict:
+    """checkov's reports on the module's outputs, by framework."""
+    require(CHECKOV, "checkov")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BC_", "PRISMA_"))}
+    env["BC_SKIP_MAPPING"] = "TRUE"  # never fetch check metadata from Prisma Cloud
+    directory = outputs.cloudformation.parent
+    result = subprocess.run(
+        [str(CHECKOV), "--config-file", str(CHECKOV_CONFIG), "-o", "json", "-d", str(directory)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    reports = json.loads(result.stdout)
+    reports = reports if isinstance(reports, list) else [reports]
+    return {report["check_type"]: report for report in reports}

@@ -155,6 +155,9 @@ EVENT_TYPES = sorted(t for t, (status, _) in events.EVENT_STATUSES.items() if st
 WORK_QUEUES = {"send": ("sender", 20), "receipts": ("receipts", 10), "callbacks": ("callbacks", 10)}
 STREAM_FAILURES = "dispatcher_failures"
 TIMEOUTS = {name: 30 for name in FUNCTIONS} | {"api_handler": 25, "scheduler": 60}
+# The API's requests (a list page of 1,000 messages) use its CPU; the delivery functions
+# mostly wait on AWS and customers' URLs: half the memory, half the price (bench/cost.py).
+MEMORY = {name: 256 for name in FUNCTIONS} | {"api_handler": 512}
 FOURTEEN_DAYS = 14 * 86_400
 PLACEHOLDERS = [sources.TABLE_STREAM_ARN] + [
     f":{name}" + '"' for name in (sources.SEND_QUEUE, sources.RECEIPT_QUEUE, sources.CALLBACK_QUEUE)

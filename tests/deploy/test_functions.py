@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib.runtime import config
 from deploy import package, shared
-from tests.deploy.expected import FUNCTIONS, STAGE, TIMEOUTS, stage_on
+from tests.deploy.expected import FUNCTIONS, MEMORY, STAGE, TIMEOUTS, stage_on
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -41,7 +41,7 @@ def check_literal_variables(name: str, literal: dict, timeout: int, carrier: str
 def test_each_function_s_settings_come_from_the_stage(rendered, name, retention):
     assert rendered.function_settings(name) == {
         "architectures": ["arm64"],
-        "memory": 512,
+        "memory": MEMORY[name],
         "timeout": TIMEOUTS[name],
         # After the stack's name (CloudFormation) or `herald-<stage>` (Terraform).
         "name": "" if name == "api_handler" else f"-{name}",

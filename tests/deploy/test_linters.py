@@ -1,7 +1,5 @@
 """cfn-lint and checkov on both outputs, and checkov's skips each said why, in the deploy guide."""
 
-import json
-import os
 import re
 import subprocess
 import sys
@@ -9,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.conftest import require
-from tests.deploy.expected import CHECKOV, CHECKOV_CONFIG, ROOT
+from tests.deploy.expected import CHECKOV_CONFIG, ROOT
 
 
 def test_cfn_lint_reports_nothing(outputs):
@@ -23,25 +20,6 @@ def test_cfn_lint_reports_nothing(outputs):
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-@pytest.fixture(scope="module")
-def checkov_reports(outputs) -> dict:
-    require(CHECKOV, "checkov")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BC_", "PRISMA_"))}
-    env["BC_SKIP_MAPPING"] = "TRUE"  # never fetch check metadata from Prisma Cloud
-    directory = outputs.cloudformation.parent
-    result = subprocess.run(
-        [str(CHECKOV), "--config-file", str(CHECKOV_CONFIG), "-o", "json", "-d", str(directory)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
-    reports = json.loads(result.stdout)
-    reports = reports if isinstance(reports, list) else [reports]
-    return {report["check_type"]: report for report in reports}
 
 
 @pytest.mark.parametrize("framework", ["cloudformation", "terraform_json"])
