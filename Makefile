@@ -39,7 +39,7 @@ test: install checkov wheelhouse dynalite chromium
 
 # Printed figures, not a test: DynamoDB calls per request, list cost and requests/s.
 bench: install dynalite
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
 
 # Printed figures: what a message costs on AWS, every call the handlers make counted and
 # priced (bench/cost.py; docs/figures.md).

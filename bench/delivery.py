@@ -33,9 +33,10 @@ AWS call goes to moto (the embedded server, or in process for the throughput fig
    jobs queued with no worker running; then the `sender` handler (app.sender, fed by
    devtools.event_sources.QueueSource in batches of 10, as Lambda's SQS source) drains
    them: read, claim (sending), sandbox hand-off (two receipt jobs queued), record sent.
-   Every botocore API call and moto's handling of it are timed, so the handler's time is
-   split into Herald's own code, botocore's client side (serialising, signing, parsing: on
-   Lambda it stays) and moto (on Lambda, the network and DynamoDB/SQS instead); a cProfile
+   Every botocore API call and moto's handling of it are timed (CPU time, on botocore's
+   hooks: a batch's jobs run at once on threads), so the handler's CPU time is split into
+   Herald's own code, botocore's client side (serialising, signing, parsing: on Lambda it
+   stays) and moto (on Lambda, the network and DynamoDB/SQS instead); a cProfile
    run of the same work adds the self time by package. Herald's log lines are written to
    /dev/null as JSON (the formatting cost is kept).
 
@@ -62,18 +63,15 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from devtools.server import never_aws  # noqa: E402
+from bench.harness import CallTimer, callback_receiver, offline  # noqa: E402
 
 # Before anything imports boto3.
-never_aws("herald-bench-delivery", HERALD_SANDBOX_DELAY_SECONDS="0")
+offline("herald-bench-delivery", HERALD_SANDBOX_DELAY_SECONDS="0")
 
 COMMAND = ".venv/bin/python -m bench.delivery"
 TO = "+14155550100"  # the sandbox delivers it: TEXT_SUCCESSFUL, then TEXT_DELIVERED
@@ -265,40 +263,6 @@ class Trace:
                 setattr(cls, name, function)
 
 
-@contextlib.contextmanager
-def callback_receiver() -> Iterator[dict]:
-    """An HTTP server on 127.0.0.1 that answers 200 to every POST and notes when each
-    (MessageSid, MessageStatus) arrived (ms, wall clock)."""
-    state: dict = {"arrived": {}, "count": 0, "lock": threading.Lock()}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            form = dict(parse_qsl(self.rfile.read(length).decode(), True))
-            with state["lock"]:
-                key = (form.get("MessageSid"), form.get("MessageStatus"))
-                state["arrived"].setdefault(key, time.time() * 1000)
-                state["count"] += 1
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="callback-receiver", daemon=True)
-    thread.start()
-    state["url"] = f"http://127.0.0.1:{server.server_port}/status"
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
 def create_at_rate(url: str, account: dict, receiver: dict, rate: float, count: int) -> dict:
     """Create `count` messages at `rate` a second; their Sids, HTTP latencies and lateness."""
     import base64
@@ -314,7 +278,7 @@ def create_at_rate(url: str, account: dict, receiver: dict, rate: float, count: 
     def create(i: int) -> None:
         params = {"To": TO, "From": FROM, "Body": f"Herald bench message {i}"}
         if i % CALLBACK_EVERY == 0:
-            params["StatusCallback"] = receiver["url"]
+            params["StatusCallback"] = receiver.url
         request = urllib.request.Request(
             endpoint, data=urlencode(params).encode(), headers=headers, method="POST"
         )
@@ -470,7 +434,7 @@ def analyse(created: dict, stored: dict[str, dict], trace: Trace, receiver: dict
         if sending is not None:
             claims.append(sending)
         if sid in created["callback_sids"]:
-            arrived = receiver["arrived"].get((sid, "delivered"))
+            arrived = receiver.arrived.get((sid, "delivered"))
             if arrived is not None:
                 callback_ms.append(arrived - created_ms)
     return {
@@ -499,6 +463,10 @@ def latency(phases: list[tuple[float, int]]) -> dict:
 
     results = {}
     with contextlib.ExitStack() as stack:
+        # The embedded AWS's settings last as long as it does: the throughput run that
+        # follows (a child process) inherits none of them.
+        saved = dict(os.environ)
+        stack.callback(lambda: (os.environ.clear(), os.environ.update(saved)))
         endpoint = stack.enter_context(server.embedded_aws())
         env = server.server_environment(endpoint, embedded=True)
         env.update(run.delivery_environment(endpoint, stack))
@@ -512,7 +480,7 @@ def latency(phases: list[tuple[float, int]]) -> dict:
         polls = idle_poll_ms(endpoint, env)
         for rate, count in phases:
             account = admin.create_account()  # one per phase: the phases' messages apart
-            before = receiver["count"]
+            before = receiver.count
             trace = Trace()
             log(f"latency: {count} messages at {rate:g}/s")
             with trace.installed():
@@ -520,10 +488,10 @@ def latency(phases: list[tuple[float, int]]) -> dict:
                 stored = wait_until_final(account["account_sid"], created["sids"], 120 + count)
                 expected = CALLBACKS_PER_MESSAGE * len(created["callback_sids"])
                 deadline = time.monotonic() + 30
-                while receiver["count"] - before < expected and time.monotonic() < deadline:
+                while receiver.count - before < expected and time.monotonic() < deadline:
                     time.sleep(0.2)
             result = analyse(created, stored, trace, receiver)
-            result["callbacks_received"] = receiver["count"] - before
+            result["callbacks_received"] = receiver.count - before
             result["rate"], result["count"] = rate, count
             results[f"{rate:g}"] = result
             time.sleep(2)  # the workers go idle again before the next phase
@@ -562,46 +530,16 @@ def idlest_cpu() -> int:
     return min(allowed, key=busy)
 
 
-class Meter:
-    """Wall time of every botocore API call and of moto's handling of it, split by where
-    the call was made (the handler, or the event source around it)."""
+class Meter(CallTimer):
+    """CPU time of every botocore API call and of moto's handling of it, split by where the
+    call was made (the handler, or the event source around it), on botocore's hooks
+    (bench/harness.py); and the handler's own CPU time. CPU, not wall: a batch's jobs run at
+    once on a thread pool (chalicelib/jobs/batch.py), so their calls' wall times overlap,
+    while on one pinned core their CPU times add up to the handler's."""
 
-    def __init__(self):
-        self.where = "setup"
+    def __init__(self, session):
+        super().__init__(session, clock=time.thread_time)
         self.handler_s = 0.0
-        self.api: Counter = Counter()
-        self.moto: Counter = Counter()
-        self.calls: Counter = Counter()
-
-    @contextlib.contextmanager
-    def installed(self) -> Iterator["Meter"]:
-        from botocore.client import BaseClient
-        from moto.core.botocore_stubber import BotocoreStubber
-
-        real_call, real_stub = BaseClient._make_api_call, BotocoreStubber.__call__
-        meter = self
-
-        def make_api_call(client, operation_name, api_params):
-            started = time.perf_counter()
-            try:
-                return real_call(client, operation_name, api_params)
-            finally:
-                meter.api[meter.where] += time.perf_counter() - started
-                service = client.meta.service_model.service_name
-                meter.calls[(meter.where, service, operation_name)] += 1
-
-        def stub(stubber, *args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return real_stub(stubber, *args, **kwargs)
-            finally:
-                meter.moto[meter.where] += time.perf_counter() - started
-
-        BaseClient._make_api_call, BotocoreStubber.__call__ = make_api_call, stub
-        try:
-            yield self
-        finally:
-            BaseClient._make_api_call, BotocoreStubber.__call__ = real_call, real_stub
 
 
 STDLIB = "stdlib, other"
@@ -656,6 +594,7 @@ def throughput_child(count: int, rounds: int, cpu: int, profile_count: int) -> d
     from moto import mock_aws
 
     with mock_aws():
+        import boto3
         from chalice.test import Client
 
         import admin
@@ -666,6 +605,10 @@ def throughput_child(count: int, rounds: int, cpu: int, profile_count: int) -> d
         from devtools import local_aws
         from devtools.event_sources import QueueSource
 
+        # The timer's hooks go on the default session before any client exists: every
+        # client boto3 makes from it (Herald's, the event source's) copies them.
+        boto3.setup_default_session()
+        meter = Meter(boto3.DEFAULT_SESSION)
         storage.reset(), queues.reset(), tokens.reset(), credentials.forget()
         env = local_aws.provision(None)
         os.environ.update(env)
@@ -675,16 +618,15 @@ def throughput_child(count: int, rounds: int, cpu: int, profile_count: int) -> d
 
         sqs = local_aws._clients(None, "us-east-1")[0]
         send_queue = env["HERALD_SEND_QUEUE_URL"]
-        meter = Meter()
         handler = app_module.app.handler_map["sender"]
 
         def timed_handler(event, context):
             meter.where = "handler"
-            started = time.perf_counter()
+            started = time.process_time()
             try:
                 return handler(event, context)
             finally:
-                meter.handler_s += time.perf_counter() - started
+                meter.handler_s += time.process_time() - started
                 meter.where = "event source"
 
         source = QueueSource(sqs, send_queue, timed_handler, "sender")
@@ -738,7 +680,7 @@ def throughput_child(count: int, rounds: int, cpu: int, profile_count: int) -> d
         rows = []
         devnull = open(os.devnull, "w")  # noqa: SIM115 - Herald's log lines, for the whole run
         real_stdout = sys.stdout
-        with Client(app_module.app) as client, meter.installed():
+        with Client(app_module.app) as client:
             carriers.current()
             sys.stdout = devnull
             try:
@@ -931,7 +873,8 @@ def throughput_report(result: dict, count: int) -> list[str]:
         "",
         "msg/s (wall) is the whole drain, ReceiveMessage and DeleteMessageBatch included; "
         "(CPU) the same per CPU second of the process (steadier on a shared machine); "
-        "(handler) the time inside `app.sender` only. The handler's time splits into "
+        "(handler) the CPU time inside `app.sender` only (its jobs run at once on threads, "
+        "so CPU, not wall, adds up). The handler's time splits into "
         "Herald's own code (everything but the API calls), botocore's client side "
         "(serialising, signing, parsing, retries: stays on Lambda) and moto's handling of "
         "the calls (on Lambda: the network and the services instead). *msg/s without moto* "
