@@ -323,7 +323,7 @@ def _zip_path(given: Path | None, temp: Path) -> Path:
         return given
     if DEFAULT_ZIP.exists():
         return DEFAULT_ZIP
-        from deploy import package
+    from deploy import package
 
     wheelhouse = Path(sys.prefix) / "wheelhouse"
     outputs = package.package("dev", temp / "build", wheelhouse if wheelhouse.is_dir() else None)
