@@ -4,6 +4,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -34,6 +35,7 @@ from chalicelib import storage  # noqa: E402
 from chalicelib.accounts import credentials  # noqa: E402
 from chalicelib.runtime import clock as herald_clock  # noqa: E402
 from chalicelib.storage import tokens  # noqa: E402
+from chalicelib.twilio import errors  # noqa: E402
 from devtools import dynalite, server  # noqa: E402
 
 # A test module says which DynamoDB its tests run on with BACKENDS (default: moto alone), for
@@ -428,3 +430,70 @@ def three_days(api, clock) -> dict[str, str]:
 def newest_first(made: dict[str, str], *times: str) -> list[str]:
     """The Sids of `made` (as three_days returns it) at `times`, in list order."""
     return sorted((made[time] for time in times), reverse=True)
+
+
+# --- what DynamoDB was asked, and racing calls ---------------------------------------------
+
+SID_PLACEHOLDER = "SM<sid>"
+
+
+@pytest.fixture
+def storage_calls(monkeypatch):
+    """Every DynamoDB call, as (operation, request, outcome), recorded at storage.client.call."""
+    calls: list[tuple] = []
+    real_call = storage.client.call
+
+    def recording(operation, **kwargs):
+        try:
+            response = real_call(operation, **kwargs)
+        except Exception as error:
+            code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
+            calls.append((operation, kwargs, f"raised {type(error).__name__} {code}"))
+            raise
+        returned = {
+            key: len(value) if isinstance(value, list | dict) else value
+            for key, value in response.items()
+            if key != "ResponseMetadata"
+        }
+        calls.append((operation, kwargs, f"returned {sorted(returned.items())}"))
+        return response
+
+    monkeypatch.setattr(storage.client, "call", recording)
+    return calls
+
+
+def normalized_calls(calls, sid: str) -> list[tuple]:
+    """The calls with this Sid, its key and any millisecond stamp replaced by placeholders."""
+    out = []
+    for operation, request, outcome in calls:
+        text = json.dumps(request, sort_keys=True).replace(sid, SID_PLACEHOLDER)
+        text = text.replace(sid[2:], "<key>")
+        text = re.sub(r'\{"N": "\d+"\}', '{"N": "<number>"}', text)
+        out.append((operation, text, outcome))
+    return out
+
+
+def run_together(calls):
+    """Start every call at once on its own thread; each outcome is ("ok", result),
+    (status, code) for a TwilioError, or ("crash", repr) for anything else."""
+    barrier = threading.Barrier(len(calls), timeout=30)
+    outcomes: list = [None] * len(calls)
+
+    def run(i, call):
+        barrier.wait()
+        try:
+            outcomes[i] = ("ok", call())
+        except errors.TwilioError as error:
+            outcomes[i] = (error.status, error.code)
+        except BaseException as error:  # reported by the assertion below
+            outcomes[i] = ("crash", repr(error))
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    crashes = [o for o in outcomes if o is None or o[0] == "crash"]
+    assert not crashes, f"exceptions other than TwilioError: {crashes}"
+    return outcomes

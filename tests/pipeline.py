@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
+import pytest
+
 from chalicelib import storage
 from chalicelib.accounts import credentials
 from chalicelib.carriers.base import Accepted
@@ -197,3 +199,33 @@ SANDBOX_OUTCOMES = [
     ("+14254147755", "delivered", None),
     ("+14254147167", "undelivered", 30003),
 ]
+
+
+# --- a process that dies ----------------------------------------------------------------
+
+
+class Killed(BaseException):
+    """The process dies here."""
+
+
+def kill_once(monkeypatch, target, name, when="before"):
+    """Make target.name die once: before doing its work, or after it."""
+    real = getattr(target, name)
+    state = {"killed": False}
+
+    def dying(*args, **kwargs):
+        if state["killed"]:
+            return real(*args, **kwargs)
+        state["killed"] = True
+        if when == "before":
+            raise Killed(name)
+        result = real(*args, **kwargs)
+        raise Killed(name)
+        return result
+
+    monkeypatch.setattr(target, name, dying)
+
+
+def drain_until_killed(line):
+    with pytest.raises(Killed):
+        line.drain()

@@ -13,8 +13,7 @@ from chalicelib import messages
 from chalicelib.carriers import sandbox
 from chalicelib.delivery import receipts
 from chalicelib.storage import queues
-from tests.delivery.test_guarantees import Killed
-from tests.pipeline import create, fetched
+from tests.pipeline import Killed, create, fetched
 
 
 def kill_at_call(monkeypatch, target, name: str, call: int, when: str) -> None:

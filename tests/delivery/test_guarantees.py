@@ -19,34 +19,7 @@ from chalicelib.jobs import batch
 from chalicelib.runtime import clock, config
 from chalicelib.storage import messages as stored_messages
 from chalicelib.storage import queues
-from tests.pipeline import create, fetched
-
-
-class Killed(BaseException):
-    """The process dies here."""
-
-
-def kill_once(monkeypatch, target, name, when="before"):
-    """Make target.name die once: before doing its work, or after it."""
-    real = getattr(target, name)
-    state = {"killed": False}
-
-    def dying(*args, **kwargs):
-        if state["killed"]:
-            return real(*args, **kwargs)
-        state["killed"] = True
-        if when == "before":
-            raise Killed(name)
-        result = real(*args, **kwargs)
-        raise Killed(name)
-        return result
-
-    monkeypatch.setattr(target, name, dying)
-
-
-def drain_until_killed(line):
-    with pytest.raises(Killed):
-        line.drain()
+from tests.pipeline import create, drain_until_killed, fetched, kill_once
 
 
 def test_killed_after_receiving_before_claiming(line, api, monkeypatch, lease_expires):

@@ -28,8 +28,7 @@ from chalicelib.runtime import clock
 from chalicelib.storage import events, queues
 from devtools import local_workers
 from devtools.event_sources import Context
-from tests.delivery.test_guarantees import Killed, kill_once
-from tests.pipeline import create, fetched, receiver
+from tests.pipeline import Killed, create, fetched, kill_once, receiver
 
 CALLBACKS = "HERALD_CALLBACK_QUEUE_URL"
 ROOT = Path(__file__).resolve().parents[2]

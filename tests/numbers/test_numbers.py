@@ -17,7 +17,7 @@ import pytest
 
 from chalicelib.accounts import credentials
 from chalicelib.storage import numbers as stored_numbers
-from tests.conftest import basic, body, error_of
+from tests.conftest import basic, body, error_of, normalized_calls
 from tests.numbers.conftest import (
     CONTRACT,
     INSTANCE,
@@ -27,7 +27,6 @@ from tests.numbers.conftest import (
     assert_number,
     assert_page,
 )
-from tests.system.test_isolation import normalized_calls, storage_calls  # noqa: F401 (fixture)
 
 BACKENDS = ("moto", "dynalite")  # conftest.py: every test on both DynamoDBs
 MISSING = "PN" + "0123456789abcdef" * 2
@@ -448,7 +447,7 @@ def test_a_foreign_sid_answers_byte_for_byte_like_a_missing_one(
     other_numbers,
     two_accounts,
     operation,
-    storage_calls,  # noqa: F811
+    storage_calls,
 ):
     own, foreign = two_accounts
     method, params = OPERATIONS[operation]

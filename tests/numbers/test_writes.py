@@ -15,10 +15,8 @@ from chalicelib import numbers, storage
 from chalicelib.storage import numbers as stored_numbers
 from chalicelib.storage import schema
 from chalicelib.twilio import errors
-from tests.conftest import body, error_of, ms
+from tests.conftest import body, error_of, ms, run_together
 from tests.numbers.conftest import Numbers, assert_number
-from tests.system.test_isolation import storage_calls  # noqa: F401 (fixture)
-from tests.system.test_races import run_together
 
 SMS_URL = "https://example.com/sms"
 
@@ -180,7 +178,7 @@ def test_a_number_belongs_to_one_account_and_never_says_whose(
     numbers,
     other_numbers,
     phone,
-    storage_calls,  # noqa: F811
+    storage_calls,
 ):
     mine = created(numbers, PhoneNumber=phone(1))
     theirs = created(other_numbers, PhoneNumber=phone(2))
@@ -369,7 +367,7 @@ def test_account_sid_may_name_the_numbers_own_account_only(numbers, other_number
     assert owner_of(phone(1))["account_sid"] == numbers.account_sid
 
 
-def test_update_costs_one_read_and_one_write(numbers, phone, storage_calls):  # noqa: F811
+def test_update_costs_one_read_and_one_write(numbers, phone, storage_calls):
     number = created(numbers, PhoneNumber=phone(1))
     cases = [
         ({}, ["get_item"]),  # nothing to change: nothing written
@@ -384,7 +382,7 @@ def test_update_costs_one_read_and_one_write(numbers, phone, storage_calls):  # 
         assert [c[0] for c in storage_calls] == expected, params
 
 
-def test_every_operation_costs(numbers, phone, storage_calls):  # noqa: F811
+def test_every_operation_costs(numbers, phone, storage_calls):
     """The DynamoDB calls of each operation, once the credential is cached."""
     numbers.page()  # caches the credential
     storage_calls.clear()
@@ -493,7 +491,7 @@ def test_with_the_check_on_a_from_must_be_the_accounts_number(
     phone,
     require_registered_from,
     monkeypatch,
-    storage_calls,  # noqa: F811
+    storage_calls,
 ):
     created(numbers, PhoneNumber=phone(1))
     created(other_numbers, PhoneNumber=phone(2))

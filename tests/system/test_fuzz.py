@@ -173,6 +173,9 @@ class Tally:
             assert sum(n for code, n in statuses.items() if code < 300) > total / 6, self.report()
 
 
+CURRENT: dict[str, Tally] = {}  # the running test's tally, for the stateful machine
+
+
 def items_of(node: pytest.Collector):
     for child in node.collect():
         yield from [child] if isinstance(child, pytest.Item) else items_of(child)
@@ -195,11 +198,12 @@ def module_tally(herald, request):
     tally.judge()
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def tally(module_tally, request):
     """The requests this test sends, counted into the module's."""
-    tally = Tally()
+    tally = CURRENT["tally"] = Tally()
     yield tally
+    del CURRENT["tally"]
     assert tally.total() > 0, "the test sent no request"
     module_tally.merge(tally)
     module_tally.ran.add(request.node.name)
@@ -476,7 +480,7 @@ def test_twilio_document(herald, tally, case):
     exercise(herald, tally, case, "twilio", TWILIO_CHECKS)
 
 
-def test_herald_document_stateful(herald, tally):
+def test_herald_document_stateful(herald):
     """Links in Herald's document chain create -> fetch / redact / cancel / delete."""
 
     class Machine(HERALD.as_state_machine()):
@@ -494,7 +498,7 @@ def test_herald_document_stateful(herald, tally):
         def after_call(self, response, case):
             super().after_call(response, case)
             label = f"{case.method.upper()} {case.path}"
-            tally.add("herald", label, response.status_code, stateful=True)
+            CURRENT["tally"].add("herald", label, response.status_code, stateful=True)
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             case.validate_response(
@@ -504,4 +508,5 @@ def test_herald_document_stateful(herald, tally):
     Machine.run(
         settings=settings(FUZZ_SETTINGS, max_examples=STATEFUL_EXAMPLES, stateful_step_count=6)
     )
+    tally = CURRENT["tally"]
     assert tally.stateful == tally.total("herald") > 0

@@ -17,16 +17,22 @@ from urllib.parse import quote, urlencode
 import pytest
 
 import admin
-from chalicelib import storage
 from chalicelib.accounts import credentials
-from tests.conftest import basic, body, make, make_sent, scheduled
+from tests.conftest import (
+    SID_PLACEHOLDER,
+    basic,
+    body,
+    make,
+    make_sent,
+    normalized_calls,
+    scheduled,
+)
 
 FROM = "+15005550006"
 TO = "+14155550100"
 # Numbers only the other account uses, so a filter on them can only ever match its messages.
 OTHER_FROM = "+15005550009"
 OTHER_TO = "+14155550111"
-SID_PLACEHOLDER = "SM<sid>"
 
 
 @dataclass(frozen=True)
@@ -118,42 +124,6 @@ def world(api, other_api, account):
             "API key": basic(own_key["sid"], own_key["secret"]),
         },
     )
-
-
-@pytest.fixture
-def storage_calls(monkeypatch):
-    """Every DynamoDB call, as (operation, request, outcome), recorded at storage.client.call."""
-    calls: list[tuple] = []
-    real_call = storage.client.call
-
-    def recording(operation, **kwargs):
-        try:
-            response = real_call(operation, **kwargs)
-        except Exception as error:
-            code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
-            calls.append((operation, kwargs, f"raised {type(error).__name__} {code}"))
-            raise
-        returned = {
-            key: len(value) if isinstance(value, list | dict) else value
-            for key, value in response.items()
-            if key != "ResponseMetadata"
-        }
-        calls.append((operation, kwargs, f"returned {sorted(returned.items())}"))
-        return response
-
-    monkeypatch.setattr(storage.client, "call", recording)
-    return calls
-
-
-def normalized_calls(calls, sid: str) -> list[tuple]:
-    """The calls with this Sid, its key and any millisecond stamp replaced by placeholders."""
-    out = []
-    for operation, request, outcome in calls:
-        text = json.dumps(request, sort_keys=True).replace(sid, SID_PLACEHOLDER)
-        text = text.replace(sid[2:], "<key>")
-        text = re.sub(r'\{"N": "\d+"\}', '{"N": "<number>"}', text)
-        out.append((operation, text, outcome))
-    return out
 
 
 # --- bad credentials --------------------------------------------------------------------

@@ -23,6 +23,7 @@ from chalicelib import messages, storage
 from chalicelib.runtime import clock
 from chalicelib.storage import messages as stored
 from chalicelib.twilio import errors, sids
+from tests.conftest import run_together
 
 FROM = "+15005550006"
 TO = "+14155550100"
@@ -43,32 +44,6 @@ def schedule(account_sid: str) -> messages.Message:
     created = messages.create(account_sid, params(ScheduleType="fixed", SendAt=send_at))
     assert created.message.status == "scheduled"
     return created.message
-
-
-def run_together(calls):
-    """Start every call at once on its own thread; each outcome is ("ok", result),
-    (status, code) for a TwilioError, or ("crash", repr) for anything else."""
-    barrier = threading.Barrier(len(calls), timeout=30)
-    outcomes: list = [None] * len(calls)
-
-    def run(i, call):
-        barrier.wait()
-        try:
-            outcomes[i] = ("ok", call())
-        except errors.TwilioError as error:
-            outcomes[i] = (error.status, error.code)
-        except BaseException as error:  # reported by the assertion below
-            outcomes[i] = ("crash", repr(error))
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    crashes = [o for o in outcomes if o is None or o[0] == "crash"]
-    assert not crashes, f"exceptions other than TwilioError: {crashes}"
-    return outcomes
 
 
 def redact(account_sid, sid):
