@@ -23,7 +23,7 @@ from chalicelib.carriers.base import Accepted
 from chalicelib.carriers.sandbox import Sandbox
 from chalicelib.storage import queues, tokens
 from devtools import event_sources, local_aws
-from tests.conftest import body
+from tests.conftest import FROM, TO, body, make  # noqa: F401 (FROM, TO: for importers)
 
 PIPELINE_ENV = {
     "HERALD_SANDBOX_DELAY_SECONDS": "0",
@@ -170,14 +170,7 @@ def pipeline_on(endpoint: str, monkeypatch):
         reset_modules()
 
 
-TO = "+14155550100"
-FROM = "+15005550006"
-
-
-def create(api, **params) -> dict:
-    response = api.create(**{"To": TO, "From": FROM, "Body": "hello", **params})
-    assert response.status_code == 201, response.body
-    return body(response)
+create = make  # a message, as the pipeline's tests name it (From FROM, To TO)
 
 
 def fetched(api, sid) -> dict:

@@ -99,11 +99,9 @@ def test_duplicate_send_jobs_hand_over_once(line, api):
     assert fetched(api, sid)["status"] == "delivered" and line.handoffs[sid] == 1
 
 
-def test_two_workers_racing_hand_over_once(line, api, monkeypatch):
-    monkeypatch.setattr("chalicelib.delivery.dispatch.queues.send_many", lambda *_a: None)
-    sids = [create(api)["sid"] for _ in range(5)]
-    line.drain()  # the dispatcher queues nothing: the racers below are the only workers
-    start = threading.Barrier(8)
+def race_workers(api, sids: list[str], workers: int = 8) -> None:
+    """For each message, `workers` workers given its send job at the same instant."""
+    start = threading.Barrier(workers)
     failures = []
 
     def race(sid):
@@ -111,18 +109,25 @@ def test_two_workers_racing_hand_over_once(line, api, monkeypatch):
         try:
             worker.send_one(batch.Job({"account_sid": api.account_sid, "sid": sid}, "m", "r", 1))
         except batch.RetryLater:
-            pass  # found it claimed by the other racer
+            pass  # found it claimed by another racer
         except Exception as error:  # reported below
             failures.append(error)
 
     for sid in sids:
         start.reset()
-        threads = [threading.Thread(target=race, args=(sid,)) for _ in range(8)]
+        threads = [threading.Thread(target=race, args=(sid,)) for _ in range(workers)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=30)
     assert not failures
+
+
+def test_two_workers_racing_hand_over_once(line, api, monkeypatch):
+    monkeypatch.setattr("chalicelib.delivery.dispatch.queues.send_many", lambda *_a: None)
+    sids = [create(api)["sid"] for _ in range(5)]
+    line.drain()  # the dispatcher queues nothing: the racers below are the only workers
+    race_workers(api, sids)
     line.drain()
     for sid in sids:
         assert line.calls[sid] == 1, sid
@@ -153,26 +158,7 @@ def released_after_a_throttle(line, api, monkeypatch) -> str:
 
 def test_workers_racing_for_the_retry_after_a_throttle_hand_over_once(line, api, monkeypatch):
     sids = [released_after_a_throttle(line, api, monkeypatch) for _ in range(5)]
-    start = threading.Barrier(8)
-    failures = []
-
-    def race(sid):
-        start.wait()
-        try:
-            worker.send_one(send_job(api, sid))
-        except batch.RetryLater:
-            pass  # found it claimed by another racer
-        except Exception as error:  # reported below
-            failures.append(error)
-
-    for sid in sids:
-        start.reset()
-        threads = [threading.Thread(target=race, args=(sid,)) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-    assert not failures
+    race_workers(api, sids)
     for sid in sids:
         # The throttled hand-off, then exactly one more: one racer's claim won.
         assert (line.calls[sid], line.handoffs[sid]) == (2, 1), sid

@@ -17,19 +17,10 @@ from tests.deploy.expected import ROOT, STAGE, WHEELHOUSE
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory) -> package.Outputs:
+    """This module's outputs (conftest's sam, tf and checkov_reports read them)."""
     require(WHEELHOUSE, "wheelhouse")
     build = tmp_path_factory.mktemp("build-http-api")
     return package.package(STAGE, build, WHEELHOUSE, front_door=front_door.HTTP_API)
-
-
-@pytest.fixture(scope="module")
-def sam(outputs) -> dict:
-    return json.loads((outputs.cloudformation / "sam.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def tf(outputs) -> dict:
-    return json.loads((outputs.terraform / "chalice.tf.json").read_text())
 
 
 def test_cfn_has_an_http_api_to_the_api_function_and_no_rest_api(sam):
