@@ -13,7 +13,7 @@ import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
@@ -222,3 +222,39 @@ def kill_once(monkeypatch, target, name, when="before"):
 def drain_until_killed(line):
     with pytest.raises(Killed):
         line.drain()
+
+
+# --- two-way: a handset texts one of the account's numbers (FROM) -------------------------
+
+HANDSET = "+14155550142"
+
+
+def register(api, **params) -> dict:
+    response = api.request(
+        "POST", api.base + "/IncomingPhoneNumbers.json", params={"PhoneNumber": FROM, **params}
+    )
+    assert response.status_code == 201, response.body
+    return body(response)
+
+
+def text(api, body_text="hello", handset=HANDSET, to=FROM, **params):
+    return api.request(
+        "POST",
+        api.base + "/Sandbox/Inbound.json",
+        params={"From": handset, "To": to, "Body": body_text, **params},
+    )
+
+
+def received(api, line, **params) -> dict:
+    response = text(api, **params)
+    assert response.status_code == 201, response.body
+    line.drain()
+    return body(response)
+
+
+def listed(api, **query) -> list[dict]:
+    return body(api.list(urlencode(query)))["messages"]
+
+
+def twiml(*messages_xml: str) -> str:
+    return "<Response>" + "".join(messages_xml) + "</Response>"

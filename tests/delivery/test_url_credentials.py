@@ -14,9 +14,8 @@ from chalicelib.accounts import credentials as auth
 from chalicelib.delivery import dispatch
 from chalicelib.runtime import config
 from chalicelib.storage import client, events, queues, schema, tokens, url_credentials
-from tests.inbound.test_two_way import received, register, twiml
 from tests.logs import total
-from tests.pipeline import create, fetched, receiver
+from tests.pipeline import create, fetched, received, receiver, register, twiml
 
 SECRETS = {
     "callback": "cb-s3cret",

@@ -10,9 +10,8 @@ from twilio.request_validator import RequestValidator
 from chalicelib.messages import checks
 from chalicelib.storage import events
 from tests.conftest import body, error_of
-from tests.inbound.test_two_way import HANDSET, listed, received, register, text, twiml
 from tests.pipeline import FROM as OURS
-from tests.pipeline import create, receiver
+from tests.pipeline import HANDSET, create, listed, received, receiver, register, text, twiml
 
 OTHERS = "+15005550007"  # another account's number
 

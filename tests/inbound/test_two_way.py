@@ -13,42 +13,17 @@ from chalicelib.jobs.batch import Job
 from chalicelib.storage import events
 from tests.conftest import body, error_of
 from tests.pipeline import FROM as OURS
-from tests.pipeline import create, fetched, receiver
-
-HANDSET = "+14155550142"
-
-
-def register(api, **params) -> dict:
-    response = api.request(
-        "POST", api.base + "/IncomingPhoneNumbers.json", params={"PhoneNumber": OURS, **params}
-    )
-    assert response.status_code == 201, response.body
-    return body(response)
-
-
-def text(api, body_text="hello", handset=HANDSET, to=OURS, **params):
-    return api.request(
-        "POST",
-        api.base + "/Sandbox/Inbound.json",
-        params={"From": handset, "To": to, "Body": body_text, **params},
-    )
-
-
-def received(api, line, **params) -> dict:
-    response = text(api, **params)
-    assert response.status_code == 201, response.body
-    line.drain()
-    return body(response)
-
-
-def listed(api, **query) -> list[dict]:
-    from urllib.parse import urlencode
-
-    return body(api.list(urlencode(query)))["messages"]
-
-
-def twiml(*messages_xml: str) -> str:
-    return "<Response>" + "".join(messages_xml) + "</Response>"
+from tests.pipeline import (
+    HANDSET,
+    create,
+    fetched,
+    listed,
+    received,
+    receiver,
+    register,
+    text,
+    twiml,
+)
 
 
 def test_a_text_reaches_the_webhook_signed_and_its_twiml_reply_is_delivered(line, api, account):
