@@ -276,8 +276,9 @@ def _sender(carrier: str) -> "Function":
         Grant("Messages", _dynamodb("GetItem", "UpdateItem"), (TABLE,)),
         # A message sent through a Messaging Service gets its From at the claim
         # (chalicelib.services.pool): Query, the service's pool; PutItem, the conditional
-        # sticky-sender record of a new recipient.
-        Grant("MessagingServicePools", _dynamodb("Query", "PutItem"), (TABLE,)),
+        # sticky-sender record of a new recipient; BatchGetItem, the opt-outs of the chosen
+        # number and the service, asked again at the hand-off (delivery/service_sender.py).
+        Grant("MessagingServicePools", _dynamodb("Query", "PutItem", "BatchGetItem"), (TABLE,)),
         # A MediaUrl's credentials, opened to fetch it (the key's policy lets the sender
         # decrypt those only, never an AuthToken: deploy/token_key.py).
         Grant("OpenMediaUrlCredentials", ("kms:Decrypt",), (KEY,)),

@@ -242,18 +242,18 @@ def moto_app(atomic: bool = True):
 
 
 @contextlib.contextmanager
-def embedded_aws(atomic: bool = True) -> Iterator[str]:
+def embedded_aws(atomic: bool = True, wrap=None) -> Iterator[str]:
     """moto's server for every AWS service on a free 127.0.0.1 port, in this process, one
     thread per request; yields its endpoint URL and stops it on exit. `atomic=False` serves
-    moto exactly as `moto_server` does (the tests use it to show what the locks change)."""
+    moto exactly as `moto_server` does (the tests use it to show what the locks change).
+    `wrap`, a WSGI middleware, sees every request and answer (bench/delivery.py's trace)."""
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 
     # One werkzeug line per AWS call would bury the HTTP server's request log.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server(
-        "127.0.0.1", 0, moto_app(atomic), threaded=True, request_handler=MotoRequestHandler
-    )
+    app = moto_app(atomic) if wrap is None else wrap(moto_app(atomic))
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="embedded-aws", daemon=True)
     thread.start()
     try:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from twilio.rest import Client
 
-from tests.api.test_numbers_sdk import node  # noqa: F401  (a fixture: node, or skip/fail)
 from tests.conftest import live_herald
+from tests.system.test_sdk_numbers import node  # noqa: F401  (a fixture: node, or skip/fail)
 
 pytestmark = pytest.mark.server
 

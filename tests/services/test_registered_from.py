@@ -8,7 +8,6 @@ import pytest
 from chalicelib.services import pool
 from tests.conftest import body, error_of
 from tests.services.conftest import SERVICES, register
-from tests.test_isolation import storage_calls  # noqa: F401 (a fixture)
 
 TO = "+14155550100"
 
@@ -51,7 +50,7 @@ def test_an_alpha_senders_record_is_read_once_per_period_not_once_per_message(
     v1,
     api,
     required,
-    storage_calls,  # noqa: F811
+    storage_calls,
     monkeypatch,
 ):
     # One sender ID at 10,000 messages a second would make its record a hot key.

@@ -8,13 +8,10 @@ import threading
 from chalicelib.services import pool
 from chalicelib.storage import service_senders
 from tests.conftest import body, error_of
-from tests.delivery import conftest as delivery
-from tests.delivery.pipeline import fetched, receiver
+from tests.pipeline import fetched, receiver
 from tests.services.conftest import V1, register
 from tests.services.helpers import add_number, make_service
 
-# The delivery tests' fixtures: a fresh pipeline on an embedded AWS, its account and API.
-endpoint, line, account, api = delivery.endpoint, delivery.line, delivery.account, delivery.api
 TO = "+14155550100"  # area code 415
 LOCAL, OTHER = "+14155550111", "+12125550111"  # 415 and 212
 

@@ -1,6 +1,6 @@
 """The official SDKs provisioning and sending through Messaging Services against a live
 Herald (tests.conftest.live_herald): twilio-python (`client.messaging.base_url`) and
-twilio-node (`client.messaging.baseUrl`, tests/node/services_check.js), each pointed at the
+twilio-node (`client.messaging.baseUrl`, tests/system/services_check.js), each pointed at the
 host's /messaging prefix: create a service, add numbers, send with only MessagingServiceSid,
 see the chosen From, sticky across sends, status callbacks at the service's URL, v1 paging.
 """
@@ -15,14 +15,14 @@ import pytest
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from tests.api.test_numbers_sdk import node  # noqa: F401  (a fixture: node, or skip/fail)
 from tests.conftest import live_herald
-from tests.delivery.pipeline import receiver
+from tests.pipeline import receiver
+from tests.system.test_sdk_numbers import node  # noqa: F401  (a fixture: node, or skip/fail)
 
 pytestmark = pytest.mark.server
 
 ROOT = Path(__file__).resolve().parents[2]
-NODE_SCRIPT = ROOT / "tests" / "node" / "services_check.js"
+NODE_SCRIPT = ROOT / "tests" / "system" / "services_check.js"
 TO = "+14155550100"
 FINAL = {"delivered", "undelivered", "failed", "canceled"}
 

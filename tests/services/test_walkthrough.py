@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_make_run import SID, TOKEN, Herald, project_copy
+from tests.system.test_make_run import SID, TOKEN, Herald, project_copy
 
 pytestmark = pytest.mark.server
 
