@@ -8,6 +8,12 @@ connections, sets `stop_event` when the process is asked to stop, then joins the
 During a restart two children run at once for a moment: every handler is safe to run
 twice, and the stream's checkpoint file keeps the new child from starting over.
 
+A worker with nothing to do waits for work rather than asking again: each poll is a long
+poll of up to WAIT_SECONDS (SQS's WaitTimeSeconds, and its equivalent for the stream that
+the embedded AWS offers: devtools/long_polls.py), which answers as soon as a job is queued
+or a record written. So an idle make run costs next to nothing, a change is picked up as
+it lands, and a stop waits at most WAIT_SECONDS for a worker to notice it.
+
 Locally the scheduler sweeps every SWEEP_SECONDS instead of every minute, so a scheduled
 message goes out within seconds of its SendAt.
 """
@@ -20,7 +26,9 @@ from pathlib import Path
 
 log = logging.getLogger("herald.local")
 SWEEP_SECONDS = 5.0
-IDLE_SECONDS = 0.1
+WAIT_SECONDS = 2
+# After a poll fails (the handler raised, or the embedded AWS is going away).
+RETRY_SECONDS = 1.0
 
 
 def start(app, stop_event: threading.Event) -> list[threading.Thread]:
@@ -32,7 +40,9 @@ def start(app, stop_event: threading.Event) -> list[threading.Thread]:
 
     checkpoint = env.get("HERALD_LOCAL_STREAM_CHECKPOINT")
     try:
-        sources = local_aws.event_sources(app, env, Path(checkpoint) if checkpoint else None)
+        sources = local_aws.event_sources(
+            app, env, Path(checkpoint) if checkpoint else None, wait_seconds=WAIT_SECONDS
+        )
     except Exception:
         # The API still serves; say loudly that nothing will be delivered.
         log.exception("the local delivery pipeline could not start: messages stay queued")
@@ -53,14 +63,17 @@ def start(app, stop_event: threading.Event) -> list[threading.Thread]:
 
 def _poll(source, stop_event: threading.Event) -> None:
     while not stop_event.is_set():
+        began = time.monotonic()
         try:
             found = source.poll()
         except Exception:
             # As Lambda would: log, and the batch comes back (stream) or reappears (queue).
             log.exception("local %s failed", source.name)
-            found = 0
+            stop_event.wait(RETRY_SECONDS)
+            continue
         if not found:
-            stop_event.wait(IDLE_SECONDS)
+            # A server that does not long-poll answers an empty poll at once: wait here.
+            stop_event.wait(max(0.0, WAIT_SECONDS - (time.monotonic() - began)))
 
 
 def _sweep(handler, stop_event: threading.Event) -> None:
