@@ -34,7 +34,7 @@ from socketserver import ThreadingMixIn
 
 from chalice.local import ChaliceRequestHandler, LocalGateway, LocalGatewayException
 
-from devtools import local_workers
+from devtools import direct_aws, local_workers
 
 MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
 # An HTTP method is a token (RFC 9110 5.6.2); anything else is a malformed request.
@@ -77,6 +77,10 @@ class TwilioRequestHandler(ChaliceRequestHandler):
     # http.server assumes HTTP/0.9 until the request line says otherwise, and answers 0.9
     # with a bare body: junk that is no request line at all still gets a status line.
     default_request_version = "HTTP/1.0"
+    # Buffered, flushed once per request by http.server: the headers and the body leave in
+    # one write. Unbuffered, they left in two, and on a kept-open connection the body waited
+    # for the client's delayed ACK of the headers (Nagle): ~40 ms on every answer.
+    wbufsize = -1
 
     def __init__(self, request, client_address, server, app_object, config):
         self.local_gateway = TwilioGateway(app_object, config)
@@ -210,6 +214,8 @@ class InheritedSocketServer(ThreadingMixIn, HTTPServer):
     def get_request(self):
         conn, address = self.socket.accept()
         conn.setblocking(True)  # the listener is non-blocking: see supervisor.listen
+        # An answer larger than the write buffer leaves in several writes: none may wait.
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return conn, address
 
     def process_request(self, request, client_address):
@@ -314,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     # chalice local logs the app's own logging to stdout, as Lambda would.
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
     logging.getLogger("botocore.credentials").setLevel(logging.WARNING)  # once per process
+    # The embedded AWS's requests through its door, not HTTP, for every client made below.
+    door = direct_aws.enter_from_environment()
     try:
         from chalice.local import LocalDevServer
 
@@ -325,23 +333,40 @@ def main(argv: list[str] | None = None) -> int:
             server_cls=lambda address, handler: InheritedSocketServer(listener, address, handler),
         )  # fmt: skip
     except Exception as error:
-        ready.write("failed\n" + short_error(error, project_dir) + "\n")
-        ready.close()
+        _say(ready, "failed\n" + short_error(error, project_dir) + "\n")
         return 3
     server = dev_server.server
-    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    # A daemon, so that nothing keeps this process alive once main returns.
+    serving = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+    )
     serving.start()
     workers = local_workers.start(app, stop)
-    ready.write(f"ready {os.getpid()}\n")
-    ready.close()
+    if not _say(ready, f"ready {os.getpid()}\n"):
+        stop.set()  # the supervisor stopped waiting for us: it is stopping
     while not stop.wait(1.0):
         pass
+    deadline = time.monotonic() + DRAIN_SECONDS
     server.shutdown()  # no more accept(); the other processes sharing the socket go on
     serving.join()
-    server.drain()
+    server.drain()  # meanwhile the workers finish their polls (stop is set)
     for worker in workers:
-        worker.join(timeout=DRAIN_SECONDS)
+        worker.join(timeout=max(0.0, deadline - time.monotonic()))
+    if door is not None:
+        door.close()
     return 0
+
+
+def _say(ready, line: str) -> bool:
+    """Write `line` to the supervisor and close the pipe; False if it no longer reads."""
+    try:
+        ready.write(line)
+        ready.close()
+        return True
+    except OSError:  # BrokenPipeError: it closed its end (it was interrupted, or gave up)
+        with contextlib.suppress(OSError):
+            ready.close()
+        return False
 
 
 if __name__ == "__main__":

@@ -31,6 +31,9 @@ WATCHED = (
 )
 POLL_SECONDS = 0.5
 READY_TIMEOUT = 60.0
+# How long a stopping make run lets its child finish before killing it: its requests in
+# flight take milliseconds, and its workers notice the stop within a long poll (2 s).
+STOP_SECONDS = 3.0
 
 
 def snapshot(root: Path = ROOT) -> dict[str, tuple[int, int]]:
@@ -151,7 +154,13 @@ class Supervisor:
         if old is None:  # what the first child loads: the watcher's first comparison
             self._loaded = snapshot(self.project_dir)
         new = Child(self.listener, self.env, self.quiet, self.project_dir)
-        new.wait_ready()
+        try:
+            new.wait_ready()
+        except BaseException:
+            # Ctrl-C or SIGTERM while it starts: it must not outlive us, serving on the
+            # socket it inherited (ChildFailed has stopped it already).
+            new.stop(timeout=STOP_SECONDS)
+            raise
         self.child = new
         if old is not None:
             self.say(f"herald: {reason}: restarted (pid {old.pid} -> pid {new.pid})")
@@ -185,9 +194,11 @@ class Supervisor:
                 given_up = None if self.restart(f"the server (pid {died.pid}) exited") else died
 
     def close(self) -> None:
+        """Stop everything: the child gets STOP_SECONDS to finish what it is doing (a
+        restart's old child gets longer: nobody waits for it)."""
         self._done.set()
         if self.child is not None:
-            self.child.stop()
+            self.child.stop(timeout=STOP_SECONDS)
         for stopping in self._stopping:
             stopping.join()
         self.listener.close()

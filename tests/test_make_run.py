@@ -330,6 +330,85 @@ def test_ctrl_c_while_make_run_is_still_starting_says_so_and_stops(tmp_path):
     assert "Traceback" not in err, err
 
 
+def test_an_answer_leaves_in_one_write(herald):
+    """Headers and body in one write: in two, on a kept-open connection, the body waited for
+    the client's delayed ACK of the headers (Nagle), some 40 ms on every answer."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", herald.port), timeout=30) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        request = (
+            f"GET {herald.base}/Messages.json?PageSize=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: {basic(SID, TOKEN)}\r\n\r\n"
+        )
+        for _ in range(3):  # the first answer on a connection, and the ones after
+            sock.sendall(request.encode())
+            first = sock.recv(65536)  # whatever the first segment brought
+            head, _, body = first.partition(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+            assert head.startswith(b"HTTP/1.1 200") and len(body) == length, first
+
+
+@pytest.mark.parametrize("how", ["SIGINT to the group", "SIGTERM"])
+def test_a_stop_as_it_first_answers_stops_everything(tmp_path, how):
+    """Ctrl-C or SIGTERM right after the first answer, while make run still waits for its
+    HTTP child to say it is ready: make run stops, and so does the child (it was left
+    serving on the port, its answers unseen by anyone, for good)."""
+    env = dict(os.environ, PORT=str(_free_port()), PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    env.update(HERALD_ACCOUNT_SID=SID, HERALD_AUTH_TOKEN=TOKEN)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devtools.run"], cwd=project_copy(tmp_path), env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+    port = int(env["PORT"])
+    try:
+        while _openapi_status(port) is None:
+            assert process.poll() is None, process.stdout.read()
+            time.sleep(0.005)
+        if how == "SIGTERM":
+            process.send_signal(signal.SIGTERM)
+        else:
+            os.killpg(process.pid, signal.SIGINT)
+        out, _ = process.communicate(timeout=STOP_SECONDS)
+        assert process.returncode == 0, out
+        assert "stopping Herald" in out, out
+        assert _session_gone(process.pid), "a process of make run is still running"
+        assert supervisor.wait_for_port_free(port), "the port is still accepting"
+    finally:
+        server.stop(process)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _openapi_status(port: int) -> int | None:
+    try:
+        return _openapi(f"http://127.0.0.1:{port}")[0]
+    except OSError:
+        return None
+
+
+def _session_gone(session: int, timeout: float = STOP_SECONDS) -> bool:
+    """True once no process of the session `session` runs (zombies aside)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = []
+        for entry in os.listdir("/proc"):
+            with contextlib.suppress(OSError, IndexError):
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                if entry.isdigit() and fields[0] != "Z" and int(fields[3]) == session:
+                    alive.append(entry)
+        if not alive:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def test_a_malformed_credential_stops_make_run_before_it_starts():
     for name, value in (("HERALD_ACCOUNT_SID", "AC123"), ("HERALD_AUTH_TOKEN", "X" * 32)):
         env = dict(os.environ, HERALD_ACCOUNT_SID=SID, HERALD_AUTH_TOKEN=TOKEN, PORT="0")
