@@ -311,9 +311,18 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    ready = os.fdopen(args.ready_fd, "w")
+    # Load the libraries while the supervisor prepares (make run: its embedded AWS), then
+    # take the environment it sends on stdin: the first line.
+    _preload()
+    line = sys.stdin.buffer.readline()
+    if not line:
+        return 0  # it stopped before it was ready for us
+    os.environ.update(json.loads(line))
+    global DEBUG_PID
+    DEBUG_PID = os.environ.get("HERALD_DEBUG_CHILD_PID") == "1"
     # The supervisor holds our stdin open: EOF means it is gone (even if it was killed).
     threading.Thread(target=lambda: (sys.stdin.buffer.read(), stop.set()), daemon=True).start()
-    ready = os.fdopen(args.ready_fd, "w")
     project_dir = str(Path.cwd())
     listener = socket.socket(fileno=args.listen_fd)
     listener.setblocking(False)
@@ -355,6 +364,24 @@ def main(argv: list[str] | None = None) -> int:
     if door is not None:
         door.close()
     return 0
+
+
+def _preload() -> None:
+    """What every child loads whatever its environment: chalice's loader and server, and
+    boto3 with the service models the app's clients need (a client made later by the app
+    from boto3's default session then takes milliseconds, not tens of them)."""
+    import boto3
+    from chalice.cli.factory import CLIFactory  # noqa: F401
+    from chalice.deploy.validate import validate_routes  # noqa: F401
+    from chalice.local import LocalDevServer  # noqa: F401
+
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    for service in ("dynamodb", "dynamodbstreams", "sqs", "kms"):
+        # Explicit credentials: the default session resolves (and keeps) its own later.
+        boto3.client(
+            service, region_name=region, endpoint_url="http://127.0.0.1:9",
+            aws_access_key_id="preload", aws_secret_access_key="preload",
+        )  # fmt: skip
 
 
 def _say(ready, line: str) -> bool:

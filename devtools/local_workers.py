@@ -15,7 +15,8 @@ or a record written. So an idle make run costs next to nothing, a change is pick
 it lands, and a stop waits at most WAIT_SECONDS for a worker to notice it.
 
 Locally the scheduler sweeps every SWEEP_SECONDS instead of every minute, so a scheduled
-message goes out within seconds of its SendAt.
+message goes out within seconds of its SendAt. A sweep is a Query on each of the `due`
+index's 32 partitions: every 5 s that was half of what an idle make run spent.
 """
 
 import logging
@@ -25,7 +26,7 @@ import time
 from pathlib import Path
 
 log = logging.getLogger("herald.local")
-SWEEP_SECONDS = 5.0
+SWEEP_SECONDS = 10.0
 WAIT_SECONDS = 2
 # After a poll fails (the handler raised, or the embedded AWS is going away).
 RETRY_SECONDS = 1.0

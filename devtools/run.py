@@ -119,28 +119,43 @@ def _serve(stack: contextlib.ExitStack, port: int, sid: str | None, token: str |
     endpoint = server.configured_endpoint()
     embedded = endpoint is None
     if embedded:
-        endpoint = stack.enter_context(server.embedded_aws())
-    env = server.server_environment(endpoint, embedded)
-    if embedded:
-        env.update(delivery_environment(endpoint, stack))
-    os.environ.update(env)
-
-    from chalicelib import admin, storage
-
-    storage.reset()
-    storage.ensure_table()
-    # After the key exists: the account's token is encrypted for signing callbacks.
-    account = admin.create_account(sid, token)
+        for name, value in server.FAKE_CREDENTIALS.items():
+            os.environ.setdefault(name, value)
     try:
-        # The project is the current directory, as for `chalice local`.
-        serving = supervisor.serving(env, port, watch=True, project_dir=Path.cwd())
-        herald = stack.enter_context(serving)
+        listener = stack.enter_context(contextlib.closing(supervisor.listen(port)))
     except OSError as error:
         print(f"error: cannot listen on 127.0.0.1:{port}: {error.strerror}", file=sys.stderr)
         return 1
+    started: dict = {"endpoint": endpoint}
+
+    def prepare() -> dict:
+        """The embedded AWS, its resources, the table and the account: done while the HTTP
+        child loads its libraries (each takes most of a second)."""
+        if embedded:
+            started["endpoint"] = stack.enter_context(server.embedded_aws())
+        env = server.server_environment(started["endpoint"], embedded)
+        if embedded:
+            env.update(delivery_environment(started["endpoint"], stack))
+        os.environ.update(env)
+        from chalicelib import admin, storage
+
+        storage.reset()
+        storage.ensure_table()
+        # After the key exists: the account's token is encrypted for signing callbacks.
+        started["account"] = admin.create_account(sid, token)
+        return env
+
+    try:
+        # The project is the current directory, as for `chalice local`.
+        serving = supervisor.serving(
+            dict(os.environ), listener=listener, watch=True, project_dir=Path.cwd(),
+            prepare=prepare,
+        )  # fmt: skip
+        herald = stack.enter_context(serving)
     except supervisor.ChildFailed as failure:
         print(f"error: the app failed to load:\n{failure}", file=sys.stderr)
         return 1
+    endpoint, account = started["endpoint"], started["account"]
     print(banner(herald.url, endpoint, embedded, account), flush=True)
     # Not signal.pause(): the kernel may hand Ctrl-C to any thread of this process (the
     # embedded AWS serves from many), and pause() wakes only for the main thread's. Python

@@ -272,6 +272,44 @@ def test_a_broken_edit_keeps_the_old_server_serving_until_it_is_fixed(tmp_path):
         assert old == first and _openapi(herald.url) == (200, new) and new != first, said
 
 
+def test_the_watcher_watches_the_app_s_files_and_no_others(tmp_path):
+    project = project_copy(tmp_path)
+    (project / "chalicelib" / "inbox" / "extra.js").write_text("// new")
+    for other in (".hypothesis/examples/x.py", "build/app.py", "docs/x.md", "tests/test_x.py"):
+        (project / other).parent.mkdir(parents=True, exist_ok=True)
+        (project / other).write_text("")
+    (project / "requirements-extra.txt").write_text("")
+    watched = supervisor.snapshot(project)
+    assert "chalicelib/inbox/extra.js" in watched and "requirements-extra.txt" in watched
+    assert {"app.py", ".chalice/config.json", "chalicelib/__init__.py"} <= set(watched)
+    assert all(name.startswith("chalicelib/") or "/" not in name or name.startswith(".chalice/")
+               for name in watched), sorted(watched)  # fmt: skip
+    assert not [name for name in watched if "__pycache__" in name or name.endswith(".pyc")]
+
+
+def test_the_child_loads_while_make_run_prepares(tmp_path):
+    """make run's child loads its libraries while make run starts its embedded AWS, then
+    takes the environment make run hands it (here: one that names the child in answers)."""
+    seen = {}
+
+    def prepare():
+        seen["children"] = _children(os.getpid())
+        return {"HERALD_DEBUG_CHILD_PID": "1"}
+
+    env = {k: v for k, v in os.environ.items() if k != "HERALD_DEBUG_CHILD_PID"}
+    with supervisor.serving(env, quiet=True, prepare=prepare) as herald:
+        status, pid = _openapi(herald.url)
+    assert herald.child_pid in seen["children"], "the child started after the preparation"
+    assert status == 200 and pid == str(herald.child_pid)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        found += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+    return found
+
+
 # tgkill(2): a signal to one thread of another process; Python has no call for it.
 TGKILL = {"x86_64": 234, "aarch64": 131}
 
