@@ -281,3 +281,30 @@ def test_an_index_s_projection_copies_what_it_keeps(endpoint, monkeypatch):
     assert sorted(item["pk"]["S"] for item in answer["Items"]) == [f"p{n}" for n in range(10)]
     assert all(set(item) == {"pk", "g"} for item in answer["Items"])
     assert converted == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(attribute_values)
+def test_a_value_is_turned_into_moto_s_dict_and_sized_as_moto_does(value):
+    """dynamo_to_dict (what the serializer takes) and DynamoType.size (the 1 MB and 16 MB
+    limits of Query and BatchGetItem), from a value as moto stores it (binary as base64)."""
+    from moto.dynamodb.models import utilities
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    def stored(value):
+        ((kind, inner),) = value.items()
+        if kind == "B":
+            return {kind: base64.b64encode(inner).decode()}
+        if kind == "BS":
+            return {kind: [base64.b64encode(v).decode() for v in inner]}
+        if kind == "L":
+            return {kind: [stored(v) for v in inner]}
+        if kind == "M":
+            return {kind: {k: stored(v) for k, v in inner.items()}}
+        return value
+
+    typed = DynamoType(stored(value))
+    with serving(False):
+        moto = (utilities.dynamo_to_dict(typed), typed.size())
+    with serving(True):
+        assert (utilities.dynamo_to_dict(typed), typed.size()) == moto
