@@ -296,6 +296,11 @@ def _projections_copy_what_they_keep() -> None:
         kept = {name: self.attrs[name] for name in dict.fromkeys(names)}
         if any(_binary(value) for value in kept.values()):
             return project(self, projection_expressions)
-        return Item(self.hash_key, self.range_key, copy.deepcopy(kept))
+        projected = Item(self.hash_key, self.range_key, {})
+        for name, value in copy.deepcopy(kept).items():
+            # A part of an item that was within the size limit is: not sized again at each
+            # attribute set (LimitedSizeDict sizes the whole item every time).
+            dict.__setitem__(projected.attrs, name, value)
+        return projected
 
     Item.project = project_names
