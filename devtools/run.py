@@ -109,7 +109,10 @@ def main() -> int:
             return _serve(stack, port, sid, token)
         except KeyboardInterrupt:
             # Whenever it comes (starting, printing the banner, serving), said before the
-            # stack unwinds, which takes a few seconds.
+            # stack unwinds, which takes a few seconds; a second Ctrl-C (or one the kernel
+            # handed over late) must not cut the unwinding short.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             print("\nstopping Herald", flush=True)
     return 0
 

@@ -101,6 +101,10 @@ class Child:
              "--listen-fd", str(listener.fileno()), "--ready-fd", str(write_end)],
             cwd=project_dir, env=env, stdin=subprocess.PIPE, stdout=output, stderr=output,
             pass_fds=(listener.fileno(), write_end),
+            # Its own process group: a terminal's Ctrl-C reaches only this process, which
+            # stops the child in order (a child interrupted while Python started printed a
+            # traceback); it stops too when this process is gone (EOF on its stdin).
+            process_group=0,
         )  # fmt: skip
         os.close(write_end)
         self._ready = os.fdopen(read_end, "rb")
@@ -237,16 +241,15 @@ def serving(
     Supervisor (its `url`, `child_pid`); on exit stops the child, the watcher and the socket.
     `options`: Supervisor's `project_dir` (this checkout), `say` and `prepare`."""
     supervisor = Supervisor(listener or listen(port), env, quiet, **options)
-    watcher = None
+    watcher = threading.Thread(target=supervisor.watch, name="herald-watcher", daemon=True)
     try:
         supervisor.start()
         if watch:
-            watcher = threading.Thread(target=supervisor.watch, name="herald-watcher", daemon=True)
             watcher.start()
         yield supervisor
     finally:
         supervisor._done.set()
-        if watcher is not None:
+        if watcher.is_alive():  # a Ctrl-C may land before (or while) it starts
             watcher.join()
         supervisor.close()
 
