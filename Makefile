@@ -20,7 +20,7 @@ HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/nul
 NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run test lint format clean package checkov wheelhouse dynalite chromium bench
+.PHONY: install run test lint format clean package checkov wheelhouse dynalite chromium bench bench-local
 
 install: $(STAMP)
 
@@ -40,6 +40,10 @@ test: install checkov wheelhouse dynalite chromium
 # Printed figures, not a test: DynamoDB calls per request, list cost and requests/s.
 bench: install dynalite
 	$(BIN)/python bench/run.py
+
+# Printed figures, not a test: make run as its users meet it (bench/local.py; ~15 minutes).
+bench-local: install
+	$(BIN)/python -m bench.local
 
 # Without Node.js the dynalite tests are skipped, with the reason (CI=true fails them).
 ifeq ($(HAVE_NODE),yes)
