@@ -86,7 +86,11 @@ def wait_final(port: int, sid: str, timeout: float) -> None:
     """Until the message `sid` is final: the pipeline is done with it and those before it."""
     connection, deadline = http_load.Connection(port), time.monotonic() + timeout
     while time.monotonic() < deadline:
-        status, body = connection.send(get(port, f"{BASE}/Messages/{sid}.json"))
+        try:
+            status, body = connection.send(get(port, f"{BASE}/Messages/{sid}.json"))
+        except OSError:  # a restart of make run's HTTP child (a file changed): ask again;
+            # the report quotes what make run said about it
+            status, body = None, b""
         if status == 200 and json.loads(body)["status"] in FINAL:
             break
         time.sleep(0.2)
@@ -298,8 +302,16 @@ def report(args, figures: dict, loads: tuple[str, str], elapsed: float) -> str:
         *("| " + " | ".join(row) + " |" for row in rows(args, figures)),
         "",
         "Stops: " + ", ".join(f"{how} {s:.2f} s" for how, s in figures["start"]["stops"]) + ".",
-    ]
+        *(["", "make run said:", *(f"    {line}" for line in figures["said"])]
+          if figures.get("said") else []),
+    ]  # fmt: skip
     return "\n".join(lines)
+
+
+def notable(run: MakeRun) -> list[str]:
+    """What make run printed that a run should not: restarts, tracebacks, errors."""
+    marks = ("herald:", "Traceback", '"level":"error"')
+    return [line[:300] for line in run.lines if any(mark in line for mark in marks)][:10]
 
 
 def loadavg() -> str:
@@ -330,15 +342,18 @@ def main(argv: list[str] | None = None) -> int:
                 run.wait_banner()
                 figures["api"] = api(run, bare, args)
                 figures["steady"] = steady_delivery(run, receiver, args.steady)
+                figures.setdefault("said", []).extend(notable(run))
             log("a burst, receipt delay 0")
             with MakeRun(SID, TOKEN, HERALD_SANDBOX_DELAY_SECONDS="0") as run:
                 run.wait_banner()
                 figures["burst"] = burst(run, receiver, args.burst)
+                figures.setdefault("said", []).extend(notable(run))
             log(f"lists with {args.small} then {args.stored} messages stored, receipt delay 0")
             with MakeRun(SID, TOKEN, HERALD_SANDBOX_DELAY_SECONDS="0") as run:
                 run.wait_banner()
                 run.calm = figures["api"]["calm"]
                 figures["scale"] = at_scale(run, (args.small, args.stored), args.smoke)
+                figures.setdefault("said", []).extend(notable(run))
     finally:
         server.terminate()
         server.wait()
