@@ -3,12 +3,14 @@ app with its `local` stage, as `chalice local` does, and serves it on a listenin
 inherits from the supervisor (devtools/supervisor.py), which keeps that socket open across
 restarts so that no connection is ever refused.
 
-    python -m devtools.http_child --listen-fd N --ready-fd M [--stage local]
+    python -m devtools.http_child --listen-fd N --ready-fd M [--parent-pid P] [--stage local]
 
 It writes `ready <pid>` on the ready pipe once it accepts connections and has started the
 local workers (devtools/local_workers.py), or `failed` and a short error when the app does
 not load. It serves until SIGTERM or until its stdin (a pipe from the supervisor) closes;
-then it stops accepting, finishes the requests in flight, stops the workers and exits.
+then it stops accepting, finishes the requests in flight, stops the workers and exits. It
+never outlives the supervisor: within ORPHAN_SECONDS of its death it is gone, even when its
+stop hangs (devtools/parent_watch.py).
 
 Every answer is Twilio's error JSON or the app's own: any method reaches the app (whose
 routes answer the methods they do not serve with Twilio's 405), a path no route declares
@@ -34,7 +36,7 @@ from socketserver import ThreadingMixIn
 
 from chalice.local import ChaliceRequestHandler, LocalGateway, LocalGatewayException
 
-from devtools import direct_aws, local_workers
+from devtools import direct_aws, local_workers, parent_watch
 
 MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
 # An HTTP method is a token (RFC 9110 5.6.2); anything else is a malformed request.
@@ -49,6 +51,8 @@ DEBUG_PID = os.environ.get("HERALD_DEBUG_CHILD_PID") == "1"
 # would close to stay idle first.
 DRAIN_SECONDS = 30.0
 IDLE_GRACE = 1.0
+# How long a child whose supervisor died may take to stop before it is ended.
+ORPHAN_SECONDS = 3.0
 
 
 def twilio_error(status: int, message: str) -> bytes:
@@ -305,12 +309,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--listen-fd", type=int, required=True)
     parser.add_argument("--ready-fd", type=int, required=True)
+    parser.add_argument("--parent-pid", type=int, default=os.getppid())
     parser.add_argument("--stage", default="local")
     args = parser.parse_args(argv)
     # Ctrl-C reaches the whole process group: the supervisor decides when this one stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    parent_watch.exit_with(args.parent_pid, stop, ORPHAN_SECONDS)
     ready = os.fdopen(args.ready_fd, "w")
     # Load the libraries while the supervisor prepares (make run: its embedded AWS), then
     # take the environment it sends on stdin: the first line.

@@ -98,12 +98,14 @@ class Child:
             }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "devtools.http_child",
-             "--listen-fd", str(listener.fileno()), "--ready-fd", str(write_end)],
+             "--listen-fd", str(listener.fileno()), "--ready-fd", str(write_end),
+             "--parent-pid", str(os.getpid())],
             cwd=project_dir, env=env, stdin=subprocess.PIPE, stdout=output, stderr=output,
             pass_fds=(listener.fileno(), write_end),
             # Its own process group: a terminal's Ctrl-C reaches only this process, which
             # stops the child in order (a child interrupted while Python started printed a
-            # traceback); it stops too when this process is gone (EOF on its stdin).
+            # traceback); it stops too when this process is gone, even killed (EOF on its
+            # stdin, and it watches this process's pid: devtools/parent_watch.py).
             process_group=0,
         )  # fmt: skip
         os.close(write_end)

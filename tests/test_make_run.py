@@ -455,6 +455,79 @@ def _session_gone(session: int, timeout: float = STOP_SECONDS) -> bool:
     return False
 
 
+# A parent that serves Herald from a child (as make run does), the child writing its log to
+# the parent's stderr; it prints the child's pid and its URL, and waits.
+PARENT = """
+import os, sys, time
+from devtools import supervisor
+with supervisor.serving(dict(os.environ)) as herald:
+    if sys.argv[1] == "fork" and os.fork() == 0:
+        time.sleep(300)  # a copy of the parent, holding what it held (the child's stdin)
+        os._exit(0)
+    print(herald.child_pid, herald.url, flush=True)
+    time.sleep(300)
+"""
+
+
+@pytest.mark.parametrize("held", ["fork", "log"])
+def test_the_child_never_outlives_make_run_killed_with_sigkill(held):
+    """make run's parent killed with SIGKILL: its child is gone within seconds, whatever
+    holds it. It stopped only when its stdin closed, so that a copy of its parent holding
+    the pipe (a fork: multiprocessing's default) kept it serving for good; and with its log
+    going to a full pipe nobody reads, its stop waited out a 30 s drain. Children were found
+    serving with ppid 1 after their parent had died."""
+    import fcntl
+    import socket
+
+    log_read, log_write = os.pipe()
+    fcntl.fcntl(log_write, fcntl.F_SETPIPE_SZ, 4096)  # a few log lines fill it
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("HERALD_DEBUG_CHILD_PID", None)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, held], cwd=ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=log_write, text=True, start_new_session=True,
+    )  # fmt: skip
+    os.close(log_write)
+    child = None
+    try:
+        pid, url = parent.stdout.readline().split()
+        child, port = int(pid), urlsplit(url).port
+        for _ in range(2000 if held == "log" else 0):  # each request logs a line...
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+                sock.sendall(b"GET /nowhere HTTP/1.0\r\n\r\n")
+                try:
+                    sock.recv(65536)
+                except TimeoutError:
+                    break  # ...until one is never answered: the child is stuck writing it
+        else:
+            assert held == "fork", "the child's log never blocked it"
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        # Its stop is given 3 s; a 30 s drain, or a stop that never comes, fails here.
+        assert _gone(child, timeout=20), "the child outlived its parent"
+    finally:
+        if child is not None and not _gone(child, timeout=0):
+            os.kill(child, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(parent.pid, signal.SIGKILL)  # the parent's fork
+        server.stop(parent)
+        parent.stdout.close()
+        os.close(log_read)
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    """True once `pid` has exited (a zombie counts: nothing runs)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state == "Z" or time.monotonic() >= deadline:
+            return state == "Z"
+        time.sleep(0.1)
+
+
 def test_a_malformed_credential_stops_make_run_before_it_starts():
     for name, value in (("HERALD_ACCOUNT_SID", "AC123"), ("HERALD_AUTH_TOKEN", "X" * 32)):
         env = dict(os.environ, HERALD_ACCOUNT_SID=SID, HERALD_AUTH_TOKEN=TOKEN, PORT="0")
