@@ -55,21 +55,21 @@ def dispatcher(event):
 def sender(event):
     from chalicelib.delivery import worker
 
-    return worker.handle(event.to_dict())
+    return worker.handle(event.to_dict(), event.context)
 
 
 @app.on_sqs_message(queue=sources.RECEIPT_QUEUE, batch_size=sources.QUEUE_BATCH, name="receipts")
 def receipt_handler(event):
     from chalicelib.delivery import receipts
 
-    return receipts.handle(event.to_dict())
+    return receipts.handle(event.to_dict(), event.context)
 
 
 @app.on_sqs_message(queue=sources.CALLBACK_QUEUE, batch_size=sources.QUEUE_BATCH, name="callbacks")
 def callback_sender(event):
     from chalicelib.delivery import callbacks
 
-    return callbacks.handle(event.to_dict())
+    return callbacks.handle(event.to_dict(), event.context)
 
 
 @app.schedule(sources.SCHEDULE, name="scheduler")

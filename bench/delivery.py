@@ -492,7 +492,8 @@ def analyse(created: dict, stored: dict[str, dict], trace: Trace, receiver: dict
 
 
 def latency(phases: list[tuple[float, int]]) -> dict:
-    from chalicelib import admin, storage
+    import admin
+    from chalicelib import storage
     from chalicelib.storage import tokens
     from devtools import run, server
 
@@ -657,13 +658,15 @@ def throughput_child(count: int, rounds: int, cpu: int, profile_count: int) -> d
     with mock_aws():
         from chalice.test import Client
 
-        from chalicelib import admin, auth, carriers, storage
+        import admin
+        from chalicelib import carriers, storage
+        from chalicelib.accounts import credentials
         from chalicelib.delivery import sources
         from chalicelib.storage import queues, tokens
         from devtools import local_aws
         from devtools.event_sources import QueueSource
 
-        storage.reset(), queues.reset(), tokens.reset(), auth.forget()
+        storage.reset(), queues.reset(), tokens.reset(), credentials.forget()
         env = local_aws.provision(None)
         os.environ.update(env)
         storage.ensure_table()

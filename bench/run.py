@@ -40,9 +40,13 @@ never_aws("herald-bench")
 
 from chalice.local import LambdaContext, LambdaEventConverter, RouteMatcher  # noqa: E402
 
+import admin  # noqa: E402
 from app import app  # noqa: E402
-from chalicelib import admin, auth, clock, messages, sids, storage  # noqa: E402
+from chalicelib import messages, storage  # noqa: E402
+from chalicelib.accounts import credentials  # noqa: E402
+from chalicelib.runtime import clock  # noqa: E402
 from chalicelib.storage import marshal, schema  # noqa: E402
+from chalicelib.twilio import sids  # noqa: E402
 
 COMMAND = ".venv/bin/python bench/run.py"
 TO = "+14155550100"
@@ -253,9 +257,9 @@ def count_round_trips(recorder: Recorder, client: Client, big: Client, big_size:
     for label, make_event in cases:
         handle(make_event())  # warm-up: first-use imports and caches
         event = make_event()
-        # As a container's first request (or its first after auth.CACHE_SECONDS) makes it:
+        # As a container's first request (or its first after credentials.CACHE_SECONDS) makes it:
         # with the credential cache empty, so the auth column shows what a miss costs.
-        auth.forget()
+        credentials.forget()
         with recorder.recording():
             response = handle(event)
         calls = recorder.calls
@@ -318,7 +322,7 @@ def throughput(
     def capture(event: dict) -> list[tuple[str, dict]]:
         # A warm container's calls: both accounts' credentials cached, so no auth GetItem
         # (the raw side replays exactly what was captured).
-        auth.account(client.account_sid), auth.account(listed.account_sid)
+        credentials.account(client.account_sid), credentials.account(listed.account_sid)
         with recorder.recording():
             handle(event)
         return list(recorder.calls)
@@ -456,16 +460,30 @@ def moto_backend() -> Iterator[str]:
     with mock_aws():
         storage.reset()
         storage.ensure_table()
+        signing_key()
         yield "moto (in process)"
     storage.reset()
 
 
 @contextlib.contextmanager
 def dynalite_backend() -> Iterator[str]:
+    from moto import mock_aws
+
     from devtools import dynalite
 
-    with dynalite.running() as url, dynalite.pointing_at(url, "herald-bench"):
+    # moto's KMS for the accounts' keys; dynalite's requests go past moto to dynalite.
+    with mock_aws(), dynalite.running() as url, dynalite.pointing_at(url, "herald-bench"):
+        signing_key()
         yield f"dynalite {dynalite.VERSION} (127.0.0.1)"
+
+
+def signing_key() -> None:
+    """A key on moto's KMS for the accounts' AuthTokens: no account is made without one."""
+    from chalicelib.storage import tokens
+    from devtools import local_aws
+
+    tokens.reset()
+    os.environ["HERALD_KMS_KEY_ID"] = local_aws.signing_key(None)
 
 
 # --- output -----------------------------------------------------------------------------
@@ -493,7 +511,7 @@ def report(results: dict[str, dict], command: str, elapsed: float, notes: list[s
         "**DynamoDB calls per API request** (botocore calls, counted on the client's event "
         "hooks; floor 1). The auth column is what a miss of auth's credential cache adds "
         "(measured with the cache empty); the cache lasts "
-        f"{auth.CACHE_SECONDS:g} s per container, so a warm container's requests make "
+        f"{credentials.CACHE_SECONDS:g} s per container, so a warm container's requests make "
         "only the calls in the first columns:",
         "",
     ]

@@ -11,7 +11,7 @@ moment writers use it):
 1. M messages are created through `chalicelib.messages.create`, from one sender
    (+15005550006: a high-volume sender uses one number or short code) to 1,000 handsets,
    every other one with an Idempotency-Key, at 10,000 a second (creation times 0.1 ms
-   apart on the patched `chalicelib.clock.now_ms`). Each then goes through delivery as
+   apart on the patched `chalicelib.runtime.clock.now_ms`). Each then goes through delivery as
    chalicelib.delivery does it, through its own code (every status change is a
    `chalicelib.messages.transition`): the worker (`worker.send_one`) reads and claims it
    (SENDING) after 50 ms, a bench carrier takes it at 1 s and the worker records SENT
@@ -36,7 +36,7 @@ moment writers use it):
 
 Then a list page's calls and units on an account of --list-messages messages, at N = 1,
 32 and 64. The authentication reads of the account item are modelled, not counted: auth
-caches them per container for `auth.CACHE_SECONDS`.
+caches them per container for `credentials.CACHE_SECONDS`.
 """
 
 import argparse
@@ -65,10 +65,14 @@ from devtools.server import never_aws  # noqa: E402
 # Before anything imports boto3.
 never_aws("herald-scale")
 
-from chalicelib import admin, auth, clock, messages, sids, storage  # noqa: E402
+import admin  # noqa: E402
+from chalicelib import messages, storage  # noqa: E402
+from chalicelib.accounts import credentials  # noqa: E402
 from chalicelib.messages import Status  # noqa: E402
 from chalicelib.messages.params import new_message  # noqa: E402
+from chalicelib.runtime import clock  # noqa: E402
 from chalicelib.storage import marshal, schema  # noqa: E402
+from chalicelib.twilio import sids  # noqa: E402
 
 COMMAND = ".venv/bin/python -m bench.storage_scale"
 SHARD_COUNTS = (1, 8, 32, 64)
@@ -441,7 +445,8 @@ class Ledger:
 
 
 class SimClock:
-    """The patched `chalicelib.clock.now_ms`: simulated time, to a tenth of a millisecond."""
+    """The patched `chalicelib.runtime.clock.now_ms`: simulated time, to a tenth of a
+    millisecond."""
 
     def __init__(self, start_ms: float):
         self.ms = start_ms
@@ -456,15 +461,21 @@ def fresh_dynamodb(sim: SimClock) -> Iterator[Ledger]:
     import boto3
     from moto import mock_aws
 
+    from chalicelib.storage import tokens
+    from devtools import local_aws
+
     with mock_aws(), faster_moto_transactions():
         storage.reset()
-        auth.forget()
+        credentials.forget()
         storage.ensure_table()
+        # The accounts' AuthTokens are encrypted for signing: no account is made without.
+        tokens.reset()
+        os.environ["HERALD_KMS_KEY_ID"] = local_aws.signing_key(None)
         raw = boto3.client("dynamodb", region_name="us-east-1")
         ledger = Ledger(storage.client.client(), raw, storage.client.table(), sim)
         yield ledger
     storage.reset()
-    auth.forget()
+    credentials.forget()
 
 
 @contextlib.contextmanager
@@ -505,7 +516,7 @@ def new_account(sim: SimClock, shards: int) -> str:
     if shards != schema.DEFAULT_LIST_SHARDS:
         result = admin.set_list_shards(account_sid, shards)
         sim.ms = max(sim.ms, result["new_messages_use_it_from_ms"] + 1)
-    auth.forget()
+    credentials.forget()
     return account_sid
 
 
@@ -634,7 +645,7 @@ def deliver(step: str, message: messages.Message, carrier: BenchCarrier) -> None
     touches DynamoDB (the status callback's HTTP POST is left out: only its record)."""
     from chalicelib.carriers import events as carrier_events
     from chalicelib.delivery import receipts, worker
-    from chalicelib.delivery.batch import Job
+    from chalicelib.jobs.batch import Job
     from chalicelib.storage import events as message_events
 
     account_sid, sid = message.account_sid, message.sid
@@ -968,13 +979,14 @@ def num(value: float, digits: int = 0) -> str:
 
 
 def auth_model(account_item_size: int) -> tuple[float, str]:
-    reads_per_second = CONTAINERS / auth.CACHE_SECONDS
+    reads_per_second = CONTAINERS / credentials.CACHE_SECONDS
     units = read_units(account_item_size, consistent=True)
     return reads_per_second * units, (
         f"Authentication reads are modelled, not counted: each warm container reads the "
         f"account item (strongly consistent, {account_item_size} bytes → {units:g} RCU) once "
-        f"per auth.CACHE_SECONDS = {auth.CACHE_SECONDS:g} s; with {CONTAINERS} warm containers "
-        f"that is {CONTAINERS} / {auth.CACHE_SECONDS:g} = {reads_per_second:.1f} reads/s "
+        f"per credentials.CACHE_SECONDS = {credentials.CACHE_SECONDS:g} s; with {CONTAINERS} warm "
+        f"containers "
+        f"that is {CONTAINERS} / {credentials.CACHE_SECONDS:g} = {reads_per_second:.1f} reads/s "
         f"({reads_per_second * units:.1f} RCU/s) on the key `AC…` (the account item's "
         f"partition), whatever the message rate. API-key credentials add one such read "
         f"per key and container on the same partition."

@@ -4,7 +4,7 @@ both templates put into the API definition (docs/errors.md)."""
 
 import json
 
-from chalicelib import errors
+from chalicelib.twilio import codes, errors
 
 _MESSAGE_FROM_GATEWAY = "$context.error.messageString"  # API Gateway's text, JSON-quoted
 _NOT_FOUND = json.dumps("The requested resource was not found")
@@ -16,18 +16,18 @@ GATEWAY_ERRORS = {
     # A path or method no route declares (app.py's catch-alls stop at nine segments and
     # take no HEAD or OPTIONS): API Gateway's 403 "Missing Authentication Token",
     # answered the way Herald answers an unknown path.
-    "MISSING_AUTHENTICATION_TOKEN": (404, 20404, _NOT_FOUND),
-    "RESOURCE_NOT_FOUND": (404, 20404, _NOT_FOUND),
-    "ACCESS_DENIED": (403, 20403, _MESSAGE_FROM_GATEWAY),
-    "WAF_FILTERED": (403, 20403, _MESSAGE_FROM_GATEWAY),
-    "REQUEST_TOO_LARGE": (413, 20001, _MESSAGE_FROM_GATEWAY),
-    "THROTTLED": (429, 20429, json.dumps("Too Many Requests")),
-    "QUOTA_EXCEEDED": (429, 20429, json.dumps("Too Many Requests")),
-    "INTEGRATION_FAILURE": (504, 20500, _MESSAGE_FROM_GATEWAY),
-    "INTEGRATION_TIMEOUT": (504, 20500, _MESSAGE_FROM_GATEWAY),
-    "DEFAULT_4XX": (400, 20001, _MESSAGE_FROM_GATEWAY),
+    "MISSING_AUTHENTICATION_TOKEN": (404, codes.NOT_FOUND, _NOT_FOUND),
+    "RESOURCE_NOT_FOUND": (404, codes.NOT_FOUND, _NOT_FOUND),
+    "ACCESS_DENIED": (403, codes.FORBIDDEN, _MESSAGE_FROM_GATEWAY),
+    "WAF_FILTERED": (403, codes.FORBIDDEN, _MESSAGE_FROM_GATEWAY),
+    "REQUEST_TOO_LARGE": (413, codes.INVALID_PARAMETER, _MESSAGE_FROM_GATEWAY),
+    "THROTTLED": (429, codes.TOO_MANY_REQUESTS, json.dumps("Too Many Requests")),
+    "QUOTA_EXCEEDED": (429, codes.TOO_MANY_REQUESTS, json.dumps("Too Many Requests")),
+    "INTEGRATION_FAILURE": (504, codes.INTERNAL_ERROR, _MESSAGE_FROM_GATEWAY),
+    "INTEGRATION_TIMEOUT": (504, codes.INTERNAL_ERROR, _MESSAGE_FROM_GATEWAY),
+    "DEFAULT_4XX": (400, codes.INVALID_PARAMETER, _MESSAGE_FROM_GATEWAY),
     # Includes a function that crashed or timed out (API Gateway's "Internal server error").
-    "DEFAULT_5XX": (500, 20500, _MESSAGE_FROM_GATEWAY),
+    "DEFAULT_5XX": (500, codes.INTERNAL_ERROR, _MESSAGE_FROM_GATEWAY),
 }
 _RETRY_AFTER = {"THROTTLED", "QUOTA_EXCEEDED", "INTEGRATION_TIMEOUT"}
 

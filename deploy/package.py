@@ -76,11 +76,21 @@ def stage_config(
     config = read_config() if config is None else config
     if stage not in config.get("stages", {}) or stage == "local":
         raise SystemExit(f"error: no deployable stage {stage!r} in {CONFIG}")
+    registered_from = set()
     for name in shared.FUNCTIONS:
         settings = Config(chalice_stage=stage, function_name=name, config_from_disk=config)
         leaked = sorted(filter(shared.is_local_only, settings.environment_variables or {}))
         if leaked:
             raise SystemExit(f"error: stage {stage!r} sets local-only variables {leaked}")
+        variables = settings.environment_variables or {}
+        registered_from.add(variables.get(shared.REGISTERED_FROM_VARIABLE, ""))
+    if len(registered_from) > 1:
+        # Set on the API alone, TwiML replies and keyword answers would skip the check.
+        raise SystemExit(
+            f"error: stage {stage!r} must give every function the same "
+            f"{shared.REGISTERED_FROM_VARIABLE} (set it in the stage's environment_variables): "
+            f"creates, TwiML replies and keyword answers all apply it"
+        )
     return Config(chalice_stage=stage, function_name=function, config_from_disk=config)
 
 

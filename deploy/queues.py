@@ -13,7 +13,7 @@ from chalicelib.delivery import sources
 if TYPE_CHECKING:
     from deploy.shared import FunctionSettings
 
-# The variables that tell a function a queue's URL (chalicelib/config.py).
+# The variables that tell a function a queue's URL (chalicelib/runtime/config.py).
 SEND_QUEUE_VARIABLE = "HERALD_SEND_QUEUE_URL"
 CALLBACK_QUEUE_VARIABLE = "HERALD_CALLBACK_QUEUE_URL"
 RECEIPT_QUEUE_VARIABLE = "HERALD_RECEIPT_QUEUE_URL"
@@ -36,10 +36,22 @@ class Queue:
 QUEUES = (
     # Carrier throttling is retried up to HERALD_MAX_SEND_ATTEMPTS (6) times and waiting
     # out another worker's lease is a receive too: 20 leaves room for both.
-    Queue("send", sources.SEND_QUEUE, "sender", 20, SEND_QUEUE_VARIABLE),
-    Queue("receipts", sources.RECEIPT_QUEUE, "receipts", 10, RECEIPT_QUEUE_VARIABLE),
+    Queue("send", sources.SEND_QUEUE, "sender", sources.SEND_MAX_RECEIVES, SEND_QUEUE_VARIABLE),
+    Queue(
+        "receipts",
+        sources.RECEIPT_QUEUE,
+        "receipts",
+        sources.RECEIPT_MAX_RECEIVES,
+        RECEIPT_QUEUE_VARIABLE,
+    ),
     # A callback is retried as often as its URL's #rc= says, at most 5 times (Twilio's bound).
-    Queue("callbacks", sources.CALLBACK_QUEUE, "callbacks", 10, CALLBACK_QUEUE_VARIABLE),
+    Queue(
+        "callbacks",
+        sources.CALLBACK_QUEUE,
+        "callbacks",
+        sources.CALLBACK_MAX_RECEIVES,
+        CALLBACK_QUEUE_VARIABLE,
+    ),
 )
 QUEUES_BY_NAME = {q.name: q for q in QUEUES}
 # Where the stream mapping puts what it could not deliver to the dispatcher (OnFailure):

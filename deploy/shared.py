@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from chalicelib import storage
 from chalicelib.carriers import END_USER_MESSAGING, SANDBOX
-from chalicelib.carriers import end_user_messaging as eum
+from chalicelib.carriers import eum_settings as eum
 from deploy.queues import (
     CALLBACK_QUEUE_VARIABLE,
     RECEIPT_QUEUE_VARIABLE,
@@ -28,11 +28,15 @@ from deploy.queues import (
     STREAM_FAILURES,
 )
 
-# Environment variables the functions read (chalicelib/config.py); the queues' are in queues.py.
+# Environment variables the functions read (chalicelib/runtime/config.py); the queues' are in
+# queues.py.
 TABLE_VARIABLE = "HERALD_TABLE_NAME"
 SECRET_VARIABLE = "HERALD_PAGE_TOKEN_SECRET"
 KMS_KEY_VARIABLE = "HERALD_KMS_KEY_ID"
 CARRIER_VARIABLE = "HERALD_CARRIER"
+# The registered-sender check (21606): the API's creates, TwiML replies (callbacks) and
+# keyword answers (receipts) all apply it, so a stage gives every function the same value.
+REGISTERED_FROM_VARIABLE = "HERALD_REQUIRE_REGISTERED_FROM"
 CARRIERS = (SANDBOX, END_USER_MESSAGING)
 CONFIGURATION_SET_VARIABLE = eum.CONFIGURATION_SET_VARIABLE
 ORIGINATION_VARIABLE = eum.ORIGINATION_VARIABLE
@@ -170,7 +174,7 @@ def _dynamodb(*actions: str) -> tuple[str, ...]:
 
 def functions(carrier: str = SANDBOX) -> dict[str, "Function"]:
     """Every function, with what it may do and is told on a stage whose carrier is
-    `carrier` (only the sender's depend on it)."""
+    `carrier` (only the sender's and the receipts function's depend on it)."""
     if carrier not in CARRIERS:
         raise ValueError(f"{CARRIER_VARIABLE} is one of {', '.join(CARRIERS)}, not {carrier!r}")
     return {function.name: function for function in _functions(carrier)}
@@ -194,21 +198,7 @@ def _functions(carrier: str) -> tuple["Function", ...]:
             },
         ),
         _sender(carrier),
-        Function(
-            "receipts",
-            "applies carrier receipts and stores inbound texts",
-            (
-                # PutItem: an inbound text, a keyword's answer, an opt-out; DeleteItem: an
-                # opt-in (chalicelib/inbound).
-                Grant(
-                    "Messages",
-                    _dynamodb("GetItem", "UpdateItem", "PutItem", "DeleteItem"),
-                    (TABLE,),
-                ),
-                Grant("ReceiptQueue", CONSUME_QUEUE_ACTIONS, (queue("receipts"),)),
-            ),
-            {TABLE_VARIABLE: TABLE_NAME, RECEIPT_QUEUE_VARIABLE: queue_url("receipts")},
-        ),
+        _receipts(carrier),
         Function(
             "callbacks",
             "posts signed status callbacks and inbound webhooks",
@@ -216,7 +206,9 @@ def _functions(carrier: str) -> tuple["Function", ...]:
                 # GetItem: the account (its encrypted AuthToken), the message, the number's
                 # owner and opt-outs; PutItem: each attempt, and each TwiML reply.
                 Grant("AccountsAndAttempts", _dynamodb("GetItem", "PutItem"), (TABLE,)),
-                Grant("DecryptTokens", ("kms:Decrypt",), (KEY,)),
+                # Decrypt: the AuthToken, to sign, and the credentials in the URLs it calls;
+                # Encrypt: those in a TwiML reply's action and media URLs, before storing it.
+                Grant("TokensAndUrlCredentials", ("kms:Decrypt", "kms:Encrypt"), (KEY,)),
                 Grant("CallbackQueue", CONSUME_QUEUE_ACTIONS, (queue("callbacks"),)),
             ),
             {
@@ -238,14 +230,41 @@ def _functions(carrier: str) -> tuple["Function", ...]:
 
 
 def _api(carrier: str) -> "Function":
-    grants = [Grant("MessagesTable", _dynamodb(*storage.ACTIONS), (TABLE, INDEXES))]
-    variables = {TABLE_VARIABLE: TABLE_NAME, SECRET_VARIABLE: PAGE_TOKEN_SECRET}
+    grants = [
+        Grant("MessagesTable", _dynamodb(*storage.ACTIONS), (TABLE, INDEXES)),
+        # The credentials in a URL a create or an update gives (chalicelib.storage
+        # .url_credentials) are sealed before they are stored; it never decrypts.
+        Grant("SealUrlCredentials", ("kms:Encrypt",), (KEY,)),
+    ]
+    variables = {
+        TABLE_VARIABLE: TABLE_NAME,
+        SECRET_VARIABLE: PAGE_TOKEN_SECRET,
+        KMS_KEY_VARIABLE: KEY_ARN,
+    }
     if carrier == SANDBOX:
         # The sandbox's handset (chalicelib/web/sandbox.py) queues the text a carrier
         # would publish on the carrier events queue.
         grants.append(Grant("QueueSimulatedTexts", SEND_ACTIONS, (queue("receipts"),)))
         variables[RECEIPT_QUEUE_VARIABLE] = queue_url("receipts")
     return Function("api_handler", "the REST API", tuple(grants), variables)
+
+
+def _receipts(carrier: str) -> "Function":
+    grants = [
+        # PutItem: an inbound text, a keyword's answer, an opt-out; DeleteItem: an opt-in
+        # (chalicelib/inbound).
+        Grant("Messages", _dynamodb("GetItem", "UpdateItem", "PutItem", "DeleteItem"), (TABLE,)),
+        Grant("ReceiptQueue", CONSUME_QUEUE_ACTIONS, (queue("receipts"),)),
+    ]
+    if carrier == SANDBOX:
+        # The sandbox's next receipt, queued once this one is applied (chalicelib/carriers).
+        grants.append(Grant("QueueNextReceipt", SEND_ACTIONS, (queue("receipts"),)))
+    return Function(
+        "receipts",
+        "applies carrier receipts and stores inbound texts",
+        tuple(grants),
+        {TABLE_VARIABLE: TABLE_NAME, RECEIPT_QUEUE_VARIABLE: queue_url("receipts")},
+    )
 
 
 # Sending through End User Messaging, on the stage's numbers and configuration set only.
@@ -255,9 +274,17 @@ EUM_SEND_ACTIONS = ("sms-voice:SendTextMessage", "sms-voice:SendMediaMessage")
 def _sender(carrier: str) -> "Function":
     grants = [
         Grant("Messages", _dynamodb("GetItem", "UpdateItem"), (TABLE,)),
+        # A MediaUrl's credentials, opened to fetch it (the key's policy lets the sender
+        # decrypt those only, never an AuthToken: deploy/token_key.py).
+        Grant("OpenMediaUrlCredentials", ("kms:Decrypt",), (KEY,)),
         Grant("SendQueue", CONSUME_QUEUE_ACTIONS, (queue("send"),)),
+        # A job on its last receive whose message another worker still holds is handed to
+        # a fresh job (chalicelib.delivery.worker.settle_last_receive).
+        Grant("RequeueSends", SEND_ACTIONS, (queue("send"),)),
     ]
-    variables = {TABLE_VARIABLE: TABLE_NAME}
+    # Its own queue's URL: a job retried later or out of time comes back when it says, not
+    # after the whole visibility timeout (ChangeMessageVisibility).
+    variables = {TABLE_VARIABLE: TABLE_NAME, SEND_QUEUE_VARIABLE: queue_url("send")}
     if carrier == SANDBOX:
         # The sandbox carrier queues its receipts as AWS would send them.
         grants.append(Grant("QueueReceipts", SEND_ACTIONS, (queue("receipts"),)))

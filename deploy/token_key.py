@@ -1,10 +1,20 @@
-"""The KMS key that encrypts each account's AuthToken (chalicelib.storage.tokens), as both
-templates create it: its policy, description and deletion window, and the one function that
-may decrypt with it."""
+"""The KMS key that encrypts each account's AuthToken (chalicelib.storage.tokens) and the
+credentials in its URLs (chalicelib.storage.url_credentials), as both templates create it:
+its policy, description and deletion window, and the functions that may decrypt with it."""
+
+from chalicelib.storage import tokens, url_credentials
 
 # chalicelib.storage.tokens binds each ciphertext to its account with this encryption context key.
 TOKEN_CONTEXT_KEY = "herald:account"
 _HAS_ACCOUNT_CONTEXT = {"Null": {f"kms:EncryptionContext:{TOKEN_CONTEXT_KEY}": "false"}}
+# ... and a URL's credentials to their purpose too: a function that may open those (the
+# sender, fetching media) cannot decrypt an AuthToken, whose context has no purpose.
+_IS_URL_CREDENTIALS = {
+    **_HAS_ACCOUNT_CONTEXT,
+    "StringEquals": {
+        f"kms:EncryptionContext:{tokens._PURPOSE_KEY}": url_credentials.PURPOSE,
+    },
+}
 # AWS's default key policy statement for key administrators: everything but using the key.
 KEY_ADMIN_ACTIONS = (
     "kms:Create*",
@@ -37,12 +47,15 @@ def account_administers_key(account_root) -> dict:
     }
 
 
-def key_policy(account_root: str, decrypting_role: str) -> dict:
-    """The AuthToken key's policy (ARNs in the writer's syntax).
+def key_policy(account_root: str, role_arn) -> dict:
+    """The key's policy (ARNs in the writer's syntax; `role_arn(function)` names a
+    function's role).
 
     The account administers the key through IAM; it may encrypt (the admin command, whose
-    user needs kms:Encrypt on the key in an IAM policy) but never decrypt. Only the
-    callbacks function's role decrypts, and only ciphertexts bound to an account.
+    user needs kms:Encrypt on the key in an IAM policy; the API and callbacks functions,
+    which seal the credentials in users' URLs) but never decrypt. The callbacks function's
+    role decrypts ciphertexts bound to an account (AuthTokens, to sign; URL credentials, to
+    call); the sender's only URL credentials (MediaUrls it fetches).
     """
     return {
         "Version": "2012-10-17",
@@ -59,10 +72,18 @@ def key_policy(account_root: str, decrypting_role: str) -> dict:
             {
                 "Sid": "CallbacksDecryptTokens",
                 "Effect": "Allow",
-                "Principal": {"AWS": decrypting_role},
+                "Principal": {"AWS": role_arn(DECRYPTING_FUNCTION)},
                 "Action": ["kms:Decrypt"],
                 "Resource": "*",
                 "Condition": _HAS_ACCOUNT_CONTEXT,
+            },
+            {
+                "Sid": "SenderDecryptsUrlCredentials",
+                "Effect": "Allow",
+                "Principal": {"AWS": role_arn(URL_DECRYPTING_FUNCTION)},
+                "Action": ["kms:Decrypt"],
+                "Resource": "*",
+                "Condition": _IS_URL_CREDENTIALS,
             },
         ],
     }
@@ -71,3 +92,4 @@ def key_policy(account_root: str, decrypting_role: str) -> dict:
 KEY_DESCRIPTION = "Herald: encrypts each account's AuthToken for signing callbacks"
 KEY_DELETION_WINDOW_DAYS = 30
 DECRYPTING_FUNCTION = "callbacks"
+URL_DECRYPTING_FUNCTION = "sender"

@@ -12,6 +12,7 @@ polls them from background threads (devtools/local_workers.py); tests drain them
 import contextlib
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,14 +21,19 @@ log = logging.getLogger("herald.local")
 
 @dataclass
 class Context:
-    """What handlers may read of Lambda's context object."""
+    """What handlers may read of Lambda's context object. Its remaining time counts down
+    from the function's timeout (30 s for the queue functions, as deployed) from when the
+    invocation starts, as Lambda's does: a handler works within it here as there."""
 
     function_name: str
     aws_request_id: str = "local"
     memory_limit_in_mb: int = 512
+    timeout_ms: int = 30_000
+    started: float = field(default_factory=time.monotonic)
 
     def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+        elapsed_ms = (time.monotonic() - self.started) * 1000
+        return max(0, int(self.timeout_ms - elapsed_ms))
 
 
 @dataclass
@@ -44,6 +50,13 @@ class QueueSource:
 
     def poll(self) -> int:
         """Receive one batch, hand it over, delete what succeeded; how many jobs came."""
+        records = self.receive()
+        if records:
+            self.invoke(records)
+        return len(records)
+
+    def receive(self) -> list[dict]:
+        """One batch of jobs, as the records of Lambda's SQS event ([] when none came)."""
         received = self.sqs.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=self.batch_size,
@@ -51,10 +64,8 @@ class QueueSource:
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         ).get("Messages", [])
-        if not received:
-            return 0
         arn = f"arn:aws:sqs:{self.region}:000000000000:{self.queue_url.rsplit('/', 1)[-1]}"
-        records = [
+        return [
             {
                 "messageId": m["MessageId"],
                 "receiptHandle": m["ReceiptHandle"],
@@ -68,6 +79,9 @@ class QueueSource:
             }
             for m in received
         ]
+
+    def invoke(self, records: list[dict]) -> None:
+        """Hand a batch to the handler as one invocation; delete the jobs it did."""
         result = self.handler({"Records": records}, Context(self.name))
         failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
         done = [r for r in records if r["messageId"] not in failed]
@@ -79,7 +93,6 @@ class QueueSource:
                     for n, r in enumerate(done[start : start + 10])
                 ],
             )
-        return len(records)
 
 
 @dataclass

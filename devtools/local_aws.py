@@ -32,7 +32,7 @@ def provision(
     endpoint: str, region: str = "us-east-1", visibility_seconds: int = LOCAL_VISIBILITY_SECONDS
 ) -> dict:
     """Create the queues and the key (the table is storage.ensure_table's); their settings."""
-    sqs, kms, _ = _clients(endpoint, region)
+    sqs, _, _ = _clients(endpoint, region)
     env = {}
     attributes = {"VisibilityTimeout": str(visibility_seconds)}
     for variable, name in QUEUES.items():
@@ -44,10 +44,15 @@ def provision(
             url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
             sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
         env[variable] = url
-    env["HERALD_KMS_KEY_ID"] = kms.create_key(Description="Herald local AuthTokens")["KeyMetadata"][
-        "KeyId"
-    ]
+    env["HERALD_KMS_KEY_ID"] = signing_key(endpoint, region)
     return env
+
+
+def signing_key(endpoint: str | None, region: str = "us-east-1") -> str:
+    """A new KMS key for AuthTokens (HERALD_KMS_KEY_ID) on the embedded AWS at `endpoint`,
+    or on moto in this process (None, under mock_aws): no account is made without one."""
+    _, kms, _ = _clients(endpoint, region)
+    return kms.create_key(Description="Herald local AuthTokens")["KeyMetadata"]["KeyId"]
 
 
 def stream_arn(endpoint: str, table: str, region: str = "us-east-1") -> str:
@@ -67,7 +72,7 @@ def event_sources(app, env: dict, checkpoint: Path | None = None, wait_seconds: 
     sqs, _, _ = _clients(env["AWS_ENDPOINT_URL"], region)
     streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb, region_name=region)
     handlers = app.handler_map
-    from chalicelib import config
+    from chalicelib.runtime import config
 
     arn = stream_arn(dynamodb, env.get("HERALD_TABLE_NAME") or config.DEFAULT_TABLE, region)
     wait = {"wait_seconds": wait_seconds}

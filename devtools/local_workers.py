@@ -17,6 +17,12 @@ it lands, and a stop waits at most WAIT_SECONDS for a worker to notice it.
 Locally the scheduler sweeps every SWEEP_SECONDS instead of every minute, so a scheduled
 message goes out within seconds of its SendAt. A sweep is a Query on each of the `due`
 index's 32 partitions: every 5 s that was half of what an idle make run spent.
+
+Lambda runs several invocations of a queue's function at once (it starts with five pollers
+per SQS source): a batch that waits on a slow customer's URL does not hold up the next
+batch. Each queue here likewise has up to INVOCATIONS batches in flight, from one polling
+thread that long-polls for the next batch while they run; the stream's batches stay one at
+a time, in order, as Lambda reads a shard.
 """
 
 import logging
@@ -30,6 +36,7 @@ SWEEP_SECONDS = 10.0
 WAIT_SECONDS = 2
 # After a poll fails (the handler raised, or the embedded AWS is going away).
 RETRY_SECONDS = 1.0
+INVOCATIONS = 4  # batches of one queue handled at once
 
 
 def start(app, stop_event: threading.Event) -> list[threading.Thread]:
@@ -48,8 +55,15 @@ def start(app, stop_event: threading.Event) -> list[threading.Thread]:
         # The API still serves; say loudly that nothing will be delivered.
         log.exception("the local delivery pipeline could not start: messages stay queued")
         return []
+    from devtools.event_sources import QueueSource
+
     threads = [
-        threading.Thread(target=_poll, args=(source, stop_event), name=source.name, daemon=True)
+        threading.Thread(
+            target=_poll_queue if isinstance(source, QueueSource) else _poll,
+            args=(source, stop_event),
+            name=source.name,
+            daemon=True,
+        )
         for source in sources
     ]
     threads.append(
@@ -77,6 +91,43 @@ def _poll(source, stop_event: threading.Event) -> None:
             stop_event.wait(max(0.0, WAIT_SECONDS - (time.monotonic() - began)))
 
 
+def _poll_queue(source, stop_event: threading.Event) -> None:
+    """Receive batches and hand each to a thread of its own, up to INVOCATIONS at once."""
+    slots = threading.BoundedSemaphore(INVOCATIONS)
+    while not stop_event.is_set():
+        if not slots.acquire(timeout=WAIT_SECONDS):
+            continue  # every invocation busy
+        began = time.monotonic()
+        try:
+            records = source.receive()  # a long poll: answered once a job is queued
+        except Exception:
+            log.exception("local %s failed", source.name)
+            slots.release()
+            stop_event.wait(RETRY_SECONDS)
+            continue
+        if not records:
+            slots.release()
+            # A server that does not long-poll answers an empty poll at once: wait here.
+            stop_event.wait(max(0.0, WAIT_SECONDS - (time.monotonic() - began)))
+            continue
+        threading.Thread(
+            target=_invoke, args=(source, records, slots), name=source.name, daemon=True
+        ).start()
+    # Stopping: return once the batches in flight are done (the caller bounds the wait).
+    for _ in range(INVOCATIONS):
+        slots.acquire()
+
+
+def _invoke(source, records: list, slots: threading.BoundedSemaphore) -> None:
+    try:
+        source.invoke(records)
+    except Exception:
+        # As Lambda would: log, and the batch reappears after its visibility timeout.
+        log.exception("local %s failed", source.name)
+    finally:
+        slots.release()
+
+
 def _sweep(handler, stop_event: threading.Event) -> None:
     from devtools.event_sources import Context
 
@@ -89,6 +140,6 @@ def _sweep(handler, stop_event: threading.Event) -> None:
             "detail": {},
         }  # fmt: skip
         try:
-            handler(event, Context("scheduler"))
+            handler(event, Context("scheduler", timeout_ms=60_000))
         except Exception:
             log.exception("local scheduler failed")

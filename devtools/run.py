@@ -1,17 +1,19 @@
 """`make run`: Herald on http://127.0.0.1:$PORT with nothing to configure.
 
-Starts an embedded AWS (moto's server with atomic DynamoDB requests: devtools/services.py)
-unless DYNAMODB_ENDPOINT_URL or AWS_ENDPOINT_URL_DYNAMODB names another DynamoDB, creates
-the table when it is missing, creates a development account (HERALD_ACCOUNT_SID /
-HERALD_AUTH_TOKEN fix its credentials), and serves the API from a child process on a
-socket this process keeps open (devtools/supervisor.py): a change to the app's files
-restarts the child without refusing a request, other files change nothing. Prints the
-credentials with a ready curl line; Ctrl-C or SIGTERM stops everything it started.
+Starts an embedded AWS (moto's server with atomic DynamoDB requests: devtools/services.py;
+when DYNAMODB_ENDPOINT_URL or AWS_ENDPOINT_URL_DYNAMODB names another DynamoDB, only its KMS
+key is used), creates the table when it is missing, creates a development account
+(HERALD_ACCOUNT_SID / HERALD_AUTH_TOKEN fix its credentials), and serves the API from a child
+process on a socket this process keeps open (devtools/supervisor.py): a change to the app's
+files restarts the child without refusing a request, other files change nothing. Prints the
+credentials with a ready curl line, and the export line with which the admin command in
+another shell makes accounts that sign; Ctrl-C or SIGTERM stops everything it started.
 """
 
 import contextlib
 import os
 import re
+import shlex
 import signal
 import sys
 import tempfile
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from devtools import server, supervisor
 
-# The shapes chalicelib/admin.py accepts: checked here so that a typo stops `make run` with
+# The shapes the admin command (admin/) accepts: checked here so that a typo stops `make run` with
 # one line before anything starts.
 ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}\Z")
 AUTH_TOKEN = re.compile(r"[0-9a-f]{32}\Z")
@@ -49,12 +51,36 @@ def _credentials() -> tuple[str | None, str | None]:
     return sid, token
 
 
-def banner(url: str, endpoint: str, embedded: bool, account: dict) -> str:
+def admin_environment(env: dict, embedded: bool) -> dict[str, str]:
+    """What the admin command needs in another shell to act on this server's AWS, as the
+    banner's export line sets it: the DynamoDB and the table, the region, the KMS key (and
+    its endpoint) every AuthToken is encrypted with for signing, and on the embedded AWS
+    the placeholder credentials it accepts. Without the key create-account refuses."""
+    from chalicelib.runtime import config
+
+    settings = config.load()
+    shown = {
+        "DYNAMODB_ENDPOINT_URL": settings.endpoint_url,
+        "AWS_ENDPOINT_URL_KMS": env["AWS_ENDPOINT_URL_KMS"],
+        "HERALD_KMS_KEY_ID": env["HERALD_KMS_KEY_ID"],
+        "AWS_REGION": settings.region,
+    }
+    if env.get("HERALD_TABLE_NAME"):
+        shown["HERALD_TABLE_NAME"] = settings.table_name
+    if embedded:
+        shown.update(
+            {k: server.FAKE_CREDENTIALS[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+        )
+    return shown
+
+
+def export_line(variables: dict[str, str]) -> str:
+    return "export " + " ".join(f"{name}={shlex.quote(value)}" for name, value in variables.items())
+
+
+def banner(url: str, endpoint: str, embedded: bool, account: dict, admin_env: dict) -> str:
     sid, token = account["account_sid"], account["auth_token"]
     where = f"{endpoint} (embedded moto, in memory)" if embedded else endpoint
-    # The embedded DynamoDB takes any credentials; the admin command needs some to sign with.
-    keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if embedded else ()
-    credentials = "".join(f" {key}={server.FAKE_CREDENTIALS[key]}" for key in keys)
     return f"""
 Herald is serving on {url}
   DynamoDB:    {where}
@@ -63,8 +89,9 @@ Herald is serving on {url}
   Inbox:       {url}/inbox/  (sign in with the AccountSid and AuthToken above)
 
 More accounts and API keys, on this DynamoDB (another shell, in this directory):
-  export DYNAMODB_ENDPOINT_URL={endpoint}{credentials}
-  .venv/bin/python -m chalicelib.admin create-key {sid}
+  {export_line(admin_env)}
+  .venv/bin/python -m admin create-account
+  .venv/bin/python -m admin create-key {sid}
 
 Try it:
   curl -X POST {url}/2010-04-01/Accounts/{sid}/Messages.json \\
@@ -79,17 +106,30 @@ Ctrl-C stops everything.
 def delivery_environment(endpoint: str, stack: contextlib.ExitStack) -> dict:
     """The embedded AWS's queues and key for the delivery pipeline, and the local settings:
     callbacks may go to 127.0.0.1, and the stream's checkpoint outlives each child."""
+    from chalicelib.runtime import config
     from devtools import local_aws
 
     for name, value in server.FAKE_CREDENTIALS.items():
         os.environ.setdefault(name, value)
     checkpoints = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="herald-run-")))
     return {
-        **local_aws.provision(endpoint),
+        # In the region the app reads (AWS_REGION may name another than the default).
+        **local_aws.provision(endpoint, region=config.load().region),
         "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ENDPOINT_URL_KMS": endpoint,
         "HERALD_ALLOW_PRIVATE_URLS": "1",
         "HERALD_LOCAL_STREAM_CHECKPOINT": str(checkpoints / "stream.json"),
     }
+
+
+def signing_environment(endpoint: str) -> dict:
+    """Against another DynamoDB there is no delivery pipeline, but every account still
+    needs its AuthToken encrypted for signing: the embedded AWS's KMS, and a key on it."""
+    from chalicelib.runtime import config
+    from devtools import local_aws
+
+    key_id = local_aws.signing_key(endpoint, region=config.load().region)
+    return {"AWS_ENDPOINT_URL_KMS": endpoint, "HERALD_KMS_KEY_ID": key_id}
 
 
 def _stop_on_sigterm() -> None:
@@ -134,18 +174,21 @@ def _serve(stack: contextlib.ExitStack, port: int, sid: str | None, token: str |
     def prepare() -> dict:
         """The embedded AWS, its resources, the table and the account: done while the HTTP
         child loads its libraries (each takes most of a second)."""
-        if embedded:
-            started["endpoint"] = stack.enter_context(server.embedded_aws())
+        # Always started: besides DynamoDB it serves the KMS key that every account needs.
+        aws = stack.enter_context(server.embedded_aws())
+        started["endpoint"] = endpoint or aws
         env = server.server_environment(started["endpoint"], embedded)
-        if embedded:
-            env.update(delivery_environment(started["endpoint"], stack))
         os.environ.update(env)
-        from chalicelib import admin, storage
+        env.update(delivery_environment(aws, stack) if embedded else signing_environment(aws))
+        os.environ.update(env)
+        import admin
+        from chalicelib import storage
 
         storage.reset()
         storage.ensure_table()
         # After the key exists: the account's token is encrypted for signing callbacks.
         started["account"] = admin.create_account(sid, token)
+        started["env"] = env
         return env
 
     try:
@@ -159,7 +202,8 @@ def _serve(stack: contextlib.ExitStack, port: int, sid: str | None, token: str |
         print(f"error: the app failed to load:\n{failure}", file=sys.stderr)
         return 1
     endpoint, account = started["endpoint"], started["account"]
-    print(banner(herald.url, endpoint, embedded, account), flush=True)
+    admin_env = admin_environment(started["env"], embedded)
+    print(banner(herald.url, endpoint, embedded, account, admin_env), flush=True)
     # Not signal.pause(): the kernel may hand Ctrl-C to any thread of this process (the
     # embedded AWS serves from many), and pause() wakes only for the main thread's. Python
     # runs its handler on the main thread's next wake-up.

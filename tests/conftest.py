@@ -27,8 +27,10 @@ for _name in ("DYNAMODB_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOIN
 from moto import mock_aws  # noqa: E402
 from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
 
-from chalicelib import admin, auth, storage  # noqa: E402
-from chalicelib import clock as herald_clock  # noqa: E402
+import admin  # noqa: E402
+from chalicelib import storage  # noqa: E402
+from chalicelib.accounts import credentials  # noqa: E402
+from chalicelib.runtime import clock as herald_clock  # noqa: E402
 from chalicelib.storage import tokens  # noqa: E402
 from devtools import dynalite, server  # noqa: E402
 
@@ -61,41 +63,57 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(autouse=True)
 def fresh_credential_cache():
     """Each test starts with auth's per-container cache empty, as a new container would."""
-    auth.forget()
+    credentials.forget()
     yield
-    auth.forget()
+    credentials.forget()
 
 
 @pytest.fixture
 def cache_expires(monkeypatch):
     """Call it to move auth's cache clock past its bound, as if CACHE_SECONDS went by."""
     offset = {"s": 0.0}
-    real = auth._monotonic
-    monkeypatch.setattr(auth, "_monotonic", lambda: real() + offset["s"])
+    real = credentials._monotonic
+    monkeypatch.setattr(credentials, "_monotonic", lambda: real() + offset["s"])
 
     def expire() -> None:
-        offset["s"] += auth.CACHE_SECONDS + 0.001
+        offset["s"] += credentials.CACHE_SECONDS + 0.001
 
     return expire
 
 
 @pytest.fixture
-def aws(request):
-    """DynamoDB for one test: moto, fresh each time, or (when parametrized) dynalite."""
+def aws(request, monkeypatch):
+    """DynamoDB for one test: moto, fresh each time, or (when parametrized) dynalite; and
+    moto's KMS with a key (HERALD_KMS_KEY_ID), without which no account can be made."""
     if getattr(request, "param", "moto") == "dynalite":
         url, table = (
             request.getfixturevalue("dynalite_url"),
             request.getfixturevalue("dynalite_table"),
         )
-        with dynalite.pointing_at(url, table, create=False):
+        # moto answers only AWS's own endpoints: dynalite's requests go past it to dynalite.
+        with mock_aws(), dynalite.pointing_at(url, table, create=False):
             assert storage.client.client().meta.endpoint_url == url
+            signing_key(monkeypatch)
             yield
+        tokens.reset()
         return
     with mock_aws():
         storage.reset()
         storage.ensure_table()
+        signing_key(monkeypatch)
         yield
     storage.reset()
+    tokens.reset()
+
+
+def signing_key(monkeypatch) -> str:
+    """A new key on moto's KMS (mock_aws active) as the stage's HERALD_KMS_KEY_ID."""
+    from devtools import local_aws
+
+    tokens.reset()
+    key_id = local_aws.signing_key(None)
+    monkeypatch.setenv("HERALD_KMS_KEY_ID", key_id)
+    return key_id
 
 
 @pytest.fixture(scope="session")
@@ -155,7 +173,7 @@ def spread_lists(account_sid: str, shards: int) -> None:
     from chalicelib.storage import accounts
 
     accounts.set_list_shards(account_sid, shards, effective_ms=0, now_ms=herald_clock.now_ms())
-    auth.forget()
+    credentials.forget()
 
 
 @pytest.fixture

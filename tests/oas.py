@@ -17,7 +17,7 @@ from jsonschema import Draft4Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from chalicelib import addresses
+from chalicelib.twilio import addresses
 
 # Schema keywords that hold one schema, a list of schemas, or a map of name -> schema.
 _ONE = ("items", "not", "additionalProperties")

@@ -2,7 +2,13 @@
 
 import json
 
-from chalicelib import admin, auth, storage
+import pytest
+
+import admin
+from chalicelib import storage
+from chalicelib.accounts import credentials
+from chalicelib.storage import tokens
+from chalicelib.web import auth
 from tests.conftest import basic
 
 
@@ -19,7 +25,7 @@ def test_create_account_prints_credentials_once_and_stores_only_a_hash(aws, caps
     assert set(created) == {"account_sid", "auth_token"}
     stored = storage.accounts.get_account(created["account_sid"])
     assert created["auth_token"] not in json.dumps(stored)
-    assert stored["token_hash"] == auth.hash_secret(created["auth_token"])
+    assert stored["token_hash"] == credentials.hash_secret(created["auth_token"])
 
 
 def test_create_account_with_fixed_credentials(aws, capsys):
@@ -60,3 +66,32 @@ def test_create_account_never_creates_a_table(aws, capsys, monkeypatch):
     code, out, _ = run(capsys, "create-account")
     assert code == 0
     storage.reset()
+
+
+def test_create_account_stores_the_token_encrypted_for_the_signing_functions(aws, capsys):
+    code, out, _ = run(capsys, "create-account")
+    created = json.loads(out)
+    stored = storage.accounts.get_account(created["account_sid"])
+    assert code == 0 and created["auth_token"] not in stored["token_ciphertext"]
+    tokens.reset()  # nothing cached: KMS decrypts it
+    assert (
+        tokens.decrypt_token(created["account_sid"], stored["token_ciphertext"])
+        == (created["auth_token"])
+    )
+
+
+@pytest.mark.parametrize("key", [None, "no-such-key"])
+def test_an_account_that_could_not_sign_is_never_made(aws, capsys, monkeypatch, key):
+    """Without a usable KMS key the token could not be encrypted, and the account's status
+    callbacks and webhooks would go out unsigned: create-account refuses in one line."""
+    if key is None:
+        monkeypatch.delenv("HERALD_KMS_KEY_ID")
+    else:
+        monkeypatch.setenv("HERALD_KMS_KEY_ID", key)
+    sid = "AC" + "4" * 32
+    code, out, err = run(capsys, "create-account", "--account-sid", sid)
+    assert (code, out) == (1, "")
+    assert len(err.splitlines()) == 1 and "HERALD_KMS_KEY_ID" in err, err
+    assert storage.accounts.get_account(sid) is None
+    with pytest.raises(ValueError):
+        storage.accounts.put_account(sid, credentials.hash_secret("5" * 32), 0, "")

@@ -23,7 +23,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from chalicelib import admin, clock, storage
+import admin
+from chalicelib import storage
+from chalicelib.runtime import clock
 from chalicelib.storage import messages as stored
 from devtools import dynalite
 from tests.conftest import (

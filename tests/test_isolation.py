@@ -16,7 +16,9 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from chalicelib import admin, auth, storage
+import admin
+from chalicelib import storage
+from chalicelib.accounts import credentials
 from tests.conftest import basic, body, make, make_sent, scheduled
 
 FROM = "+15005550006"
@@ -180,7 +182,7 @@ def test_every_bad_credential_gets_the_same_401_and_changes_nothing(world, op, s
         for target, sid in targets.items():
             # Each target meets the same cache state (a cold one): auth caches what it read,
             # so without this the first target alone would read the credential.
-            auth.forget()
+            credentials.forget()
             storage_calls.clear()
             response = send(api, op, sid, header)
             cell = f"{op.name} / {credential} / {target}"

@@ -10,8 +10,11 @@ from collections import Counter
 
 import pytest
 
-from chalicelib import admin, auth, clock, messages, storage
+import admin
+from chalicelib import messages, storage
+from chalicelib.accounts import credentials
 from chalicelib.messages.status import Status
+from chalicelib.runtime import clock
 from chalicelib.storage import accounts, schema
 from tests.conftest import body, listing, make, ms, sids_of, spread_lists
 
@@ -92,8 +95,8 @@ def test_raising_the_shard_count_loses_nothing_and_keeps_page_tokens(api, monkey
     changed = admin.set_list_shards(api.account_sid, 8)
     assert changed["list_shards"] == 8
     effective = changed["new_messages_use_it_from_ms"]
-    assert effective == moment["ms"] + int(2 * auth.CACHE_SECONDS * 1000)
-    auth.forget()
+    assert effective == moment["ms"] + int(2 * credentials.CACHE_SECONDS * 1000)
+    credentials.forget()
     # Until every container has seen the new count, new messages keep to the old shards.
     during = [create_at(30 + i) for i in range(5)]
     assert {item_of(api.account_sid, sid)["list_pk"] for sid in during} == {f"{api.account_sid}#0"}

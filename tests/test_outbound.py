@@ -1,14 +1,15 @@
-"""chalicelib.outbound (and outbound_addresses, outbound_http) against real servers on 127.0.0.1
-that these tests start and stop.
+"""chalicelib.outbound (client, addresses, http) against real servers on 127.0.0.1 that these
+tests start and stop.
 
 No test touches the internet: an autouse fixture makes getaddrinfo answer only IP literals and
 "localhost" (anything else fails like an unknown name unless a test fakes its DNS) and makes
 every socket.connect to a non-loopback address fail the test. A "public" server is faked by
-monkeypatched getaddrinfo plus outbound_addresses._connect redirected to the local server,
+monkeypatched getaddrinfo plus outbound.addresses._connect redirected to the local server,
 recording the address Herald chose. HTTPS uses a self-signed certificate made here with
 `cryptography` and passed in as Limits(cafile=...), the one test-only option.
 """
 
+import base64
 import contextlib
 import ipaddress
 import socket
@@ -25,10 +26,16 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from chalicelib import outbound_addresses
-from chalicelib.outbound import Limits, Overrides, fragment_overrides, request
-from chalicelib.outbound_addresses import is_public
-from chalicelib.signing import signature
+from chalicelib.outbound import addresses as outbound_addresses
+from chalicelib.outbound.addresses import credentials, is_callable, is_public
+from chalicelib.outbound.client import (
+    Limits,
+    Overrides,
+    fragment_overrides,
+    request,
+    twilio_request,
+)
+from chalicelib.outbound.signing import signature
 
 PUBLIC_V4 = "93.184.215.14"
 PUBLIC_V6 = "2606:4700::6810:84e5"
@@ -459,14 +466,17 @@ def test_property_every_form_of_a_private_ipv4_is_refused(network, offset):
         "file:///etc/passwd",
         "javascript:alert(1)",
         "http:///path",
-        "http://user:pw@example.com/",
-        "http://user@example.com/",
         "http://example.com:99999/",
         "http://example.com:0/",
         "http://example.com:abc/",
         "http://[::1/",
         "http://example.com/a b",
         "http://example.com/x\r\nX-Injected: 1",
+        "http://example.com/x%0d%0aX-Injected:%201",
+        "http://example.com/x?a=%0A",
+        "http://example.com/%7f",
+        "http://example.com/%00",
+        "http://us%0der:pw@example.com/",
         "http://example.com/\tx",
         "http://exa\u0000mple.com/",
         "//example.com/x",
@@ -692,6 +702,83 @@ def test_fragment_never_sent(raw):
     assert f"\r\nHost: 127.0.0.1:{srv.port}\r\n".encode() in seen[0]
 
 
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_credentials_in_the_url_go_as_basic_auth_and_are_not_signed(server, method):
+    """Twilio's rule: `user:password@` is sent as an Authorization header and left out of
+    the URL it signs, so the receiver's RequestValidator, which sees no credentials in its
+    own URL, accepts the signature."""
+    receiver_url = f"http://127.0.0.1:{server.port}/signed?via=herald"
+    given = f"http://hook%40user:p%3Ass word@127.0.0.1:{server.port}/signed?via=herald#rc=1"
+    given = given.replace(" ", "%20")
+    url, _ = fragment_overrides(given)
+    form = {"MessageSid": "SM" + "a" * 32, "MessageStatus": "delivered"}
+    answer = twilio_request(method, url, form, "secret", None, FAST, True)
+    assert (answer.status, answer.error) == (204, None)  # the route validated the signature
+    seen_method, path, headers, _ = server.seen[0]
+    assert seen_method == method and path.startswith("/signed?via=herald")
+    assert headers["Authorization"] == "Basic " + base64.b64encode(b"hook@user:p:ss word").decode()
+    assert headers["Host"] == f"127.0.0.1:{server.port}"
+    signed_over = receiver_url if method == "POST" else f"http://127.0.0.1:{server.port}{path}"
+    validated = RequestValidator("secret").validate(
+        signed_over, form if method == "POST" else {}, headers["X-Twilio-Signature"]
+    )
+    assert validated
+
+
+def test_credentials_on_a_plain_request_too(raw):
+    """A media fetch (outbound.request) sends them the same way; nothing of them is on the
+    request line or in Host."""
+    seen = []
+
+    def script(conn, stop):
+        seen.append(read_request(conn))
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+
+    srv = raw(script)
+    answer = request("GET", f"http://u:s3cr3t@127.0.0.1:{srv.port}/a.png", allow_private=True)
+    assert answer.status == 200
+    assert seen[0].startswith(b"GET /a.png HTTP/1.1\r\n")
+    assert f"\r\nHost: 127.0.0.1:{srv.port}\r\n".encode() in seen[0]
+    assert b"\r\nAuthorization: Basic dTpzM2NyM3Q=\r\n" in seen[0]
+    assert b"s3cr3t" not in seen[0] and b"u:" not in seen[0]
+
+
+@pytest.mark.parametrize(
+    ("url", "bare", "authorization"),
+    [
+        ("https://h.example/cb", "https://h.example/cb", None),
+        ("https://u:p@h.example/cb?x=1#rc=2", "https://h.example/cb?x=1#rc=2", "Basic dTpw"),
+        ("https://u@h.example:8443/", "https://h.example:8443/", "Basic dTo="),
+        ("http://@h.example/cb?", "http://h.example/cb?", None),
+        ("HTTP://u:p@H.example/a", "HTTP://H.example/a", "Basic dTpw"),
+        ("ftp://u:p@h.example/", "ftp://u:p@h.example/", None),
+    ],
+)
+def test_credentials_are_cut_out_of_the_url_as_written(url, bare, authorization):
+    assert credentials(url) == (bare, authorization)
+
+
+@pytest.mark.parametrize(
+    ("url", "callable_"),
+    [
+        ("https://h.example/cb", True),
+        ("https://user:pw@h.example/cb#rc=2", True),
+        ("http://h.example/x?a=%20b", True),
+        ("javascript:alert(1)", False),
+        ("file:///etc/passwd", False),
+        ("data:text/html,hi", False),
+        ("https://h.example/x%0d%0aSet-Cookie:%20a", False),
+        ("https://h.example/x#rc=1%0a", False),
+        ("https://h.example/x\n", False),
+        ("https://us%0aer:pw@h.example/", False),
+        ("https://h.example:0/", False),
+        ("/relative", False),
+    ],
+)
+def test_what_is_callable_is_what_a_call_accepts(url, callable_):
+    assert is_callable(url) is callable_
+
+
 def test_non_ascii_path_sent_percent_encoded(server):
     answer = local("GET", server, "/ok?q=caf\u00e9")
     assert answer.status == 200
@@ -887,3 +974,17 @@ def test_https_handshake_held_to_the_read_timeout(raw):
     answer = request("GET", f"https://127.0.0.1:{srv.port}/", allow_private=True, limits=limits)
     assert (answer.status, answer.error) == (None, "timeout")
     assert time.monotonic() - started < 0.3 + SLACK
+
+
+def test_a_body_not_read_is_never_too_large(server):
+    """read_body=False (a status callback's answer): the status and headers only."""
+    for path in ("/big", "/stream"):
+        limits = Limits(connect_s=1, read_s=1, total_s=3, max_body=1000, read_body=False)
+        answer = local("GET", server, path, limits=limits)
+        assert (answer.status, answer.error, answer.body) == (200, None, b"")
+
+
+def test_a_content_length_of_5000_digits_is_too_large_not_a_crash(raw):
+    # int() refuses more than 4,300 digits with a ValueError, which request() never raises.
+    srv = raw(reply(b"HTTP/1.1 200 OK\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\nhello"))
+    assert (local("GET", srv, "/").error, local("GET", srv, "/").body) == ("too large", b"")

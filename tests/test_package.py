@@ -21,11 +21,13 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import config, errors, storage
+from chalicelib import storage
 from chalicelib.carriers import events
 from chalicelib.delivery import sources
 from chalicelib.observability import metrics
+from chalicelib.runtime import config
 from chalicelib.storage import tokens
+from chalicelib.twilio import errors
 from deploy import carrier_events, gateway_errors, lambda_runtime, package, shared, token_key
 from deploy.alarms import metrics_stage
 from deploy.cloudformation import logical_ids, stack
@@ -54,7 +56,13 @@ LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 # Function -> {resource: actions}. Resources: "table", "indexes" (all), "index/<name>",
 # "stream", "queue/<name>", "key", "logs" (the function's own log group).
 GRANTS = {
-    "api_handler": {"table": API_ACTIONS, "indexes": API_ACTIONS, "queue/receipts": SEND},
+    # Encrypt: the credentials in users' URLs are sealed before they are stored.
+    "api_handler": {
+        "table": API_ACTIONS,
+        "indexes": API_ACTIONS,
+        "queue/receipts": SEND,
+        "key": {"kms:Encrypt"},
+    },
     "dispatcher": {
         "stream": {
             "dynamodb:DescribeStream",
@@ -68,7 +76,8 @@ GRANTS = {
     },
     "sender": {
         "table": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
-        "queue/send": CONSUME,
+        "key": {"kms:Decrypt"},  # a MediaUrl's credentials (the key policy: those only)
+        "queue/send": CONSUME | SEND,
         "queue/receipts": SEND,
     },
     "receipts": {
@@ -78,11 +87,13 @@ GRANTS = {
             "dynamodb:PutItem",
             "dynamodb:DeleteItem",
         },
-        "queue/receipts": CONSUME,
+        # The sandbox's next receipt, once this one is applied.
+        "queue/receipts": CONSUME | SEND,
     },
     "callbacks": {
         "table": {"dynamodb:GetItem", "dynamodb:PutItem"},
-        "key": {"kms:Decrypt"},
+        # Decrypt the AuthToken and URL credentials; encrypt a TwiML reply's URL credentials.
+        "key": {"kms:Decrypt", "kms:Encrypt"},
         "queue/callbacks": CONSUME,
     },
     "scheduler": {
@@ -98,10 +109,16 @@ EUM_SEND = {"sms-voice:SendTextMessage", "sms-voice:SendMediaMessage"}
 EUM_GRANTS = {
     **GRANTS,
     # No sandbox handset on a real carrier's stage.
-    "api_handler": {"table": API_ACTIONS, "indexes": API_ACTIONS, "logs": LOGS},
+    "api_handler": {
+        "table": API_ACTIONS,
+        "indexes": API_ACTIONS,
+        "key": {"kms:Encrypt"},
+        "logs": LOGS,
+    },
     "sender": {
         "table": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
-        "queue/send": CONSUME,
+        "key": {"kms:Decrypt"},
+        "queue/send": CONSUME | SEND,
         "origination_identities": EUM_SEND,
         "configuration_set": EUM_SEND,
         # Feedback, and each MMS file stored for SendMediaMessage to read as the sender.
@@ -109,6 +126,7 @@ EUM_GRANTS = {
         "media_objects": {"s3:PutObject", "s3:GetObject"},
         "logs": LOGS,
     },
+    "receipts": {**GRANTS["receipts"], "queue/receipts": CONSUME},
 }
 
 # Function -> {variable: what it refers to}: "table", "secret", "queue/<name>", "key".
@@ -117,13 +135,18 @@ VARIABLES = {
         "HERALD_TABLE_NAME": "table",
         "HERALD_PAGE_TOKEN_SECRET": "secret",
         "HERALD_RECEIPT_QUEUE_URL": "queue/receipts",
+        "HERALD_KMS_KEY_ID": "key",
     },
     "dispatcher": {
         "HERALD_TABLE_NAME": "table",
         "HERALD_SEND_QUEUE_URL": "queue/send",
         "HERALD_CALLBACK_QUEUE_URL": "queue/callbacks",
     },
-    "sender": {"HERALD_TABLE_NAME": "table", "HERALD_RECEIPT_QUEUE_URL": "queue/receipts"},
+    "sender": {
+        "HERALD_TABLE_NAME": "table",
+        "HERALD_SEND_QUEUE_URL": "queue/send",
+        "HERALD_RECEIPT_QUEUE_URL": "queue/receipts",
+    },
     "receipts": {"HERALD_TABLE_NAME": "table", "HERALD_RECEIPT_QUEUE_URL": "queue/receipts"},
     "callbacks": {
         "HERALD_TABLE_NAME": "table",
@@ -134,9 +157,14 @@ VARIABLES = {
 }
 EUM_VARIABLES = {
     **VARIABLES,
-    "api_handler": {"HERALD_TABLE_NAME": "table", "HERALD_PAGE_TOKEN_SECRET": "secret"},
+    "api_handler": {
+        "HERALD_TABLE_NAME": "table",
+        "HERALD_PAGE_TOKEN_SECRET": "secret",
+        "HERALD_KMS_KEY_ID": "key",
+    },
     "sender": {
         "HERALD_TABLE_NAME": "table",
+        "HERALD_SEND_QUEUE_URL": "queue/send",
         "HERALD_EUM_CONFIGURATION_SET": "configuration_set",
         "HERALD_EUM_ORIGINATION_IDENTITY": "default_origination_identity",
         "HERALD_MEDIA_BUCKET": "media_bucket",
@@ -155,6 +183,7 @@ PLACEHOLDERS = [sources.TABLE_STREAM_ARN] + [
     f":{name}" + '"' for name in (sources.SEND_QUEUE, sources.RECEIPT_QUEUE, sources.CALLBACK_QUEUE)
 ]
 CONTEXT_CONDITION = {"Null": {"kms:EncryptionContext:herald:account": "false"}}
+URL_CONDITION = {"StringEquals": {"kms:EncryptionContext:herald:purpose": "url-credentials"}}
 
 
 def _require(path: Path, make_target: str) -> None:
@@ -568,24 +597,29 @@ def cfn_key(sam: dict) -> dict:
     return keys_[logical_ids.KEY]
 
 
-def test_cfn_token_key_rotates_and_only_callbacks_decrypt(sam):
+def test_cfn_token_key_rotates_and_only_callbacks_decrypt_tokens(sam):
     key = cfn_key(sam)
     assert key["DeletionPolicy"] == key["UpdateReplacePolicy"] == "Retain"
     assert key["Properties"]["EnableKeyRotation"] is True
-    callbacks_role = {"Fn::GetAtt": [cfn_role_of(cfn_functions(sam)["callbacks"]), "Arn"]}
+    functions = cfn_functions(sam)
+    callbacks_role = {"Fn::GetAtt": [cfn_role_of(functions["callbacks"]), "Arn"]}
+    sender_role = {"Fn::GetAtt": [cfn_role_of(functions["sender"]), "Arn"]}
     root = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
-    check_key_policy(key["Properties"]["KeyPolicy"], root, callbacks_role)
+    check_key_policy(key["Properties"]["KeyPolicy"], root, callbacks_role, sender_role)
 
 
-def check_key_policy(policy: dict, root, callbacks_role) -> None:
+def check_key_policy(policy: dict, root, callbacks_role, sender_role) -> None:
     by_sid = {statement["Sid"]: statement for statement in policy["Statement"]}
     for statement in by_sid.values():
         assert statement["Effect"] == "Allow"
         assert statement["Principal"] != "*" and statement["Principal"]["AWS"] != "*"
     decrypting = [s for s in by_sid.values() if "kms:Decrypt" in s["Action"]]
-    assert [s["Principal"] for s in decrypting] == [{"AWS": callbacks_role}]
-    assert decrypting[0]["Action"] == ["kms:Decrypt"]
-    assert decrypting[0]["Condition"] == CONTEXT_CONDITION
+    # Callbacks decrypts what is bound to an account (AuthTokens, URL credentials); the
+    # sender only URL credentials: an AuthToken's context has no purpose, so it is refused.
+    assert [(s["Principal"], s["Action"], s["Condition"]) for s in decrypting] == [
+        ({"AWS": callbacks_role}, ["kms:Decrypt"], CONTEXT_CONDITION),
+        ({"AWS": sender_role}, ["kms:Decrypt"], {**CONTEXT_CONDITION, **URL_CONDITION}),
+    ]
     encrypting = [s for s in by_sid.values() if "kms:Encrypt" in s["Action"]]
     assert [(s["Principal"], s["Condition"]) for s in encrypting] == [
         ({"AWS": root}, CONTEXT_CONDITION)
@@ -604,6 +638,25 @@ def test_token_context_is_the_one_keys_binds_tokens_to():
     assert token_key.TOKEN_CONTEXT_KEY == tokens._CONTEXT_KEY
     expected = {"Null": {f"kms:EncryptionContext:{tokens._CONTEXT_KEY}": "false"}}
     assert expected == CONTEXT_CONDITION
+
+
+def test_the_url_condition_is_the_context_url_credentials_are_sealed_with(account):
+    """What the sender's statement requires is what url_credentials.sealed binds."""
+    from chalicelib.storage import url_credentials
+
+    seen = {}
+    real = tokens._encrypt
+
+    def spy(plaintext, context):
+        seen.update(context)
+        return real(plaintext, context)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tokens, "_encrypt", spy)
+        url_credentials.sealed(account["account_sid"], "https://u:pw@h.example/")
+    ((key, value),) = URL_CONDITION["StringEquals"].items()
+    assert seen[key.removeprefix("kms:EncryptionContext:")] == value
+    assert seen[tokens._CONTEXT_KEY] == account["account_sid"]
 
 
 def cfn_value(sam: dict, value) -> str:
@@ -994,7 +1047,7 @@ def test_tf_no_placeholder_source_is_left(tf):
         assert placeholder not in text
 
 
-def test_tf_token_key_rotates_and_only_callbacks_decrypt(tf):
+def test_tf_token_key_rotates_and_only_callbacks_decrypt_tokens(tf):
     assert set(tf["resource"]["aws_kms_key"]) == {"tokens", "carrier_events"}
     key = tf["resource"]["aws_kms_key"]["tokens"]
     assert key["enable_key_rotation"] is True
@@ -1004,7 +1057,8 @@ def test_tf_token_key_rotates_and_only_callbacks_decrypt(tf):
         "${data.aws_caller_identity.current.account_id}:root"
     )
     role = f"${{aws_iam_role.{tf_role_of(tf, 'callbacks')}.arn}}"
-    check_key_policy(json.loads(key["policy"]), root, role)
+    sender = f"${{aws_iam_role.{tf_role_of(tf, 'sender')}.arn}}"
+    check_key_policy(json.loads(key["policy"]), root, role, sender)
 
 
 def tf_value(value: str) -> str:
@@ -1322,6 +1376,21 @@ def test_packaging_refuses_a_stage_without_one_known_carrier(functions, complain
         ] = {shared.CARRIER_VARIABLE: carrier_}
     with pytest.raises(SystemExit, match=complaint):
         package.stage_carrier(STAGE, config_)
+
+
+def test_packaging_refuses_a_registered_sender_check_on_some_functions_only():
+    """Issue 14, item 1: replies (callbacks) and keyword answers (receipts) apply the check
+    too; set on the API's function alone, they would not."""
+    config_ = package.read_config()
+    stage = config_["stages"][STAGE]
+    stage.setdefault("lambda_functions", {}).setdefault("api_handler", {})[
+        "environment_variables"
+    ] = {shared.REGISTERED_FROM_VARIABLE: "1"}
+    with pytest.raises(SystemExit, match="same HERALD_REQUIRE_REGISTERED_FROM"):
+        package.stage_config(STAGE, config=config_)
+    del stage["lambda_functions"]["api_handler"]["environment_variables"]
+    stage.setdefault("environment_variables", {})[shared.REGISTERED_FROM_VARIABLE] = "1"
+    assert package.stage_config(STAGE, config=config_) is not None
 
 
 # --- the runtime ----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from chalicelib import errors, forms, paging, sids
+from chalicelib.twilio import errors, forms, paging, sids
 
 PROPERTY = settings(
     max_examples=100,

@@ -19,8 +19,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib import clock, errors, messages, sids, storage
+from chalicelib import messages, storage
+from chalicelib.runtime import clock
 from chalicelib.storage import messages as stored
+from chalicelib.twilio import errors, sids
 
 FROM = "+15005550006"
 TO = "+14155550100"

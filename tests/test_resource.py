@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from chalicelib import admin
+import admin
 from chalicelib.storage import messages as stored
 from tests.conftest import basic, body, error_of, make, scheduled
 

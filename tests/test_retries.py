@@ -7,7 +7,9 @@ import threading
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from chalicelib import clock, messages, sids, storage
+from chalicelib import messages, storage
+from chalicelib.runtime import clock
+from chalicelib.twilio import sids
 from tests.conftest import body
 
 FROM = "+15005550006"

@@ -12,7 +12,7 @@ import pytest
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
-from chalicelib import admin
+import admin
 from tests.conftest import live_herald
 from tests.delivery.pipeline import SANDBOX_OUTCOMES
 

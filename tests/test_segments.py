@@ -1,4 +1,5 @@
-"""chalicelib.segments: exact segment boundaries, and agreement with a slow reference splitter.
+"""chalicelib.twilio.segments: exact segment boundaries, and agreement with a slow reference
+splitter.
 
 The expected numbers below are worked out by hand from Twilio's rules (GSM-7: 160 septets
 alone, 153 per part; UCS-2: 70 UTF-16 units alone, 67 per part; an escape pair or a
@@ -12,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from chalicelib import segments
-from chalicelib.segments import count_segments, encoding_of
+from chalicelib.twilio import segments
+from chalicelib.twilio.segments import count_segments, encoding_of
 
 # --- an independent statement of the GSM 03.38 alphabet ---------------------------------
 

@@ -1,4 +1,4 @@
-"""chalicelib.signing, checked only by Twilio's own validator (twilio.request_validator).
+"""chalicelib.outbound.signing, checked only by Twilio's own validator (twilio.request_validator).
 
 Every assertion that a signature is right goes through `RequestValidator.validate`, the code a
 receiver runs; Herald's function is never compared with itself. Params reach the validator as a
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from chalicelib.signing import SIGNATURE_HEADER, signature
+from chalicelib.outbound.signing import SIGNATURE_HEADER, signature
 
 TOKEN = "12345"
 

@@ -60,6 +60,10 @@ class Carrier(Protocol):
     def send(self, message) -> Outcome:
         """Hand `message` (a chalicelib.messages.Message) over, once."""
 
+    def handoff_seconds(self, message) -> float:
+        """The longest `send(message)` can take (its timeouts, media fetches included): the
+        worker claims a message only with that much of its invocation's time left."""
+
     def feedback(self, message) -> None:
         """Pass the message's Feedback on (its `feedback["outcome"]`), where the carrier
         takes feedback; nothing otherwise."""

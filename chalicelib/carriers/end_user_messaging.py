@@ -40,62 +40,22 @@ then: the message then ends `undelivered` 30008 (chalicelib.carriers.events).
 
 import functools
 import logging
-import os
-import re
-from dataclasses import dataclass
 
-from chalicelib import clock, config
 from chalicelib.carriers import eum_errors, eum_request
 from chalicelib.carriers.base import Accepted, CreateRefusal, Outcome, Refused, Throttled
-from chalicelib.delivery import media_fetch
+from chalicelib.carriers.eum_settings import settings
+from chalicelib.outbound import media_fetch
+from chalicelib.runtime import clock, config
 from chalicelib.storage import boto
+from chalicelib.twilio import codes
 
 log = logging.getLogger("herald.delivery")
 
 NAME = "end-user-messaging"
-ORIGINATION_VARIABLE = "HERALD_EUM_ORIGINATION_IDENTITY"
-MESSAGE_TYPE_VARIABLE = "HERALD_EUM_MESSAGE_TYPE"
-CONFIGURATION_SET_VARIABLE = "HERALD_EUM_CONFIGURATION_SET"
-MESSAGE_TYPES = ("TRANSACTIONAL", "PROMOTIONAL")
-
-# What SendTextMessage accepts as OriginationIdentity and ConfigurationSetName (botocore's
-# service model: a phone number, its id or ARN, a sender ID, a pool id or ARN).
-IDENTITY = re.compile(r"^[A-Za-z0-9_:/+-]{1,256}\Z")
-CONFIGURATION_SET = re.compile(r"^[A-Za-z0-9_:/-]{1,256}\Z")
-
 CONNECT_TIMEOUT_SECONDS = 2
 READ_TIMEOUT_SECONDS = 10
-
-
-@dataclass(frozen=True)
-class Settings:
-    origination_identity: str | None
-    message_type: str
-    configuration_set: str | None
-
-
-def settings() -> Settings:
-    """The stage's End User Messaging settings; ValueError names a wrong one."""
-    env = os.environ
-    message_type = (env.get(MESSAGE_TYPE_VARIABLE) or "TRANSACTIONAL").strip().upper()
-    if message_type not in MESSAGE_TYPES:
-        raise ValueError(
-            f"{MESSAGE_TYPE_VARIABLE} is one of {', '.join(MESSAGE_TYPES)}, "
-            f"not {env.get(MESSAGE_TYPE_VARIABLE)!r}"
-        )
-    identity = env.get(ORIGINATION_VARIABLE) or None
-    if identity is not None and not IDENTITY.match(identity):
-        raise ValueError(
-            f"{ORIGINATION_VARIABLE} is not an origination identity (a phone number, its id "
-            f"or ARN, a sender ID or a pool): {identity!r}"
-        )
-    configuration_set = env.get(CONFIGURATION_SET_VARIABLE) or None
-    if configuration_set is not None and not CONFIGURATION_SET.match(configuration_set):
-        raise ValueError(
-            f"{CONFIGURATION_SET_VARIABLE} is not a configuration set name or ARN: "
-            f"{configuration_set!r}"
-        )
-    return Settings(identity, message_type, configuration_set)
+# An MMS's file is stored in S3 between the fetch and the request (a few MB, same region).
+STORE_SECONDS = 2
 
 
 @functools.cache
@@ -127,7 +87,8 @@ class EndUserMessaging:
         stage = settings()
         if len(message.media_urls) > 1:
             return Refused(
-                21623, "End User Messaging carries one media file per message: send one each"
+                codes.TOO_MANY_MEDIA,
+                "End User Messaging carries one media file per message: send one each",
             )
         try:
             senders = eum_request.account_senders(message.account_sid)
@@ -137,8 +98,12 @@ class EndUserMessaging:
         identity = eum_request.origination_identity(message, senders, stage)
         if identity is None:
             if message.messaging_service_sid:
-                return Refused(21704, "The Messaging Service contains no phone numbers")
-            return Refused(21606, "No origination identity is configured for this message")
+                return Refused(
+                    codes.SERVICE_WITHOUT_NUMBERS, codes.MESSAGES[codes.SERVICE_WITHOUT_NUMBERS]
+                )
+            return Refused(
+                codes.FROM_NOT_ALLOWED, "No origination identity is configured for this message"
+            )
         request = eum_request.request_for(message, identity, stage, clock.now_ms())
         media_types = None
         if message.media_urls:
@@ -146,6 +111,8 @@ class EndUserMessaging:
                 request, media_types = eum_request.with_media(message, request)
             except media_fetch.MediaRefused as refused:
                 return Refused(refused.code, refused.message)
+            except media_fetch.MediaLater as later:
+                return Throttled(str(later))
             except Exception as error:  # S3 failed: nothing was handed over yet
                 log.warning("could not store the media of %s: %r", message.sid, error)
                 return Throttled(f"the media could not be stored: {error}")
@@ -159,6 +126,10 @@ class EndUserMessaging:
             log.warning("End User Messaging: %s for %s: %r", outcome, message.sid, error)
             return outcome
         return Accepted(answer["MessageId"], media_types)
+
+    def handoff_seconds(self, message) -> float:
+        media = media_fetch.SECONDS + STORE_SECONDS if message.media_urls else 0
+        return CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS + media
 
     def feedback(self, message) -> None:
         """PutMessageFeedback for a message sent with MessageFeedbackEnabled: confirmed is

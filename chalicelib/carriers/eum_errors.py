@@ -7,25 +7,8 @@ made); TimedOut whenever AWS may have acted, since a message is never sent twice
 carrier's docstring says why).
 """
 
-from chalicelib.carriers import events
 from chalicelib.carriers.base import Outcome, Refused, Throttled, TimedOut
-
-TWILIO_MESSAGES = {
-    20003: "Permission Denied",
-    21211: "The 'To' number {to} is not a valid phone number",
-    21212: "The 'From' number {identity} is not a valid phone number or shortcode",
-    21408: "Permission to send an SMS has not been enabled for the region indicated by the "
-    "'To' number: {to}",
-    21606: "The 'From' phone number provided ({identity}) is not a valid message-capable "
-    "phone number for this destination",
-    21608: "The 'To' number {to} is not verified (an account in End User Messaging's "
-    "sandbox sends only to verified destination numbers)",
-    21610: "Attempt to send to unsubscribed recipient",
-    30002: "Account suspended",
-    30004: "Message blocked",
-    30008: "Unknown error",
-    30010: "Message price exceeds max price",
-}
+from chalicelib.twilio import codes
 
 THROTTLES = {
     "ThrottlingException",
@@ -40,37 +23,48 @@ THROTTLES = {
 
 # (exception, reason) -> Twilio code. A reason not listed falls back to REFUSALS[(code, None)].
 REFUSALS: dict[tuple[str, str | None], int] = {
-    ("ConflictException", "DESTINATION_PHONE_NUMBER_OPTED_OUT"): 21610,
-    ("ConflictException", "DESTINATION_PHONE_NUMBER_NOT_VERIFIED"): 21608,
-    ("ConflictException", "NO_ORIGINATION_IDENTITIES_FOUND"): 21606,
-    ("ConflictException", "RESOURCE_NOT_ACTIVE"): 21606,
-    ("ConflictException", "NUMBER_CAPABILITIES_MISMATCH"): 21606,
-    ("ConflictException", "MESSAGE_TYPE_MISMATCH"): 21606,
-    ("ConflictException", "KEYWORD_MISMATCH"): 21606,
-    ("ConflictException", "DESTINATION_COUNTRY_BLOCKED_BY_PROTECT_CONFIGURATION"): 21408,
-    ("ConflictException", "DESTINATION_PHONE_NUMBER_BLOCKED_BY_PROTECT_NUMBER_OVERRIDE"): 30004,
-    ("ConflictException", None): 30008,
-    ("ValidationException", "DESTINATION_COUNTRY_BLOCKED"): 21408,
-    ("ValidationException", "COUNTRY_NOT_ENABLED"): 21408,
-    ("ValidationException", "INTERNATIONAL_SENDING_NOT_SUPPORTED"): 21408,
-    ("ValidationException", "INVALID_IDENTITY_FOR_DESTINATION_COUNTRY"): 21606,
-    ("ValidationException", "COUNTRY_CODE_MISMATCH"): 21606,
-    ("ValidationException", "SENDER_ID_NOT_REGISTERED"): 21606,
-    ("ValidationException", "SENDER_ID_NOT_SUPPORTED"): 21606,
-    ("ValidationException", "SENDER_ID_REQUIRES_REGISTRATION"): 21606,
-    ("ValidationException", "CHANNEL_NOT_ENABLED"): 21606,
-    ("ValidationException", "PRICE_OVER_THRESHOLD"): 30010,
-    ("ValidationException", None): 30008,  # unless a field names the culprit (below)
-    ("ResourceNotFoundException", "phone-number"): 21606,
-    ("ResourceNotFoundException", "sender-id"): 21606,
-    ("ResourceNotFoundException", "pool"): 21606,
-    ("ResourceNotFoundException", None): 30008,  # the configuration set: the stage's setup
-    ("AccessDeniedException", "ACCOUNT_DISABLED"): 30002,
-    ("AccessDeniedException", "INSUFFICIENT_ACCOUNT_REPUTATION"): 30002,
-    ("AccessDeniedException", None): 20003,  # IAM: the sender's role may not use it
+    ("ConflictException", "DESTINATION_PHONE_NUMBER_OPTED_OUT"): codes.UNSUBSCRIBED_RECIPIENT,
+    ("ConflictException", "DESTINATION_PHONE_NUMBER_NOT_VERIFIED"): codes.TO_NOT_VERIFIED,
+    ("ConflictException", "NO_ORIGINATION_IDENTITIES_FOUND"): codes.FROM_NOT_ALLOWED,
+    ("ConflictException", "RESOURCE_NOT_ACTIVE"): codes.FROM_NOT_ALLOWED,
+    ("ConflictException", "NUMBER_CAPABILITIES_MISMATCH"): codes.FROM_NOT_ALLOWED,
+    ("ConflictException", "MESSAGE_TYPE_MISMATCH"): codes.FROM_NOT_ALLOWED,
+    ("ConflictException", "KEYWORD_MISMATCH"): codes.FROM_NOT_ALLOWED,
+    (
+        "ConflictException",
+        "DESTINATION_COUNTRY_BLOCKED_BY_PROTECT_CONFIGURATION",
+    ): codes.REGION_NOT_ENABLED,
+    (
+        "ConflictException",
+        "DESTINATION_PHONE_NUMBER_BLOCKED_BY_PROTECT_NUMBER_OVERRIDE",
+    ): codes.MESSAGE_BLOCKED,
+    ("ConflictException", None): codes.UNKNOWN_ERROR,
+    ("ValidationException", "DESTINATION_COUNTRY_BLOCKED"): codes.REGION_NOT_ENABLED,
+    ("ValidationException", "COUNTRY_NOT_ENABLED"): codes.REGION_NOT_ENABLED,
+    ("ValidationException", "INTERNATIONAL_SENDING_NOT_SUPPORTED"): codes.REGION_NOT_ENABLED,
+    ("ValidationException", "INVALID_IDENTITY_FOR_DESTINATION_COUNTRY"): codes.FROM_NOT_ALLOWED,
+    ("ValidationException", "COUNTRY_CODE_MISMATCH"): codes.FROM_NOT_ALLOWED,
+    ("ValidationException", "SENDER_ID_NOT_REGISTERED"): codes.FROM_NOT_ALLOWED,
+    ("ValidationException", "SENDER_ID_NOT_SUPPORTED"): codes.FROM_NOT_ALLOWED,
+    ("ValidationException", "SENDER_ID_REQUIRES_REGISTRATION"): codes.FROM_NOT_ALLOWED,
+    ("ValidationException", "CHANNEL_NOT_ENABLED"): codes.FROM_NOT_ALLOWED,
+    ("ValidationException", "PRICE_OVER_THRESHOLD"): codes.PRICE_OVER_MAX,
+    ("ValidationException", None): codes.UNKNOWN_ERROR,  # unless a field names the culprit (below)
+    ("ResourceNotFoundException", "phone-number"): codes.FROM_NOT_ALLOWED,
+    ("ResourceNotFoundException", "sender-id"): codes.FROM_NOT_ALLOWED,
+    ("ResourceNotFoundException", "pool"): codes.FROM_NOT_ALLOWED,
+    # The configuration set: the stage's setup.
+    ("ResourceNotFoundException", None): codes.UNKNOWN_ERROR,
+    ("AccessDeniedException", "ACCOUNT_DISABLED"): codes.ACCOUNT_SUSPENDED,
+    ("AccessDeniedException", "INSUFFICIENT_ACCOUNT_REPUTATION"): codes.ACCOUNT_SUSPENDED,
+    # IAM: the sender's role may not use it.
+    ("AccessDeniedException", None): codes.PERMISSION_DENIED,
 }
 # A ValidationException without a reason of its own, by the field it names.
-FIELD_CODES = {"DestinationPhoneNumber": 21211, "OriginationIdentity": 21212}
+FIELD_CODES = {
+    "DestinationPhoneNumber": codes.INVALID_TO,
+    "OriginationIdentity": codes.INVALID_FROM,
+}
 
 
 def outcome_of(error: Exception, message, identity: str) -> Outcome:
@@ -88,7 +82,9 @@ def outcome_of(error: Exception, message, identity: str) -> Outcome:
         return Throttled(f"End User Messaging unreachable: {error}")
     if isinstance(error, ParamValidationError):
         # botocore refused the request itself: nothing was sent.
-        return _refused(_field_code(str(error)) or 30008, message, identity, str(error))
+        return _refused(
+            _field_code(str(error)) or codes.UNKNOWN_ERROR, message, identity, str(error)
+        )
     if isinstance(error, ClientError):
         return _answer(error.response, message, identity)
     return TimedOut(f"{type(error).__name__}: {error}")
@@ -112,7 +108,7 @@ def _answer(response: dict, message, identity: str) -> Outcome:
     if twilio is None:
         # Any other refusal before AWS acted: authentication (401, 403), or a request AWS
         # could not read.
-        twilio = 20003 if status in (401, 403) else 30008
+        twilio = codes.PERMISSION_DENIED if status in (401, 403) else codes.UNKNOWN_ERROR
     return _refused(twilio, message, identity, detail)
 
 
@@ -121,6 +117,7 @@ def _field_code(text: str) -> int | None:
 
 
 def _refused(code: int, message, identity: str, detail: str) -> Refused:
-    text = TWILIO_MESSAGES.get(code, events.ERROR_MESSAGES.get(code, "Unknown error"))
-    text = text.format(to=message.to, identity=identity)
-    return Refused(code, f"{text} (End User Messaging: {detail})")
+    """The code's meaning (chalicelib.twilio.codes), AWS's reason, and the identity the
+    text was to come from (not always the message's From: eum_request)."""
+    text = codes.MESSAGES.get(code, codes.MESSAGES[codes.UNKNOWN_ERROR])
+    return Refused(code, f"{text} (End User Messaging: {detail}; OriginationIdentity {identity})")

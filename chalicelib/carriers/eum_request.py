@@ -4,7 +4,7 @@ message's ValidityPeriod and MaxPrice turned into what AWS takes.
 
 Who the text comes from (OriginationIdentity), in order: the account's sender for the
 message's MessagingServiceSid, the account's default sender (`senders` on the account item,
-set with `python -m chalicelib.admin set-sender`), the stage's default
+set with `python -m admin set-sender`), the stage's default
 (HERALD_EUM_ORIGINATION_IDENTITY), else the message's From.
 """
 
@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
-from typing import TYPE_CHECKING
 
-from chalicelib import auth
+from chalicelib.accounts import credentials
 from chalicelib.carriers import events
-from chalicelib.delivery import media_fetch
-
-if TYPE_CHECKING:
-    from chalicelib.carriers.end_user_messaging import Settings
+from chalicelib.carriers.eum_settings import Settings
+from chalicelib.messages.model import entries
+from chalicelib.outbound import media_fetch
 
 # The account item's `senders` map: "default", or a MessagingServiceSid, to an identity.
 DEFAULT_SENDER = "default"
@@ -31,8 +29,8 @@ PRICE_STEP = Decimal("0.00001")
 
 
 def account_senders(account_sid: str) -> dict:
-    """The account's `senders` map, read through auth's per-container cache."""
-    account = auth.account(account_sid)
+    """The account's `senders` map, read through the credential cache (accounts.credentials)."""
+    account = credentials.account(account_sid)
     senders = account.record.get("senders") if account is not None else None
     return senders if isinstance(senders, dict) else {}
 
@@ -71,12 +69,11 @@ def request_for(message, identity: str, stage: Settings, now_ms: int) -> dict:
 
 def with_media(message, request: dict) -> tuple[dict, tuple[str, ...]]:
     """The SendMediaMessage request for a message with one media file: the file fetched
-    (chalicelib.delivery.media_fetch) and stored in the stage's media bucket."""
-    from chalicelib.messages import media
+    (chalicelib.outbound.media_fetch) and stored in the stage's media bucket."""
     from chalicelib.storage import media_objects
 
-    (fetched,) = media_fetch.fetch_all(message.media_urls)
-    ((media_sid, _url, _type),) = media.entries(message)
+    (fetched,) = media_fetch.fetch_all(media_fetch.callable_urls(message))
+    ((media_sid, _url, _type),) = entries(message)
     key = f"{message.account_sid}/{message.sid}/{media_sid}"
     uri = media_objects.put(key, fetched.data, fetched.content_type)
     request = {k: v for k, v in request.items() if k not in ("MessageType",)}

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 
 from chalicelib.messages.status import Status
+from chalicelib.twilio import codes
 
 # Context keys Herald sets on every hand-off; End User Messaging echoes them in each event,
 # so a receipt finds its message with one read.
@@ -22,30 +23,17 @@ EVENT_STATUSES: dict[str, tuple[Status | None, int | None]] = {
     "TEXT_PENDING": (None, None),
     "TEXT_SUCCESSFUL": (Status.SENT, None),
     "TEXT_DELIVERED": (Status.DELIVERED, None),
-    "TEXT_INVALID": (Status.UNDELIVERED, 30005),
-    "TEXT_INVALID_MESSAGE": (Status.UNDELIVERED, 30008),
-    "TEXT_UNREACHABLE": (Status.UNDELIVERED, 30003),
-    "TEXT_CARRIER_UNREACHABLE": (Status.UNDELIVERED, 30006),
-    "TEXT_BLOCKED": (Status.UNDELIVERED, 30004),
-    "TEXT_CARRIER_BLOCKED": (Status.UNDELIVERED, 30007),
-    "TEXT_SPAM": (Status.UNDELIVERED, 30007),
+    "TEXT_INVALID": (Status.UNDELIVERED, codes.UNKNOWN_HANDSET),
+    "TEXT_INVALID_MESSAGE": (Status.UNDELIVERED, codes.UNKNOWN_ERROR),
+    "TEXT_UNREACHABLE": (Status.UNDELIVERED, codes.UNREACHABLE_HANDSET),
+    "TEXT_CARRIER_UNREACHABLE": (Status.UNDELIVERED, codes.LANDLINE_OR_UNREACHABLE_CARRIER),
+    "TEXT_BLOCKED": (Status.UNDELIVERED, codes.MESSAGE_BLOCKED),
+    "TEXT_CARRIER_BLOCKED": (Status.UNDELIVERED, codes.MESSAGE_FILTERED),
+    "TEXT_SPAM": (Status.UNDELIVERED, codes.MESSAGE_FILTERED),
     # AWS emits UNKNOWN 72 hours after a hand-off whose outcome never came.
-    "TEXT_UNKNOWN": (Status.UNDELIVERED, 30008),
-    "TEXT_TTL_EXPIRED": (Status.UNDELIVERED, 30001),
-    "TEXT_PROTECT_BLOCKED": (Status.UNDELIVERED, 30450),
-}
-
-ERROR_MESSAGES = {
-    30001: "Queue overflow or validity period expired",
-    30002: "Account suspended",
-    30003: "Unreachable destination handset",
-    30004: "Message blocked",
-    30005: "Unknown destination handset",
-    30006: "Landline or unreachable carrier",
-    30007: "Message filtered",
-    30008: "Unknown error",
-    30410: "Provider timeout error",
-    30450: "Message delivery blocked by SMS pumping protection",
+    "TEXT_UNKNOWN": (Status.UNDELIVERED, codes.UNKNOWN_ERROR),
+    "TEXT_TTL_EXPIRED": (Status.UNDELIVERED, codes.QUEUE_OVERFLOW),
+    "TEXT_PROTECT_BLOCKED": (Status.UNDELIVERED, codes.PUMPING_PROTECTION),
 }
 
 

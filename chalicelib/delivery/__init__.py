@@ -5,7 +5,8 @@
     receipts.py   carrier events → statuses (duplicates and stragglers change nothing)
     callbacks.py  signed status callbacks with bounded retries
     scheduler.py  scheduled messages, dispatched at their SendAt
-    batch.py      SQS batches with partial failures; queue.py the SQS adapter
+    sources.py    the Lambda event sources' names, batch sizes and receive counts
 
-The Lambda event sources and their names are in chalicelib/delivery/sources.py.
+Each queue's batch runs through chalicelib.jobs.batch (jobs at once, within the invocation's
+time, partial failures, a job's last receive settled).
 """

@@ -21,11 +21,13 @@ repeat. Each batch writes one `dispatch.batch` line: records in, jobs out.
 
 import time
 
-from chalicelib import config, dates, observability
-from chalicelib.messages.model import API_VERSION
+from chalicelib import observability
 from chalicelib.messages.status import WAITING, Direction, Status
+from chalicelib.runtime import config
 from chalicelib.storage import queues
 from chalicelib.storage.stream import Change, message_change
+from chalicelib.twilio import dates
+from chalicelib.twilio.paths import API_VERSION
 
 
 def handle(event: dict) -> dict:

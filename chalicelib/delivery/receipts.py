@@ -7,24 +7,43 @@ current one, so a receipt that arrives twice, or after a later one, changes noth
 status never goes backwards. A receipt can overtake the worker's own record of the hand-off
 (the carrier answers fast): then it also sets `date_sent`, as the carrier took the message.
 
+A message that failed because nobody knew whether the carrier took it (status
+FAILED_HANDOFF_UNKNOWN: 30410, or 30008 after a dead worker's lease) is moved on by its
+receipts as any other: the carrier's word is the truth, and the error is cleared.
+
+The sandbox carrier's receipts come one after another: each of its events names the next
+(chalicelib.carriers.sandbox), queued only once this one was applied, so a process dying
+between two receipts leaves the next one to be queued by this job coming back.
+
 Each receipt writes one `receipt` line, applied or ignored and why. MessagesDelivered and
 MessagesUndelivered are counted only by the receipt whose conditional write made the change,
 so a receipt handled twice is counted once (MessagesSent is the worker's: the carrier's
 acceptance of the hand-off, not its TEXT_SUCCESSFUL event).
 """
 
-from chalicelib import clock, config, observability, storage
+from chalicelib import observability, storage
 from chalicelib.carriers import events
-from chalicelib.delivery.batch import Job, process
+from chalicelib.delivery import sources
+from chalicelib.jobs.batch import Job, process
 from chalicelib.messages import lifecycle
-from chalicelib.messages.status import Status, may_follow
+from chalicelib.messages.status import FAILED_HANDOFF_UNKNOWN, Status, may_follow, state_of
+from chalicelib.runtime import clock, config
+from chalicelib.storage import events as message_events
 from chalicelib.storage import messages as stored_messages
+from chalicelib.twilio import codes
 
 COUNTED = {Status.DELIVERED: "MessagesDelivered", Status.UNDELIVERED: "MessagesUndelivered"}
 
 
-def handle(event: dict) -> dict:
-    return process(event, config.delivery().receipt_queue_url, apply_job)
+def handle(event: dict, context=None) -> dict:
+    return process(
+        event,
+        config.delivery().receipt_queue_url,
+        apply_job,
+        context,
+        max_receives=sources.RECEIPT_MAX_RECEIVES,
+        last_receive=_last_receive,
+    )
 
 
 def apply_job(job: Job) -> None:
@@ -44,6 +63,35 @@ def apply_job(job: Job) -> None:
         )  # fmt: skip
         return
     apply(receipt)
+    _follow_up(job.body)
+
+
+def _follow_up(body: dict) -> None:
+    """The sandbox's next receipt, queued now that this one is applied (a dying process
+    leaves it to this job, coming back)."""
+    from chalicelib.carriers import SANDBOX, sandbox
+
+    if sandbox.NEXT in body and config.delivery().carrier == SANDBOX:
+        sandbox.follow_up(body)
+
+
+def _last_receive(job: Job, reason: str) -> bool:
+    """A receipt on its last receive that was not applied goes to the dead-letter queue
+    (where it waits to be moved back, docs/operations.md); its message says so meanwhile,
+    with the attempts the inbox shows."""
+    receipt = events.parse(job.body.get("raw", job.body))
+    if receipt is not None:
+        message_events.record(
+            receipt.account_sid,
+            receipt.sid,
+            {
+                "kind": "receipt",
+                "status": receipt.status,
+                "attempt": job.receive_count,
+                "error": f"{receipt.event_type} not applied, in the dead-letter queue: {reason}",
+            },
+        )
+    return False
 
 
 def apply(receipt: events.Receipt) -> bool:
@@ -53,13 +101,14 @@ def apply(receipt: events.Receipt) -> bool:
         return _ignored(receipt, "message deleted")
     if receipt.status is None:
         return _ignored(receipt, "no status change")
-    if not may_follow(fields["status"], receipt.status):
+    state = state_of(fields)
+    if not may_follow(state, receipt.status):
         # A duplicate, or older than what the message already says.
         return _ignored(receipt, f"duplicate or stale: the message is {fields['status']}")
     changes: dict = {}
     if receipt.error_code is not None:
         changes["error_code"] = receipt.error_code
-        changes["error_message"] = events.ERROR_MESSAGES.get(receipt.error_code)
+        changes["error_message"] = codes.MESSAGES.get(receipt.error_code)
     if receipt.price is not None:
         changes["price"] = receipt.price
     if fields.get("sent_ms") is None:
@@ -79,6 +128,7 @@ def apply(receipt: events.Receipt) -> bool:
         status=receipt.status,
         error_code=receipt.error_code,
         outcome="applied",
+        reason="the hand-off's outcome was unknown" if state == FAILED_HANDOFF_UNKNOWN else None,
         metrics={counted: 1} if counted else None,
     )
     return True

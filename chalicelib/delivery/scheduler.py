@@ -12,9 +12,10 @@ each sweep a `schedule.sweep` line with how many it dispatched.
 
 import time
 
-from chalicelib import clock, observability, storage
+from chalicelib import observability, storage
 from chalicelib.messages import lifecycle
 from chalicelib.messages.status import Status
+from chalicelib.runtime import clock
 from chalicelib.storage import messages as stored_messages
 from chalicelib.storage import schema
 

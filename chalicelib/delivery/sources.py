@@ -16,3 +16,11 @@ SCHEDULE = "rate(1 minute)"
 # Batch sizes: the dispatcher reads up to 100 stream records at once; workers take 10 jobs.
 STREAM_BATCH = 100
 QUEUE_BATCH = 10
+
+# Each queue's maxReceiveCount (deploy/queues.py gives it to the redrive policy): the job's
+# receive at which a handler that cannot finish it settles its message instead
+# (chalicelib.jobs.batch), since the next receive would be the dead-letter queue's.
+# Every receive counts: a retry later, a job handed back, a lease waited out.
+SEND_MAX_RECEIVES = 20
+RECEIPT_MAX_RECEIVES = 10
+CALLBACK_MAX_RECEIVES = 10

@@ -6,11 +6,16 @@ Guarantees (docs/delivery.md tests each one by killing the worker between the st
   handed over again, finds it claimed and does nothing. Once claimed, the message is handed
   over at most once: if the worker dies after claiming, nobody knows whether the carrier
   took it, so when the lease has expired the message ends `failed` with 30008 instead of
-  being handed over again. Only an answer that says nothing was handed over (throttled)
-  releases the claim for another attempt.
+  being handed over again (marked as an unknown outcome, as is a hand-off that timed out,
+  30410: the carrier's later receipt may still move it on). Only an answer that says
+  nothing was handed over (throttled) releases the claim for another attempt.
 - Never lost. A job whose message is still waiting is retried until the message reaches a
   final status: SQS hands back any job a worker did not finish, and the worker either sends
-  it, finds it done, or (its lease having expired) fails it.
+  it, finds it done, or (its lease having expired) fails it. On the job's last receive
+  (settle_last_receive) the message is settled rather than left waiting with no job.
+- Within the invocation's time. A message is claimed only when the time left covers the
+  carrier's worst case for its hand-off (Carrier.handoff_seconds); otherwise the job comes
+  back at once (batch.OutOfTime), nothing claimed.
 
 The lease outlives the function's timeout, so an expired claim always belongs to a worker
 that is gone. Status changes use chalicelib.messages.transition, i.e. the transitions table.
@@ -24,20 +29,30 @@ conditional write made the change: a job run twice counts nothing twice.
 import secrets
 import time
 
-from chalicelib import carriers, clock, config, observability, storage
-from chalicelib.carriers import events
+from chalicelib import carriers, observability, storage
 from chalicelib.carriers.base import Accepted, Refused, Throttled, TimedOut
-from chalicelib.delivery.batch import Job, RetryLater, process
+from chalicelib.delivery import sources
+from chalicelib.jobs.batch import Job, RetryLater, process
 from chalicelib.messages import lifecycle
 from chalicelib.messages.model import Message
-from chalicelib.messages.status import WAITING, Status
+from chalicelib.messages.status import HANDOFF_UNKNOWN, WAITING, Status
+from chalicelib.runtime import clock, config
 from chalicelib.storage import messages as stored_messages
+from chalicelib.storage import queues
+from chalicelib.twilio import codes
 
 OUTCOMES = {Accepted: "accepted", Throttled: "throttled", Refused: "refused", TimedOut: "timed_out"}
 
 
-def handle(event: dict) -> dict:
-    return process(event, config.delivery().send_queue_url, send_one)
+def handle(event: dict, context=None) -> dict:
+    return process(
+        event,
+        config.delivery().send_queue_url,
+        send_one,
+        context,
+        max_receives=sources.SEND_MAX_RECEIVES,
+        last_receive=settle_last_receive,
+    )
 
 
 def send_one(job: Job) -> None:
@@ -57,7 +72,7 @@ def send_one(job: Job) -> None:
         return
     message = Message.from_fields(fields)
     if message.status in WAITING or _released(message):
-        _claim_and_send(message)
+        _claim_and_send(message, job)
     elif message.status == Status.SENDING:
         _settle_claimed(message)
     else:
@@ -72,15 +87,18 @@ def _released(message: Message) -> bool:
     return message.status == Status.SENDING and message.claim is None
 
 
-def _claim_and_send(message: Message) -> None:
+def _claim_and_send(message: Message, job: Job) -> None:
     settings = config.delivery()
     now = clock.now_ms()
     expired = _validity_expired(message, now)
     if expired or message.attempts >= settings.max_send_attempts:
-        written = _fail(message, 30001, None, claimed=False)
+        written = _fail(message, codes.QUEUE_OVERFLOW, None, claimed=False)
         reason = "validity period expired" if expired else "send attempts exhausted"
-        _fail_line(message, 30001, reason, written)
+        _fail_line(message, codes.QUEUE_OVERFLOW, reason, written)
         return
+    # Claim only with time for the hand-off's worst case: a hand-off cut short by the
+    # invocation's end could not be told from one the carrier took.
+    job.require(carriers.current().handoff_seconds(message), "the hand-off")
     token = secrets.token_hex(8)
     changes = {
         "claim": token,
@@ -155,7 +173,7 @@ def _hand_over(message: Message, token: str) -> None:
         elif isinstance(outcome, Refused):
             _fail(message, outcome.error_code, outcome.error_message, claimed=True, **mine)
         elif isinstance(outcome, TimedOut):
-            _fail(message, 30410, None, claimed=True, **mine)
+            _fail(message, codes.PROVIDER_TIMEOUT, None, claimed=True, unknown=True, **mine)
         recorded = True
     except (storage.Missing, storage.WrongState):
         # A receipt overtook this record (the carrier already said delivered), or the
@@ -180,7 +198,7 @@ def _handoff_line(message, carrier, outcome, latency_ms, recorded, retry) -> Non
             metrics["SendThrottled"] = 1
     else:
         status = Status.FAILED
-        error_code = outcome.error_code if isinstance(outcome, Refused) else 30410
+        error_code = outcome.error_code if isinstance(outcome, Refused) else codes.PROVIDER_TIMEOUT
         if recorded:
             metrics["MessagesFailed"] = 1
     observability.event(
@@ -216,16 +234,19 @@ def _settle_claimed(message: Message) -> None:
     try:
         _fail(
             message,
-            30008,
+            codes.UNKNOWN_ERROR,
             "The hand-off's outcome is unknown",
             claimed=True,
+            unknown=True,
             condition="claim = :claim",
             values={":claim": message.claim},
         )
     except (storage.Missing, storage.WrongState):
-        _fail_line(message, 30008, "claim expired; settled meanwhile", False)
+        _fail_line(message, codes.UNKNOWN_ERROR, "claim expired; settled meanwhile", False)
         return
-    _fail_line(message, 30008, "claim expired: the hand-off's outcome is unknown", True)
+    _fail_line(
+        message, codes.UNKNOWN_ERROR, "claim expired: the hand-off's outcome is unknown", True
+    )
 
 
 def _fail_line(message: Message, code: int, reason: str, written: bool) -> None:
@@ -242,10 +263,15 @@ def _fail_line(message: Message, code: int, reason: str, written: bool) -> None:
     )
 
 
-def _fail(message: Message, code: int, text: str | None, claimed: bool, **conditions) -> bool:
+def _fail(
+    message: Message, code: int, text: str | None, claimed: bool, unknown=False, **conditions
+) -> bool:
     """Fail the message; whether this write failed it (a refused write over another
-    worker's claim raises when `claimed`, and answers False otherwise)."""
-    changes = {"error_code": code, "error_message": text or events.ERROR_MESSAGES.get(code)}
+    worker's claim raises when `claimed`, and answers False otherwise). `unknown`: the
+    carrier may have taken it (status.FAILED_HANDOFF_UNKNOWN: a receipt may still move it)."""
+    changes = {"error_code": code, "error_message": text or codes.MESSAGES.get(code)}
+    if unknown:
+        changes[HANDOFF_UNKNOWN] = True
     if not claimed:
         # Never over a claim another worker took meanwhile: its hand-off may be under way.
         conditions = {"condition": "attribute_not_exists(claim)"}
@@ -255,6 +281,37 @@ def _fail(message: Message, code: int, text: str | None, claimed: bool, **condit
         if claimed:
             raise
         return False
+    return True
+
+
+def settle_last_receive(job: Job, reason: str) -> bool:
+    """A send job on its last receive that did not finish (chalicelib.jobs.batch): its
+    next stop is the dead-letter queue, so its message is settled now rather than left
+    waiting with no job. Whether the job is done."""
+    account_sid, sid = job.body.get("account_sid"), job.body.get("sid")
+    if job.body.get("kind") == "feedback" or not (isinstance(account_sid, str) and sid):
+        return False  # a feedback job's message is final: the dead-letter queue keeps it
+    fields = stored_messages.get_message(account_sid, sid)
+    message = Message.from_fields(fields) if fields is not None else None
+    if message is None or not (message.status in WAITING or message.status == Status.SENDING):
+        return True  # deleted, scheduled, sent or final: nothing left for this job
+    if message.status in WAITING or _released(message):
+        # Never handed over: failed as Twilio fails a message that waited too long.
+        text = f"Queue overflow: not handed over in {job.receive_count} tries ({reason})"
+        written = _fail(message, codes.QUEUE_OVERFLOW, text[:250], claimed=False)
+        _fail_line(message, codes.QUEUE_OVERFLOW, f"its job's last receive: {reason}", written)
+        return True
+    wait = -(-((message.lease_until_ms or 0) - clock.now_ms()) // 1000)
+    if wait <= 0:
+        _settle_claimed(message)  # its claimer is gone: failed 30008, outcome unknown
+        return True
+    # Its claimer may be handing it over right now: a fresh job looks again after the lease.
+    body = {"kind": "send", "account_sid": account_sid, "sid": sid}
+    queues.send(config.delivery().send_queue_url, body, delay_seconds=wait)
+    observability.event(
+        "send.skip", account_sid=account_sid, sid=sid, status=message.status,
+        reason="its job's last receive: a fresh job looks after the lease", retry_in_s=wait,
+    )  # fmt: skip
     return True
 
 

@@ -18,13 +18,15 @@ import json
 import logging
 from dataclasses import dataclass
 
-from chalicelib import addresses, clock, dates, sids, storage
+from chalicelib import storage
 from chalicelib.inbound import keywords, replies
 from chalicelib.messages.creation import store_new
 from chalicelib.messages.model import Message
 from chalicelib.messages.status import Direction, Status
-from chalicelib.segments import count_segments
+from chalicelib.runtime import clock
 from chalicelib.storage import optouts
+from chalicelib.twilio import addresses, dates
+from chalicelib.twilio.segments import count_segments
 
 log = logging.getLogger("herald.inbound")
 
@@ -119,17 +121,3 @@ def _message(account_sid: str, text: InboundText) -> Message:
         history=[{"status": Status.RECEIVED.value, "at_ms": text.at_ms}],
         carrier_id=text.inbound_id,
     )
-
-
-def simulated_event(handset: str, number: str, body: str, media_urls: list[str]) -> dict:
-    """The event End User Messaging publishes for a two-way text (the sandbox's handset)."""
-    return {
-        "originationNumber": handset,
-        "destinationNumber": number,
-        "messageKeyword": (body.split() or [""])[0].upper(),
-        "messageBody": body,
-        "inboundMessageId": sids.random_id(),
-        "previousPublishedMessageId": None,
-        "mediaUrls": media_urls,
-        "heraldReceivedMs": clock.now_ms(),
-    }

@@ -3,21 +3,25 @@
 A reply is an ordinary message (direction outbound-reply, status queued) that the delivery
 pipeline sends like any other. Its Sid is derived from the inbound message's and the reply's
 place in the answer, so a webhook job that runs twice (queues are at-least-once) makes each
-reply once. A reply to a handset that opted out of the number is not made (21610), except
-the answer to STOP itself.
+reply once. A reply passes the rules every outbound message passes
+(chalicelib.messages.checks, applied where it is stored): one that breaks one is not made,
+and the Twilio code that says why is recorded with the inbound message (webhook.py). So a
+TwiML `from` must be the account's own number where the API's From must be (21606), a
+handset that opted out of the number gets no reply (21610, except the answer to STOP
+itself), and `<Media>` and `action` must be http(s) URLs (21620, 21609).
 """
 
-import contextlib
 import hashlib
 
-from chalicelib import addresses, clock, config, storage
+from chalicelib import storage
 from chalicelib.inbound import keywords
+from chalicelib.messages import checks
 from chalicelib.messages.creation import store_new
 from chalicelib.messages.model import Message
-from chalicelib.messages.params import MAX_BODY_CHARS
 from chalicelib.messages.status import Direction, Status
-from chalicelib.segments import count_segments
-from chalicelib.storage import optouts
+from chalicelib.runtime import clock, config
+from chalicelib.twilio import errors
+from chalicelib.twilio.segments import count_segments
 
 
 def reply_sid(inbound_sid: str, place: str, has_media: bool) -> str:
@@ -43,16 +47,11 @@ def send(
     bypass_opt_out: bool = False,
 ) -> Message | int:
     """Make one reply (once); the message, or the Twilio code that says why it was not made."""
-    to = addresses.normalize_address(to) if to else inbound.from_
-    from_ = addresses.normalize_address(from_, allow_alphanumeric=True) if from_ else inbound.to
-    if to is None:
-        return 21211
-    if from_ is None:
-        return 21212
-    if len(body) > MAX_BODY_CHARS:
-        return 21617
-    if not bypass_opt_out and optouts.is_opted_out(from_, to):
-        return 21610
+    try:
+        to = checks.to_address(to) if to else inbound.from_
+        from_ = checks.from_address(from_) if from_ else inbound.to
+    except errors.TwilioError as refused:
+        return refused.code
     media_urls = media_urls or []
     now = clock.now_ms()
     options = {}
@@ -73,6 +72,10 @@ def send(
         options=options,
         history=[{"status": Status.QUEUED.value, "at_ms": now}],
     )
-    with contextlib.suppress(storage.Exists):  # made by an earlier run of the same job
-        store_new(reply)
+    try:
+        store_new(reply, answers_keyword=bypass_opt_out)
+    except storage.Exists:
+        pass  # made by an earlier run of the same job
+    except errors.TwilioError as refused:
+        return refused.code
     return reply

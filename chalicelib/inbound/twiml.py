@@ -13,17 +13,20 @@ up to 10 <Media>; `to` defaults to the sender, `from` to the number that receive
 empty <Response/> (or an empty body) sends nothing; a text/plain answer is sent as it is.
 What cannot be read is one of Twilio's codes and sends nothing:
 
-    11200  the webhook did not answer 2xx (or not at all)
+    11200  the webhook did not answer 2xx (or not at all, or not its whole body)
+    11750  the answer's body is over 64 KiB (chalicelib.outbound.client's limit: "too large")
     12300  a Content-Type that is not XML (text/xml, application/xml) or text/plain
     12100  the document is not well-formed XML, or uses DTDs or entities
     12200  the document is XML but not messaging TwiML (its root is not <Response>)
 
 The XML is parsed with defusedxml (no entity expansion, no external entities, no DTD), and
-the answer is bounded by chalicelib.outbound's body limit (64 KiB) before it gets here.
+the answer is bounded by chalicelib.outbound.client's body limit (64 KiB) before it gets here.
 """
 
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
+
+from chalicelib.twilio import codes
 
 MAX_MESSAGES = 10
 MAX_MEDIA = 10
@@ -47,10 +50,23 @@ class Answer:
     warning: str | None = None
 
 
-def read(status: int | None, content_type: str, body: bytes, webhook_url: str) -> Answer:
-    """The replies an answer asks for, or the Twilio code that says why there are none."""
+def read(
+    status: int | None,
+    content_type: str,
+    body: bytes,
+    webhook_url: str,
+    error: str | None = None,
+) -> Answer:
+    """The replies an answer asks for, or the Twilio code that says why there are none;
+    `error` is chalicelib.outbound.client's Answer.error (the body is b"" with one)."""
     if status is None or not 200 <= status < 300:
-        return Answer([], 11200, f"HTTP retrieval failure: {status or 'no answer'}")
+        return Answer(
+            [], codes.HTTP_RETRIEVAL_FAILURE, f"HTTP retrieval failure: {status or 'no answer'}"
+        )
+    if error == "too large":
+        return Answer([], codes.TWIML_TOO_LARGE, "TwiML response body too large: over 64 KiB")
+    if error is not None:  # a 2xx whose body did not arrive whole
+        return Answer([], codes.HTTP_RETRIEVAL_FAILURE, f"HTTP retrieval failure: {error}")
     if not body.strip():
         return Answer([])
     media_type = content_type.split(";")[0].strip().lower()
@@ -58,7 +74,9 @@ def read(status: int | None, content_type: str, body: bytes, webhook_url: str) -
         text = body.decode("utf-8", errors="replace").strip()
         return Answer([Reply(text)] if text else [])
     if media_type not in XML_TYPES and not (media_type == "text/html" and _looks_xml(body)):
-        return Answer([], 12300, f"Invalid Content-Type: {media_type or 'none'}")
+        return Answer(
+            [], codes.INVALID_CONTENT_TYPE, f"Invalid Content-Type: {media_type or 'none'}"
+        )
     return _parse(body, webhook_url)
 
 
@@ -74,9 +92,13 @@ def _parse(body: bytes, webhook_url: str) -> Answer:
     try:
         root = fromstring(body, forbid_dtd=True)
     except (ParseError, DefusedXmlException, ValueError) as error:
-        return Answer([], 12100, f"Document parse failure: {type(error).__name__}")
+        return Answer(
+            [], codes.DOCUMENT_PARSE_FAILURE, f"Document parse failure: {type(error).__name__}"
+        )
     if root.tag != "Response":
-        return Answer([], 12200, f"Schema validation warning: root <{root.tag}>")
+        return Answer(
+            [], codes.SCHEMA_VALIDATION_WARNING, f"Schema validation warning: root <{root.tag}>"
+        )
     replies, ignored = [], []
     for element in root:
         if element.tag != "Message":
@@ -89,7 +111,7 @@ def _parse(body: bytes, webhook_url: str) -> Answer:
         if reply is not None:
             replies.append(reply)
     warning = f"ignored: {', '.join(sorted(set(ignored)))}" if ignored else None
-    return Answer(replies, 12200 if ignored else None, warning)
+    return Answer(replies, codes.SCHEMA_VALIDATION_WARNING if ignored else None, warning)
 
 
 def _message(element, webhook_url: str) -> Reply | None:

@@ -81,6 +81,9 @@ export function conversationItem(group, selected) {
 export function mediaPreviews(urls) {
   if (!urls || !urls.length) return null;
   return h('ul', {class: 'media', 'aria-label': 'Media'}, urls.map((url, index) => {
+    // Only http(s) becomes a link or an image: Herald refuses anything else when a message is
+    // made, and a message stored before that rule is shown as text, never followed.
+    if (!/^https?:\/\//i.test(url)) return h('li', {}, icon('clip'), h('span', {class: 'media-url'}, url));
     const image = h('img', {src: url, alt: `Media ${index + 1}`, loading: 'lazy', referrerpolicy: 'no-referrer'});
     image.addEventListener('error', () => image.replaceWith(icon('clip')));
     return h('li', {}, h('a', {href: url, rel: 'noreferrer noopener', target: '_blank'}, image,

@@ -1,12 +1,14 @@
 """The Message resource: create, fetch, list, update (redact, cancel) and delete.
 
-    status.py     statuses, directions and the one transitions table
-    model.py      the stored Message and Twilio's Message JSON
-    params.py     what a create or update may say, with Twilio's codes
-    creation.py   create, with Idempotency-Key replays
-    lifecycle.py  fetch, update, delete and status transitions
-    listing.py    the list, its filters and PageTokens
-    media.py      a message's Media and Feedback
+    status.py        statuses, directions and the one transitions table
+    model.py         the stored Message, Twilio's Message JSON, and its media's Sids and types
+    params.py        what a create may say, with Twilio's codes
+    checks.py        the rules every message that goes out passes, whichever path makes it
+    carrier_port.py  what a create asks the stage's carrier (wired in by chalicelib.carriers)
+    creation.py      create, with Idempotency-Key replays
+    lifecycle.py     fetch, update, delete and status transitions
+    listing.py       the list, its filters and PageTokens
+    media.py         a message's Media and Feedback
 
 Handlers hand in parsed parameters; this package validates them the way Twilio does, talks to
 `storage` and returns Twilio's JSON. It never touches boto3.
@@ -23,6 +25,7 @@ _EXPORTS = {
     "Created": "creation",
     "create": "creation",
     "delete": "lifecycle",
+    "events_of": "lifecycle",
     "fetch": "lifecycle",
     "transition": "lifecycle",
     "update": "lifecycle",

@@ -1,14 +1,24 @@
-"""Creating a message, once: an Idempotency-Key makes a retried create find the first one."""
+"""Creating a message, once: an Idempotency-Key makes a retried create find the first one.
+
+Every new message is stored here (the API's, an inbound text, a reply), and every one that
+goes out passes chalicelib.messages.checks.outbound first: sender, opt-out, address and URL
+rules are applied in one place, whichever path made the message. Here too, the credentials
+written in its URLs (StatusCallback, MediaUrl) are sealed before anything is stored
+(chalicelib.storage.url_credentials): no path can store one in plain text."""
 
 import hashlib
 import json
 from dataclasses import dataclass
 
-from chalicelib import auth, errors, forms, sids, storage
+from chalicelib import storage
+from chalicelib.accounts import credentials
+from chalicelib.messages import checks
 from chalicelib.messages.model import Message
 from chalicelib.messages.params import new_message
+from chalicelib.messages.status import Direction
 from chalicelib.storage import messages as stored_messages
-from chalicelib.storage import optouts, schema
+from chalicelib.storage import schema
+from chalicelib.twilio import codes, errors, forms, sids
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 MAX_IDEMPOTENCY_KEY = 255
@@ -30,41 +40,54 @@ def create(account_sid: str, params: forms.Params, idempotency_key: str | None =
     IDEMPOTENCY_TTL_SECONDS.
     """
     message = new_message(account_sid, params)
-    _refuse_opted_out(message)
+    # Last: the checks that read DynamoDB are paid only by an otherwise valid create.
+    checks.outbound(message)
+    _seal_credentials(message)
     record = _idempotency_record(idempotency_key, params, message.created_ms)
     earlier = _store(message, record)
     if earlier is None:
         return Created(message)
     if earlier.get("request_digest") != record["request_digest"]:
         raise errors.TwilioError(
-            20001, "This idempotency key was already used with different parameters.", 422
+            codes.INVALID_PARAMETER,
+            "This idempotency key was already used with different parameters.",
+            422,
         )
     current = stored_messages.get_message(account_sid, earlier["message_sid"])
     # A message deleted since is answered as it was first made.
     return Created(Message.from_fields(current or earlier["message"]), replayed=True)
 
 
-def _refuse_opted_out(message: Message) -> None:
-    """21610 when the handset texted STOP to this number (chalicelib.inbound), as Twilio
-    answers; only a phone number can have been texted, so other senders cost no read."""
-    phones = bool(message.from_) and message.from_.startswith("+") and message.to[:1] == "+"
-    if phones and optouts.is_opted_out(message.from_, message.to):
-        raise errors.TwilioError(21610, "Attempt to send to unsubscribed recipient")
-
-
 def shard_for(account_sid: str, sid: str) -> int:
     """The list shard a new message of this account goes to (the account's write count)."""
-    found = auth.account(account_sid)
+    found = credentials.account(account_sid)
     shards = found.list_shards_for_writing() if found else schema.DEFAULT_LIST_SHARDS
     return schema.shard_of(sid, shards)
 
 
-def store_new(message: Message) -> None:
+def store_new(message: Message, *, answers_keyword: bool = False) -> None:
     """Store a message made elsewhere (an inbound text, a reply) under its own Sid, which
-    may be derived (so a retried job finds it): raises storage.Exists when it is there."""
+    may be derived (so a retried job finds it): raises storage.Exists when it is there, and
+    for a message that goes out, the TwilioError of checks.outbound that refuses it (a
+    keyword's own answer goes to a handset that just opted out: `answers_keyword`)."""
+    if message.direction != Direction.INBOUND.value:
+        checks.outbound(message, answers_keyword=answers_keyword)
+        _seal_credentials(message)
     stored_messages.put_new_message(
         message.to_fields(), shard_for(message.account_sid, message.sid)
     )
+
+
+def _seal_credentials(message: Message) -> None:
+    """Encrypt the user info of the message's URLs, in place (a KMS call only for a URL that
+    has some; tokens.Unavailable, a 503 or a job that comes back, when KMS fails)."""
+    from chalicelib.storage.url_credentials import sealed
+
+    if message.options.get("StatusCallback"):
+        message.options["StatusCallback"] = sealed(
+            message.account_sid, message.options["StatusCallback"]
+        )
+    message.media_urls = [sealed(message.account_sid, url) for url in message.media_urls]
 
 
 def _store(message: Message, record: dict | None) -> dict | None:

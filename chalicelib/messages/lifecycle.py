@@ -4,11 +4,16 @@ Every change of status is one conditional write allowed by status.TRANSITIONS: `
 is the only way a status changes, for the API's cancel and for delivery alike.
 """
 
-from chalicelib import clock, errors, forms, sids, storage
+from chalicelib import storage
 from chalicelib.messages.model import Message, message_path
-from chalicelib.messages.params import UPDATE_PARAMS
-from chalicelib.messages.status import UNDELETABLE, Status, allowed_from
+from chalicelib.messages.status import UNDELETABLE, Qualified, Status, allowed_from
+from chalicelib.runtime import clock
 from chalicelib.storage import messages as stored_messages
+from chalicelib.twilio import codes, errors, forms, sids
+
+UPDATE_PARAMS = frozenset({"Body", "Status"})
+WITHOUT_ERROR = frozenset({Status.SENT, Status.DELIVERED})
+ERROR_FIELDS = ("error_code", "error_message")
 
 
 def not_found(account_sid: str, sid: str) -> errors.TwilioError:
@@ -28,6 +33,15 @@ def fetch(account_sid: str, sid: str) -> Message:
     return Message.from_fields(fields)
 
 
+def events_of(account_sid: str, sid: str) -> list[dict]:
+    """What happened around the message besides its statuses (each status callback and
+    webhook attempt, a TwiML error, a receipt not applied), oldest first: the inbox shows
+    them. Read after `fetch`, which answers a foreign Sid as a missing one."""
+    from chalicelib.storage import events  # the inbox's alone: no delivery function pays
+
+    return events.of_message(account_sid, sid)
+
+
 def transition(
     account_sid: str,
     sid: str,
@@ -37,14 +51,27 @@ def transition(
 ) -> Message:
     """Move a message to `target` in one conditional write, from a status the transitions
     table allows, recording it in the message's history; raises storage.Missing or
-    storage.WrongState (with what the item holds)."""
+    storage.WrongState (with what the item holds).
+
+    A status's markers (status.Qualified) are set by `changes` and removed by a change
+    that may leave a qualified status; a status without an error (sent, delivered)
+    removes the error a failure left."""
     now = clock.now_ms()
     fields = {"status": target.value, "updated_ms": now, **(changes or {})}
     entry = {"status": target.value, "at_ms": now}
     if fields.get("error_code") is not None:
         entry["error_code"] = fields["error_code"]
+    from_states = allowed_from(target)
+    markers = sorted({state.marker for state in from_states if isinstance(state, Qualified)})
+    remove = [*markers, *(ERROR_FIELDS if target in WITHOUT_ERROR else ())]
     stored = stored_messages.update_message(
-        account_sid, sid, fields, statuses=allowed_from(target), history=entry, **conditions
+        account_sid,
+        sid,
+        fields,
+        statuses=from_states,
+        history=entry,
+        remove=[name for name in remove if name not in fields],
+        **conditions,
     )
     return Message.from_fields(stored)
 
@@ -70,7 +97,7 @@ def update(account_sid: str, sid: str, params: forms.Params) -> Message:
         raise not_found(account_sid, sid) from None
     except storage.WrongState as state:
         raise errors.TwilioError(
-            30409,
+            codes.NOT_CANCELABLE,
             f"Message {sid} is {state.item.get('status')}: only a scheduled message can be"
             " canceled.",
         ) from None
@@ -85,5 +112,7 @@ def delete(account_sid: str, sid: str) -> None:
         raise not_found(account_sid, sid) from None
     except storage.WrongState:
         raise errors.TwilioError(
-            20009, "Cannot delete message because delivery has not been completed.", 409
+            codes.NOT_DELETABLE,
+            "Cannot delete message because delivery has not been completed.",
+            409,
         ) from None

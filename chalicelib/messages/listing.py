@@ -2,10 +2,13 @@
 
 from dataclasses import dataclass
 
-from chalicelib import addresses, auth, config, dates, errors, forms, paging
-from chalicelib.messages.model import Message, account_path
-from chalicelib.messages.params import integer
+from chalicelib.accounts import credentials
+from chalicelib.messages.model import Message
+from chalicelib.runtime import config
 from chalicelib.storage import listing, schema
+from chalicelib.twilio import addresses, dates, errors, forms, paging
+from chalicelib.twilio.forms import integer
+from chalicelib.twilio.paths import account_path
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -42,7 +45,7 @@ def list_page(account_sid: str, params: forms.Params) -> dict:
     low, high, descending = paging.window(token, scope, secret, query.low, query.high)
     rows = []
     if low <= high and not query.matches_nothing:
-        found = auth.account(account_sid)
+        found = credentials.account(account_sid)
         shards = found.list_shards_for_reading() if found else schema.DEFAULT_LIST_SHARDS
         index, partitions = schema.list_partitions(account_sid, query.to, query.from_, shards)
         entries = listing.page_entries(

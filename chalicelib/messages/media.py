@@ -11,41 +11,20 @@ Feedback (Outcome confirmed|unconfirmed) is stored on the message too, for messa
 ProvideFeedback=true; the table's stream passes it on to the carrier where it takes it.
 """
 
-from urllib.parse import urlsplit
-
-from chalicelib import clock, config, dates, errors, forms, paging, sids, storage
+from chalicelib import storage
 from chalicelib.messages.lifecycle import fetch, not_found
-from chalicelib.messages.model import Message, account_path
-from chalicelib.messages.params import integer
+from chalicelib.messages.model import Message, entries
+from chalicelib.runtime import clock, config
 from chalicelib.storage import messages as stored_messages
+from chalicelib.twilio import dates, errors, forms, paging
+from chalicelib.twilio.forms import integer
+from chalicelib.twilio.paths import account_path
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 LIST_FILTERS = ("DateCreated", "DateCreated<", "DateCreated>")
 LIST_PARAMS = frozenset({*LIST_FILTERS, "PageSize", "Page", "PageToken"})
 FEEDBACK_OUTCOMES = ("confirmed", "unconfirmed")
-
-
-def guess_type(url: str) -> str:
-    import mimetypes  # reads the system's type tables: only messages with media pay
-
-    return mimetypes.guess_type(urlsplit(url).path)[0] or "application/octet-stream"
-
-
-def describe(message_sid: str, urls: list[str]) -> tuple[list[str], list[str]]:
-    """(Sids, content types) for a new message's media URLs."""
-    return [sids.media_sid(message_sid, n) for n in range(len(urls))], [
-        guess_type(url) for url in urls
-    ]
-
-
-def entries(message: Message) -> list[tuple[str, str, str]]:
-    """(Sid, URL, content type) of each of the message's media, in order."""
-    media_sids = message.media_sids or [
-        sids.media_sid(message.sid, n) for n in range(len(message.media_urls))
-    ]
-    types = message.media_types or [guess_type(url) for url in message.media_urls]
-    return list(zip(media_sids, message.media_urls, types, strict=False))
 
 
 def media_path(message: Message, media_sid: str | None = None) -> str:

@@ -1,16 +1,11 @@
 """The Message: what Herald stores of one, and Twilio's Message JSON."""
 
 from dataclasses import asdict, dataclass, field, fields
+from urllib.parse import urlsplit
 
-from chalicelib import dates
 from chalicelib.messages.status import Direction, Status
-
-API_VERSION = "2010-04-01"
-ACCOUNT_PATH = f"/{API_VERSION}/Accounts/{{account_sid}}"
-
-
-def account_path(account_sid: str) -> str:
-    return ACCOUNT_PATH.format(account_sid=account_sid)
+from chalicelib.twilio import dates, sids
+from chalicelib.twilio.paths import API_VERSION, account_path
 
 
 def message_path(account_sid: str, sid: str) -> str:
@@ -116,3 +111,28 @@ class Message:
             "to": self.to,
             "uri": self.uri(),
         }
+
+
+# --- a message's media: Sids and content types, aligned with its media URLs ---
+
+
+def guess_type(url: str) -> str:
+    import mimetypes  # reads the system's type tables: only messages with media pay
+
+    return mimetypes.guess_type(urlsplit(url).path)[0] or "application/octet-stream"
+
+
+def describe(message_sid: str, urls: list[str]) -> tuple[list[str], list[str]]:
+    """(Sids, content types) for a new message's media URLs."""
+    return [sids.media_sid(message_sid, n) for n in range(len(urls))], [
+        guess_type(url) for url in urls
+    ]
+
+
+def entries(message: Message) -> list[tuple[str, str, str]]:
+    """(Sid, URL, content type) of each of the message's media, in order."""
+    media_sids = message.media_sids or [
+        sids.media_sid(message.sid, n) for n in range(len(message.media_urls))
+    ]
+    types = message.media_types or [guess_type(url) for url in message.media_urls]
+    return list(zip(media_sids, message.media_urls, types, strict=False))

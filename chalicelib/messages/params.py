@@ -1,14 +1,14 @@
 """What a create or update may say, checked the way Twilio checks it, with Twilio's codes."""
 
-from urllib.parse import urlparse
-
-from chalicelib import addresses, clock, config, dates, errors, forms, sids
-from chalicelib.messages.model import Message
+from chalicelib.messages import carrier_port, checks
+from chalicelib.messages.model import Message, describe
 from chalicelib.messages.status import Status
-from chalicelib.segments import count_segments
+from chalicelib.runtime import clock
+from chalicelib.twilio import addresses, codes, dates, errors, forms, sids
+from chalicelib.twilio.segments import count_segments
 
-MAX_BODY_CHARS = 1600
-MAX_MEDIA = 10
+MAX_BODY_CHARS = checks.MAX_BODY_CHARS
+MAX_MEDIA = checks.MAX_MEDIA
 SCHEDULE_MIN_SECONDS = 300
 SCHEDULE_MAX_SECONDS = 35 * 24 * 3600
 
@@ -29,17 +29,17 @@ CREATE_PARAMS = frozenset(
         *BOOLEAN_PARAMS, *ENUM_PARAMS, *INTEGER_PARAMS,
     }
 )  # fmt: skip
-UPDATE_PARAMS = frozenset({"Body", "Status"})
 
 
 def new_message(account_sid: str, params: forms.Params) -> Message:
+    """The message a create asks for, its parameters checked in Twilio's order (not stored
+    yet; chalicelib.messages.creation applies checks.outbound, the rules every path shares
+    and the ones that read DynamoDB, before it stores it)."""
     forms.reject_unknown(params, CREATE_PARAMS)
     now = clock.now_ms()
     to = _recipient(params)
     from_, service_sid = _sender(params)
-    from chalicelib import carriers  # the stage's carrier, loaded by the first create
-
-    refusal = carriers.current().refuse_at_create(to, from_)
+    refusal = carrier_port.refuse_at_create(to, from_)
     if refusal is not None:
         raise errors.TwilioError(refusal.code, refusal.message)
     body, media_urls, content_sid = _content(params, service_sid)
@@ -47,8 +47,6 @@ def new_message(account_sid: str, params: forms.Params) -> Message:
     send_at_ms = _schedule(params, now)
     if content_sid:
         options["ContentSid"] = content_sid
-    # Last: the one check that reads DynamoDB is paid only by an otherwise valid create.
-    _check_registered_sender(account_sid, from_)
 
     if send_at_ms is not None:
         status = Status.SCHEDULED
@@ -56,10 +54,8 @@ def new_message(account_sid: str, params: forms.Params) -> Message:
         status = Status.ACCEPTED
     else:
         status = Status.QUEUED
-    from chalicelib.messages import media  # it reads params: imported here, not at the top
-
     sid = sids.message_sid(now, has_media=bool(media_urls))
-    media_sids, media_types = media.describe(sid, media_urls)
+    media_sids, media_types = describe(sid, media_urls)
     return Message(
         account_sid=account_sid,
         sid=sid,
@@ -85,45 +81,18 @@ def new_message(account_sid: str, params: forms.Params) -> Message:
 def _recipient(params: forms.Params) -> str:
     to = forms.single(params, "To")
     if not to:
-        raise errors.TwilioError(21604, "A 'To' phone number is required.")
-    normalized = addresses.normalize_address(to)
-    if normalized is None:
-        raise errors.TwilioError(21211, f"The 'To' number {to} is not a valid phone number.")
-    return normalized
+        raise errors.TwilioError(codes.TO_REQUIRED, "A 'To' phone number is required.")
+    return checks.to_address(to)
 
 
 def _sender(params: forms.Params) -> tuple[str | None, str | None]:
     from_ = forms.single(params, "From")
     service_sid = forms.single(params, "MessagingServiceSid")
     if not from_ and not service_sid:
-        raise errors.TwilioError(21603, "A 'From' phone number is required.")
+        raise errors.TwilioError(codes.FROM_REQUIRED, "A 'From' phone number is required.")
     if service_sid and not sids.MESSAGING_SERVICE_SID.match(service_sid):
         raise errors.bad_parameter(f"Invalid MessagingServiceSid: {service_sid}")
-    normalized = None
-    if from_:
-        normalized = addresses.normalize_address(from_, allow_alphanumeric=True)
-        if normalized is None:
-            raise errors.TwilioError(
-                21212, f"The 'From' number {from_} is not a valid phone number or shortcode."
-            )
-    return normalized, service_sid or None
-
-
-def _check_registered_sender(account_sid: str, from_: str | None) -> None:
-    """Where the stage asks for it (HERALD_REQUIRE_REGISTERED_FROM=1; off in the sandbox), a
-    From phone number must be one of the account's IncomingPhoneNumbers: one GetItem on the
-    number's owner item. Alphanumeric sender IDs and channel addresses are not checked."""
-    if not from_ or not from_.startswith("+") or not config.load().require_registered_from:
-        return
-    from chalicelib.storage import numbers
-
-    owner = numbers.get_owner(from_)
-    if owner is None or owner["account_sid"] != account_sid:
-        raise errors.TwilioError(
-            21606,
-            f"The From phone number {from_} is not a valid, SMS-capable inbound phone number"
-            " or short code for your account.",
-        )
+    return (checks.from_address(from_) if from_ else None), service_sid or None
 
 
 def _content(params: forms.Params, service_sid: str | None) -> tuple[str, list[str], str | None]:
@@ -135,27 +104,12 @@ def _content(params: forms.Params, service_sid: str | None) -> tuple[str, list[s
     if not body and not media_urls and not content_sid:
         if service_sid:
             raise errors.TwilioError(
-                21619, "A text message body, media URL or content SID is required."
+                codes.CONTENT_REQUIRED, "A text message body, media URL or content SID is required."
             )
-        raise errors.TwilioError(21602, "Message body is required.")
-    if len(body) > MAX_BODY_CHARS:
-        raise errors.TwilioError(
-            21617, f"The concatenated message body exceeds the {MAX_BODY_CHARS} character limit."
-        )
-    if len(media_urls) > MAX_MEDIA:
-        raise errors.TwilioError(21623, f"Too many media URLs: at most {MAX_MEDIA} are allowed.")
-    for url in media_urls:
-        if not is_http_url(url):
-            raise errors.TwilioError(21620, f"Invalid media URL: {url}")
+        raise errors.TwilioError(codes.BODY_REQUIRED, "Message body is required.")
+    checks.body(body)
+    checks.media_urls(media_urls)
     return body, media_urls, content_sid
-
-
-def is_http_url(text: str) -> bool:
-    try:
-        parsed = urlparse(text)
-    except ValueError:
-        return False
-    return parsed.scheme in ("http", "https") and bool(parsed.hostname)
 
 
 def _options(params: forms.Params) -> dict:
@@ -175,14 +129,12 @@ def _options(params: forms.Params) -> dict:
     for name in INTEGER_PARAMS.keys() & params.keys():
         low, high = INTEGER_PARAMS[name]
         value = forms.single(params, name)
-        if value is None or not is_decimal(value) or not low <= int(value) <= high:
+        if not forms.in_range(value, low, high):
             raise errors.bad_parameter(f"{name} must be an integer from {low} to {high}")
         options[name] = value
     if "StatusCallback" in params:
         value = forms.single(params, "StatusCallback")
-        if value and not is_http_url(value):
-            raise errors.TwilioError(21609, f"Invalid StatusCallback: {value}")
-        options["StatusCallback"] = value
+        options["StatusCallback"] = checks.callback_url(value) if value else value
     if "MaxPrice" in params:
         value = forms.single(params, "MaxPrice")
         try:
@@ -193,7 +145,9 @@ def _options(params: forms.Params) -> dict:
     if "FallbackFrom" in params:
         value = forms.single(params, "FallbackFrom")
         if value and addresses.normalize_address(value, allow_alphanumeric=True) is None:
-            raise errors.TwilioError(21212, f"The 'FallbackFrom' number {value} is not valid.")
+            raise errors.TwilioError(
+                codes.INVALID_FROM, f"The 'FallbackFrom' number {value} is not valid."
+            )
         options["FallbackFrom"] = value
     for name in ("ApplicationSid", "ContentVariables"):
         if name in params:
@@ -209,34 +163,24 @@ def _schedule(params: forms.Params, now_ms: int) -> int | None:
     send_at = forms.single(params, "SendAt")
     if schedule_type is None:
         if send_at:
-            raise errors.TwilioError(35115, "SendAt requires ScheduleType=fixed.")
+            raise errors.TwilioError(
+                codes.SCHEDULE_TYPE_REQUIRED, "SendAt requires ScheduleType=fixed."
+            )
         return None
     if schedule_type != "fixed":
         raise errors.bad_parameter("ScheduleType must be fixed")
     if not send_at:
-        raise errors.TwilioError(35111, "SendAt is required to schedule a message.")
+        raise errors.TwilioError(codes.INVALID_SEND_AT, "SendAt is required to schedule a message.")
     try:
         send_at_ms = dates.to_ms(dates.parse_instant(send_at))
     except (ValueError, OverflowError):
-        raise errors.TwilioError(35111, f"SendAt is not an ISO 8601 datetime: {send_at}") from None
+        raise errors.TwilioError(
+            codes.INVALID_SEND_AT, f"SendAt is not an ISO 8601 datetime: {send_at}"
+        ) from None
     ahead_s = (send_at_ms - now_ms) / 1000
     if not SCHEDULE_MIN_SECONDS < ahead_s <= SCHEDULE_MAX_SECONDS:
         raise errors.TwilioError(
-            35114,
+            codes.SEND_AT_OUT_OF_RANGE,
             "SendAt must be more than 300 seconds and at most 35 days in the future.",
         )
     return send_at_ms
-
-
-def is_decimal(text: str) -> bool:
-    # str.isdigit() alone admits '²' and other digits int() refuses.
-    return text.isascii() and text.isdigit()
-
-
-def integer(params: forms.Params, name: str, default: int, low: int, high: int) -> int:
-    value = forms.single(params, name)
-    if value is None or value == "":
-        return default
-    if not is_decimal(value) or not low <= int(value) <= high:
-        raise errors.bad_parameter(f"{name} must be an integer from {low} to {high}")
-    return int(value)

@@ -2,7 +2,7 @@
 
 The list reads the account's partition of the numbers index (chalicelib.storage.numbers),
 newest first, as the Messages list does; PageTokens are the same signed cursors
-(chalicelib.paging), scoped to the account and the filters.
+(chalicelib.twilio.paging), scoped to the account and the filters.
 
 Filters are applied to the page's numbers once they are read, never by a Scan: an
 unfiltered page reads what it returns (one Query and one BatchGetItem per 100), while a
@@ -22,10 +22,11 @@ account has few). Filters:
 import re
 from dataclasses import dataclass
 
-from chalicelib import config, errors, forms, paging
-from chalicelib.messages.params import integer
 from chalicelib.numbers.model import ORIGIN, IncomingPhoneNumber, numbers_path
+from chalicelib.runtime import config
 from chalicelib.storage import numbers as stored_numbers
+from chalicelib.twilio import errors, forms, paging
+from chalicelib.twilio.forms import integer
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000

@@ -4,8 +4,9 @@ import re
 import secrets
 from dataclasses import asdict, dataclass, fields
 
-from chalicelib import dates
-from chalicelib.messages.model import API_VERSION, account_path
+from chalicelib.storage.url_credentials import masked
+from chalicelib.twilio import dates
+from chalicelib.twilio.paths import API_VERSION, account_path
 
 # `PN` + 12 hex digits of the creation millisecond + 20 random ones, as Message Sids are.
 # \Z, not $: `$` also matches before a trailing newline.
@@ -68,8 +69,9 @@ class IncomingPhoneNumber:
         return number_path(self.account_sid, self.sid)
 
     def to_json(self) -> dict:
-        """Every property of Twilio's schema: the messaging ones as set, the others (voice,
-        regulatory, emergency) at the value of a number that has none of them."""
+        """Every property of Twilio's schema: the messaging ones as set (a URL's credentials
+        masked: `user:****@`), the others (voice, regulatory, emergency) at the value of a
+        number that has none of them."""
         return {
             "account_sid": self.account_sid,
             "address_requirements": "none",
@@ -89,10 +91,10 @@ class IncomingPhoneNumber:
             "sid": self.sid,
             "sms_application_sid": None,
             "sms_fallback_method": self.sms_fallback_method,
-            "sms_fallback_url": self.sms_fallback_url,
+            "sms_fallback_url": masked(self.sms_fallback_url),
             "sms_method": self.sms_method,
-            "sms_url": self.sms_url,
-            "status_callback": self.status_callback,
+            "sms_url": masked(self.sms_url),
+            "status_callback": masked(self.status_callback),
             "status_callback_method": self.status_callback_method,
             "trunk_sid": None,
             "uri": self.uri(),

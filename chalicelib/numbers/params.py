@@ -9,10 +9,11 @@ ignored: SmsApplicationSid (Herald has no Applications) and, on update, an Accou
 than the caller's (moving a number to another account).
 """
 
-from chalicelib import addresses, clock, errors, forms
-from chalicelib.messages.model import API_VERSION
-from chalicelib.messages.params import is_http_url
 from chalicelib.numbers.model import DEFAULT_METHOD, IncomingPhoneNumber, number_sid
+from chalicelib.outbound.addresses import is_callable, quoted
+from chalicelib.runtime import clock
+from chalicelib.twilio import addresses, codes, errors, forms
+from chalicelib.twilio.paths import API_VERSION
 
 MAX_FRIENDLY_NAME = 64
 MAX_URL = 4000
@@ -111,7 +112,9 @@ def apply(number: IncomingPhoneNumber, changes: dict) -> IncomingPhoneNumber:
 
 def check_fallback(number: IncomingPhoneNumber) -> None:
     if number.sms_fallback_url and not number.sms_url:
-        raise errors.TwilioError(21406, "Cannot set SmsFallbackUrl without setting SmsUrl.")
+        raise errors.TwilioError(
+            codes.FALLBACK_URL_WITHOUT_URL, "Cannot set SmsFallbackUrl without setting SmsUrl."
+        )
 
 
 def national_format(phone_number: str) -> str:
@@ -141,19 +144,20 @@ def _phone_number(params: forms.Params) -> str:
     if not given:
         if forms.single(params, "AreaCode"):
             raise errors.TwilioError(
-                21452,
+                codes.NO_NUMBERS_FOUND,
                 "No phone numbers found in this area code: Herald does not buy numbers. It"
                 " registers a number the account already owns: give it as PhoneNumber (E.164).",
             )
         raise errors.TwilioError(
-            21421,
+            codes.INVALID_PHONE_NUMBER,
             "A PhoneNumber is required: the number the account already owns, in E.164 form"
             " (such as +14155550100). Herald registers numbers; it does not buy them.",
         )
     normalized = addresses.normalize_number(given)
     if normalized is None:
         raise errors.TwilioError(
-            21421, f"PhoneNumber {given} is invalid: give a valid number in E.164 form."
+            codes.INVALID_PHONE_NUMBER,
+            f"PhoneNumber {given} is invalid: give a valid number in E.164 form.",
         )
     return normalized
 
@@ -214,9 +218,12 @@ def _url(params: forms.Params, name: str) -> str | None:
     value = forms.single(params, name)
     if not value:
         return None
-    if len(value) > MAX_URL or not is_http_url(value):
+    # The rule every URL Herald calls passes (chalicelib.outbound.addresses): http(s) with a
+    # host, no control character written or percent-encoded; credentials sent as Basic auth.
+    if len(value) > MAX_URL or not is_callable(value):
         raise errors.TwilioError(
-            21502, f"Invalid {name}: {value[:200]} is not a valid http or https URL."
+            codes.INVALID_CALLBACK_URL,
+            f"Invalid {name}: {quoted(value)} is not a valid http or https URL.",
         )
     return value
 

@@ -24,6 +24,9 @@ again after a crash or a timeout, and two workers can hold the same job):
 - CallbackFailures and CallbacksDelivered count callback jobs that ended (given up, or
   answered 2xx): exact per job, but SQS may (rarely) deliver a job twice, and both attempts
   really happen, so these are at-least-once per status change.
+- CallbacksUnsigned: one per status callback or webhook job sent without X-Twilio-Signature
+  because its account has no encrypted AuthToken (chalicelib.delivery.callbacks): per job
+  run, so at-least-once.
 - CarrierLatency and CallbackLatency are one sample per real hand-off or POST.
 """
 
@@ -43,6 +46,7 @@ METRICS: dict[str, str] = {
     "SendThrottled": COUNT,
     "CallbacksDelivered": COUNT,
     "CallbackFailures": COUNT,
+    "CallbacksUnsigned": COUNT,
     "CarrierLatency": MILLISECONDS,
     "CallbackLatency": MILLISECONDS,
 }

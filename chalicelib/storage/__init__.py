@@ -15,6 +15,7 @@ DynamoDB:
 The others:
     queues.py        SQS: the jobs between delivery's steps
     tokens.py        KMS: each account's AuthToken, encrypted for the signing functions
+    url_credentials.py  the user:password@ of users' URLs, sealed with the same key
     media_objects.py S3: the media End User Messaging sends MMS from
     boto.py          making any boto3 client with the garbage collector out of the way
 

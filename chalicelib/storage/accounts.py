@@ -1,35 +1,33 @@
 """Accounts and their API keys: credentials stored as digests, and the list shard count.
 
-These items are read on a cache miss of chalicelib.auth only (once per credential, Lambda
-container and cache period), so sharing the account's partition key costs nothing at scale.
+These items are read on a cache miss of chalicelib.accounts.credentials only (once per
+credential, Lambda container and cache period), so sharing the account's partition key costs
+nothing at scale.
 """
 
 from chalicelib.storage import client, marshal, schema
 
 
-def put_account(
-    account_sid: str, token_hash: str, created_ms: int, token_ciphertext: str | None = None
-) -> None:
-    """Create an account, or replace its credentials; its other settings are kept."""
-    values = {":hash": token_hash, ":created": created_ms, ":shards": schema.DEFAULT_LIST_SHARDS}
-    assignments = [
-        "token_hash = :hash",
-        "created_ms = if_not_exists(created_ms, :created)",
-        "list_shards = if_not_exists(list_shards, :shards)",
-    ]
-    removals = []
-    if token_ciphertext is None:
-        removals.append("token_ciphertext")
-    else:
-        values[":cipher"] = token_ciphertext
-        assignments.append("token_ciphertext = :cipher")
-    expression = "SET " + ", ".join(assignments)
-    if removals:
-        expression += " REMOVE " + ", ".join(removals)
+def put_account(account_sid: str, token_hash: str, created_ms: int, token_ciphertext: str) -> None:
+    """Create an account, or replace its credentials; its other settings are kept.
+
+    The token's digest authenticates; its KMS ciphertext (chalicelib.storage.tokens) lets
+    the signing functions sign. Both are required: no account exists that cannot sign.
+    """
+    if not token_ciphertext:
+        raise ValueError("an account needs its AuthToken's ciphertext to sign callbacks")
+    values = {
+        ":hash": token_hash,
+        ":created": created_ms,
+        ":shards": schema.DEFAULT_LIST_SHARDS,
+        ":cipher": token_ciphertext,
+    }
     client.call(
         "update_item",
         Key=schema.account_key(account_sid),
-        UpdateExpression=expression,
+        UpdateExpression="SET token_hash = :hash, token_ciphertext = :cipher,"
+        " created_ms = if_not_exists(created_ms, :created),"
+        " list_shards = if_not_exists(list_shards, :shards)",
         ExpressionAttributeValues=marshal.to_attrs(values),
     )
 
@@ -43,7 +41,8 @@ def set_list_shards(account_sid: str, shards: int, effective_ms: int, now_ms: in
 
     Lists read every shard up to the new count at once; writers keep placing new messages in
     the old count until `effective_ms`, by which time every cached copy of the account has
-    seen the new count (chalicelib.auth's cache bound). So no list ever misses a message, and
+    seen the new count (the cache bound of chalicelib.accounts.credentials). So no list ever
+    misses a message, and
     existing messages stay where they are: they are in shards the lists still read.
     Lowering the count is refused (Missing is raised for a missing account, ValueError for a
     lower count), because messages in the dropped shards would vanish from lists.

@@ -11,7 +11,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from chalicelib import config
+from chalicelib.runtime import config
 from chalicelib.storage import boto, marshal
 
 # Client errors that callers handle themselves rather than as an outage.

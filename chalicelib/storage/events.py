@@ -8,7 +8,7 @@ One PutItem per attempt; the inbox reads a message's events with one Query.
 
 import secrets
 
-from chalicelib import clock
+from chalicelib.runtime import clock
 from chalicelib.storage import client, marshal, schema
 
 EVENT_SK_PREFIX = "event#"

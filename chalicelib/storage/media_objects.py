@@ -8,7 +8,7 @@ identity, and the role that sends must be able to read it (the deploy templates 
 
 import functools
 
-from chalicelib import config
+from chalicelib.runtime import config
 from chalicelib.storage import boto
 
 

@@ -119,8 +119,9 @@ def update_message(
     """Apply `changes` (and REMOVE `remove`) to a message in one conditional write; its
     new fields.
 
-    The write happens only while the message exists, has one of `statuses` (when given)
-    and meets `condition` (an extra expression over `values`).
+    The write happens only while the message exists, has one of `statuses` (when given; an
+    entry may also be a (status, marker) pair: that status while the item has the attribute
+    `marker`) and meets `condition` (an extra expression over `values`).
     Raises Missing when there is no such message and WrongState (with what it holds) when a
     condition refused it. `history` is appended to the message's status history. Storage
     keeps the index keys in step: setting `sent_ms` moves the message in the lists, and
@@ -154,12 +155,7 @@ def update_message(
         expression += " REMOVE " + ", ".join(f"#r{index}" for index in range(len(remove)))
     conditions = ["attribute_exists(pk)"]
     if statuses is not None:
-        names["#status"] = "status"
-        placeholders = []
-        for index, status in enumerate(sorted(statuses)):
-            attr_values[f":s{index}"] = {"S": status}
-            placeholders.append(f":s{index}")
-        conditions.append(f"#status IN ({', '.join(placeholders)})")
+        conditions.append(_status_condition(statuses, names, attr_values))
     if condition:
         conditions.append(f"({condition})")
         attr_values.update(marshal.to_attrs(values or {}))
@@ -179,6 +175,26 @@ def update_message(
             raise
         raise _refused(error, account_sid, sid) from error
     return schema.fields_of(marshal.from_attrs(response["Attributes"]))
+
+
+def _status_condition(statuses: Collection, names: dict, attr_values: dict) -> str:
+    """`#status IN (…)`, or'ed with `(#status = … AND attribute_exists(marker))` for each
+    (status, marker) entry."""
+    names["#status"] = "status"
+    plain = sorted(str(status) for status in statuses if isinstance(status, str))
+    marked = sorted((str(s), m) for s, m in (e for e in statuses if not isinstance(e, str)))
+    either = []
+    if plain:
+        for index, status in enumerate(plain):
+            attr_values[f":s{index}"] = {"S": status}
+        either.append(f"#status IN ({', '.join(f':s{i}' for i in range(len(plain)))})")
+    for index, (status, marker) in enumerate(marked):
+        names[f"#m{index}"] = marker
+        attr_values[f":m{index}"] = {"S": status}
+        either.append(f"(#status = :m{index} AND attribute_exists(#m{index}))")
+    if not either:
+        raise ValueError("no status to move from")
+    return either[0] if len(either) == 1 else f"({' OR '.join(either)})"
 
 
 def delete_message(account_sid: str, sid: str, refuse_statuses: Collection[str]) -> dict:

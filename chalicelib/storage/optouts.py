@@ -9,7 +9,7 @@ account: a number belongs to one account at a time, and an opt-out given to the 
 outlives a change of owner.
 """
 
-from chalicelib import clock
+from chalicelib.runtime import clock
 from chalicelib.storage import client, marshal
 
 PREFIX = "optout#"

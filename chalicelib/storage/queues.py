@@ -8,7 +8,7 @@ transitions and the callbacks' idempotency token see to it).
 import functools
 import json
 
-from chalicelib import config
+from chalicelib.runtime import config
 from chalicelib.storage import boto
 
 BATCH = 10  # SendMessageBatch's limit

@@ -4,7 +4,7 @@ Twilio's JSON, the catch-all routes for unknown paths, and the OpenAPI document.
 import functools
 import logging
 
-from chalicelib import errors, forms
+from chalicelib.twilio import errors, forms
 from chalicelib.web import http
 from chalicelib.web.routing import ANY_CONTENT_TYPE, EVERY_METHOD, RESOURCES
 

@@ -1,10 +1,15 @@
 """Responses, Twilio's error JSON, and the parts of a request the routes read."""
 
 import functools
+import logging
 
 from chalice import Response
 
-from chalicelib import errors, forms, storage
+from chalicelib import storage
+from chalicelib.storage import tokens
+from chalicelib.twilio import errors, forms
+
+log = logging.getLogger("herald.api")
 
 
 def json_response(status: int, body, headers: dict | None = None) -> Response:
@@ -35,6 +40,11 @@ def twilio_errors(view):
         except storage.Throttled:
             return error_response(errors.too_many_requests())
         except storage.Unavailable:
+            return error_response(errors.service_unavailable())
+        except tokens.Unavailable as error:
+            # Credentials in a URL could not be sealed (chalicelib.storage.url_credentials):
+            # nothing was stored; the client may try again.
+            log.error("KMS could not encrypt a URL's credentials: %s", error)
             return error_response(errors.service_unavailable())
 
     return handle

@@ -7,7 +7,8 @@
         {"page": <Twilio's page JSON>, "encodings": {Sid: "GSM-7" | "UCS-2"},
          "errors": {code: meaning}}
     GET /inbox/api/Accounts/{AccountSid}/Messages/{Sid}.json
-        {"message": <Twilio's Message JSON>, "media_urls": [...], "encoding": …,
+        {"message": <Twilio's Message JSON>, "media_urls": [... without credentials],
+         "encoding": …,
          "history": [{status, at_ms, error_code?}], "events": [callback / webhook attempts],
          "errors": {code: meaning}}
 
@@ -30,7 +31,8 @@ import os
 
 from chalice import Response
 
-from chalicelib import config, errors
+from chalicelib.runtime import config
+from chalicelib.twilio import codes, errors
 from chalicelib.web import http
 from chalicelib.web.routing import ANY_CONTENT_TYPE, EVERY_METHOD, authenticated
 
@@ -77,19 +79,6 @@ PAGE_HEADERS = {
 # answer and its ETag in memory and asks again with If-None-Match.
 DATA_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
-# Codes the inbox explains besides the carriers' (chalicelib/carriers/events.py), in
-# Twilio's own words.
-MEANINGS = {
-    11200: "HTTP retrieval failure: the webhook did not answer 2xx",
-    12100: "Document parse failure: the webhook's TwiML is not well-formed XML",
-    12200: "Schema validation warning: the webhook's answer is not messaging TwiML",
-    12300: "Invalid Content-Type: the webhook's answer is not XML or plain text",
-    21610: "Attempt to send to unsubscribed recipient",
-    21612: "The 'To' phone number is not currently reachable",
-    21614: "'To' number is not a valid mobile number",
-    30409: "Message cannot be canceled: it is not scheduled",
-}
-
 
 def enabled() -> bool:
     switch = os.environ.get("HERALD_INBOX")
@@ -112,15 +101,23 @@ def _asset(name: str) -> tuple[bytes, str]:
     return data, f'"{hashlib.sha256(data).hexdigest()[:32]}"'
 
 
-def _meanings(codes) -> dict[str, str]:
-    from chalicelib.carriers.events import ERROR_MESSAGES
+def _meanings(shown) -> dict[str, str]:
+    """What each of the codes `shown` means (chalicelib.twilio.codes, as docs/errors.md)."""
+    return {
+        str(code): codes.MESSAGES[code] for code in sorted(set(shown)) if code in codes.MESSAGES
+    }
 
-    known = {**ERROR_MESSAGES, **MEANINGS}
-    return {str(code): known[code] for code in sorted(set(codes)) if code in known}
+
+def _without_credentials(url: str) -> str:
+    """A media URL as the page shows it: a `user:password@` in it is the app's secret, never
+    shown (the image then fails to load and the page shows its icon)."""
+    from chalicelib.outbound.addresses import credentials
+
+    return credentials(url)[0]
 
 
 def _encoding(body: str) -> str:
-    from chalicelib.segments import encoding_of
+    from chalicelib.twilio.segments import encoding_of
 
     return encoding_of(body)
 
@@ -228,18 +225,17 @@ def register(app) -> None:
     def message_detail(account_sid, sid_json):
         """One message with its status history and each callback or webhook attempt."""
         from chalicelib import messages
-        from chalicelib.storage import events
 
         request, _ = authenticated(app, account_sid)
         sid = http.sid_of(request, sid_json)
         message = messages.fetch(account_sid, sid)  # another account's Sid: 404, as missing
-        attempts = events.of_message(account_sid, sid)
+        attempts = messages.events_of(account_sid, sid)
         codes = [message.error_code] + [e.get("error_code") for e in message.history + attempts]
         return _conditional(
             request,
             {
                 "message": message.to_json(),
-                "media_urls": message.media_urls,
+                "media_urls": [_without_credentials(url) for url in message.media_urls],
                 "encoding": _encoding(message.body),
                 "history": message.history,
                 "events": attempts,

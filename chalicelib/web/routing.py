@@ -7,7 +7,8 @@ route declares every method and says 405 itself. RESOURCES records what each pat
 the middleware's fallback and the OpenAPI test read it.
 """
 
-from chalicelib import auth, errors
+from chalicelib.twilio import errors
+from chalicelib.web import auth
 from chalicelib.web.http import twilio_errors
 
 ACCOUNT = "/2010-04-01/Accounts/{account_sid}"

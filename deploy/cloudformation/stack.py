@@ -173,7 +173,6 @@ def _queue(retention: int, visibility: int | None = None, redrive: dict | None =
 
 def _key() -> dict:
     root = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
-    decrypting_role = {"Fn::GetAtt": [role_id(token_key.DECRYPTING_FUNCTION), "Arn"]}
     return {
         "Type": "AWS::KMS::Key",
         # Deleting the key would leave every stored AuthToken ciphertext unreadable: it
@@ -184,7 +183,9 @@ def _key() -> dict:
             "Description": token_key.KEY_DESCRIPTION,
             "EnableKeyRotation": True,
             "PendingWindowInDays": token_key.KEY_DELETION_WINDOW_DAYS,
-            "KeyPolicy": token_key.key_policy(root, decrypting_role),
+            "KeyPolicy": token_key.key_policy(
+                root, lambda function: {"Fn::GetAtt": [role_id(function), "Arn"]}
+            ),
         },
     }
 

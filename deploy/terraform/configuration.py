@@ -260,12 +260,13 @@ def _queue(
 
 def _key() -> dict:
     root = ACCOUNT_ROOT
-    decrypting_role = ref(role(token_key.DECRYPTING_FUNCTION), "arn")
     return {
         "description": token_key.KEY_DESCRIPTION,
         "enable_key_rotation": True,
         "deletion_window_in_days": token_key.KEY_DELETION_WINDOW_DAYS,
-        "policy": json.dumps(token_key.key_policy(root, decrypting_role)),
+        "policy": json.dumps(
+            token_key.key_policy(root, lambda function: ref(role(function), "arn"))
+        ),
         # Destroying the key would leave every stored AuthToken ciphertext unreadable.
         "lifecycle": {"prevent_destroy": True},
     }

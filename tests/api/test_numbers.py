@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 
-from chalicelib import auth
+from chalicelib.accounts import credentials
 from chalicelib.storage import numbers as stored_numbers
 from tests.api.conftest import (
     CONTRACT,
@@ -455,7 +455,7 @@ def test_a_foreign_sid_answers_byte_for_byte_like_a_missing_one(
     missing = "PN" + foreign["sid"][2:14] + "0" * 20
     answers, traces = {}, {}
     for name, sid in (("foreign", foreign["sid"]), ("missing", missing)):
-        auth.forget()  # both meet the same (cold) credential cache
+        credentials.forget()  # both meet the same (cold) credential cache
         storage_calls.clear()
         response = numbers.api.request(method, f"{numbers.base}/{sid}.json", params=params)
         answers[name] = (
@@ -476,7 +476,7 @@ def test_a_foreign_sid_answers_byte_for_byte_like_a_missing_one(
         other_numbers.account_sid
     )
     # Control: the account's own number is found (and goes on to its write).
-    auth.forget()
+    credentials.forget()
     storage_calls.clear()
     numbers.api.request(method, f"{numbers.base}/{own['sid']}.json", params=params)
     assert normalized_calls(storage_calls, own["sid"]) != traces["missing"]

@@ -10,9 +10,11 @@ import json
 
 import pytest
 
-from chalicelib import admin, errors, numbers, storage
+import admin
+from chalicelib import numbers, storage
 from chalicelib.storage import numbers as stored_numbers
 from chalicelib.storage import schema
+from chalicelib.twilio import errors
 from tests.api.conftest import Numbers, assert_number
 from tests.conftest import body, error_of, ms
 from tests.test_isolation import storage_calls  # noqa: F401 (fixture)

@@ -22,7 +22,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from chalicelib import admin
+import admin
 from tests.conftest import live_herald
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
@@ -344,6 +344,52 @@ def test_reply_as_the_handset_reaches_the_webhook_signed(page, herald, screensho
     assert attempts.locator("td .ok").first.inner_text() == "200"
     assert not_reloaded(page)
     page.screenshot(path=screenshots / "inbox.png")
+
+
+def test_media_that_is_not_http_is_never_a_link_and_the_reply_form_refuses_it(page, herald):
+    """Issue 14, items 6 and 7: a `javascript:` media URL stored before Herald refused them
+    is shown as text, never as a link or an image; a MediaUrl's credentials are never shown;
+    and the page's own reply form gets the API's 21620 for such a URL."""
+    from chalicelib.messages.creation import shard_for
+    from chalicelib.messages.model import Message, describe
+    from chalicelib.runtime import clock
+    from chalicelib.storage import messages as stored
+    from chalicelib.twilio import sids
+
+    account = herald.account()
+    client = herald.client(account)
+    party, ours = "+14155550109", "+15005550008"
+    client.incoming_phone_numbers.create(phone_number=ours)
+    now = clock.now_ms()
+    urls = ["javascript:alert(1)", herald.hook.url.replace("//", "//cdn:pa55@") + "/a.svg"]
+    sid = sids.message_sid(now, has_media=True)
+    media_sids, media_types = describe(sid, urls)
+    legacy = Message(
+        account_sid=account["account_sid"], sid=sid, to=ours, from_=party, body="old",
+        status="received", created_ms=now, updated_ms=now, sent_ms=now, media_urls=urls,
+        media_sids=media_sids, media_types=media_types, direction="inbound",
+        history=[{"status": "received", "at_ms": now}],
+    )  # fmt: skip
+    # Written straight to the table, as a message stored before the rule would be.
+    stored.put_new_message(legacy.to_fields(), shard_for(account["account_sid"], sid))
+    signed_in(page, herald, account)
+    conversation(page, party).click()
+    item = bubble(page, sid)
+    expect_text(item, "javascript:alert(1)")
+    expect_text(item, herald.hook.url + "/a.svg")
+    assert item.locator("a[href^='javascript'], img[src^='javascript']").count() == 0
+    assert [a.get_attribute("href") for a in item.locator(".media a").all()] == [
+        herald.hook.url + "/a.svg"
+    ]
+    assert "pa55" not in item.inner_html()
+
+    reply = page.locator("#reply")
+    reply.wait_for()
+    reply.get_by_label("Message").fill("look")
+    reply.get_by_label("Media URL").fill("javascript:alert(1)")
+    reply.get_by_role("button", name="Send as handset").click()
+    expect_text(page.locator("#reply-error"), "Error 21620")
+    assert not_reloaded(page)
 
 
 def test_redact_cancel_and_delete(page, herald):

@@ -164,7 +164,7 @@ def test_data_needs_the_accounts_own_credentials(api, other_api):
 
 
 def test_an_api_key_opens_its_own_account(api):
-    from chalicelib import admin
+    import admin
 
     key = admin.create_key(api.account_sid)
     response = inbox_get(api, "/Messages.json", auth=basic(key["sid"], key["secret"]))
@@ -257,6 +257,22 @@ def test_error_codes_come_with_their_meaning(api):
     assert listed["errors"] == {"30003": "Unreachable destination handset"}
 
 
+def test_a_code_is_explained_in_the_registrys_words_whichever_path_set_it(api):
+    """One meaning per code (chalicelib.twilio.codes): 11200 set by a media fetch is not
+    explained as a webhook's failure."""
+    from chalicelib import messages
+    from chalicelib.messages.status import Status
+    from chalicelib.twilio import codes
+
+    made = make(api)
+    messages.transition(api.account_sid, made["sid"], Status.SENDING)
+    failed = {"error_code": codes.HTTP_RETRIEVAL_FAILURE, "error_message": "HTTP 404"}
+    messages.transition(api.account_sid, made["sid"], Status.FAILED, failed)
+    detail = body(inbox_get(api, f"/Messages/{made['sid']}.json"))
+    assert detail["errors"] == {"11200": codes.MESSAGES[codes.HTTP_RETRIEVAL_FAILURE]}
+    assert "media" in detail["errors"]["11200"]
+
+
 def test_a_foreign_sid_answers_as_a_missing_one(api, other_api):
     mine = make(api)
     theirs = make(other_api)
@@ -284,5 +300,21 @@ def test_make_run_prints_the_inbox_url():
     from devtools import run
 
     account = {"account_sid": "AC" + "1" * 32, "auth_token": "2" * 32}
-    banner = run.banner("http://127.0.0.1:8000", "http://127.0.0.1:4566", True, account)
+    admin_env = {"DYNAMODB_ENDPOINT_URL": "http://127.0.0.1:4566"}
+    banner = run.banner("http://127.0.0.1:8000", "http://127.0.0.1:4566", True, account, admin_env)
     assert "  Inbox:       http://127.0.0.1:8000/inbox/  " in banner
+
+
+def test_media_urls_are_shown_without_their_credentials(api):
+    """A MediaUrl's `user:password@` is the app's secret: the inbox's JSON never carries it
+    (issue 14, item 6), while the message keeps it for the fetch."""
+    from chalicelib import messages
+    from chalicelib.storage.url_credentials import opened
+
+    made = make(api, MediaUrl=["https://cdn:pa55@example.com/a.png", "https://example.com/b"])
+    detail = body(inbox_get(api, f"/Messages/{made['sid']}.json"))
+    assert detail["media_urls"] == ["https://example.com/a.png", "https://example.com/b"]
+    assert "pa55" not in json.dumps(detail)
+    # Stored sealed (tests/test_url_credentials.py), opened for the fetch as written.
+    stored = messages.fetch(api.account_sid, made["sid"]).media_urls
+    assert opened(api.account_sid, stored[0]) == "https://cdn:pa55@example.com/a.png"

@@ -7,15 +7,15 @@ import pytest
 from botocore.stub import Stubber
 
 from chalicelib.carriers import end_user_messaging as eum
-from chalicelib.carriers import eum_request
+from chalicelib.carriers import eum_request, eum_settings
 
 # The pipeline on an embedded AWS: tests/delivery's own fixtures, registered here too.
 from tests.delivery.conftest import account, api, endpoint, line  # noqa: F401
 
 EUM_VARIABLES = (
-    eum.ORIGINATION_VARIABLE,
-    eum.MESSAGE_TYPE_VARIABLE,
-    eum.CONFIGURATION_SET_VARIABLE,
+    eum_settings.ORIGINATION_VARIABLE,
+    eum_settings.MESSAGE_TYPE_VARIABLE,
+    eum_settings.CONFIGURATION_SET_VARIABLE,
 )
 
 

@@ -19,11 +19,14 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from chalicelib import admin, auth, carriers, clock
+import admin
+from chalicelib import carriers
+from chalicelib.accounts import credentials
 from chalicelib.carriers import end_user_messaging as eum
-from chalicelib.carriers import eum_request, events
+from chalicelib.carriers import eum_request, eum_settings, events
 from chalicelib.carriers.base import Accepted, Refused, Throttled, TimedOut
 from chalicelib.messages.model import Message
+from chalicelib.runtime import clock
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "AC" + "a" * 32
@@ -77,8 +80,8 @@ def test_a_hand_off_sends_exactly_the_message(stubbed):
 
 
 def test_the_full_parameter_set(stubber, monkeypatch):
-    monkeypatch.setenv(eum.CONFIGURATION_SET_VARIABLE, "herald-prod")
-    monkeypatch.setenv(eum.MESSAGE_TYPE_VARIABLE, "promotional")
+    monkeypatch.setenv(eum_settings.CONFIGURATION_SET_VARIABLE, "herald-prod")
+    monkeypatch.setenv(eum_settings.MESSAGE_TYPE_VARIABLE, "promotional")
     msg = message(options={"ValidityPeriod": "600", "MaxPrice": "0.05"})
     request = expected(
         MessageType="PROMOTIONAL",
@@ -104,7 +107,7 @@ def account_with_senders(aws):
     sid = admin.create_account()["account_sid"]
     admin.set_sender(sid, "pool-default")
     admin.set_sender(sid, "pool-service", messaging_service_sid=SERVICE)
-    auth.forget()
+    credentials.forget()
     return sid
 
 
@@ -119,7 +122,7 @@ def account_with_senders(aws):
 def test_origination_from_the_account(
     stubbed, monkeypatch, account_with_senders, service, stage_default, identity
 ):
-    monkeypatch.setenv(eum.ORIGINATION_VARIABLE, stage_default)
+    monkeypatch.setenv(eum_settings.ORIGINATION_VARIABLE, stage_default)
     msg = message(account_sid=account_with_senders, messaging_service_sid=service)
     context = {events.CONTEXT_ACCOUNT: account_with_senders, events.CONTEXT_SID: SID}
     request = expected(OriginationIdentity=identity, Context=context)
@@ -132,14 +135,14 @@ def test_origination_without_account_senders_is_the_stage_default_then_from(
 ):
     sid = admin.create_account()["account_sid"]
     context = {events.CONTEXT_ACCOUNT: sid, events.CONTEXT_SID: SID}
-    monkeypatch.setenv(eum.ORIGINATION_VARIABLE, NUMBER_ARN)
+    monkeypatch.setenv(eum_settings.ORIGINATION_VARIABLE, NUMBER_ARN)
     stubbed.add_response(
         "send_text_message",
         {"MessageId": "a"},
         expected(OriginationIdentity=NUMBER_ARN, Context=context),
     )
     assert send(message(account_sid=sid)) == Accepted("a")
-    monkeypatch.delenv(eum.ORIGINATION_VARIABLE)
+    monkeypatch.delenv(eum_settings.ORIGINATION_VARIABLE)
     stubbed.add_response("send_text_message", {"MessageId": "b"}, expected(Context=context))
     assert send(message(account_sid=sid)) == Accepted("b")
 
@@ -157,7 +160,7 @@ def test_senders_that_cannot_be_read_mean_try_later(stubbed, monkeypatch):
     def unavailable(account_sid):
         raise RuntimeError("DynamoDB is unavailable")
 
-    monkeypatch.setattr(auth, "account", unavailable)
+    monkeypatch.setattr(credentials, "account", unavailable)
     assert isinstance(send(message()), Throttled)  # nothing was handed over
 
 
@@ -411,9 +414,9 @@ def test_the_stage_switches_carriers_by_configuration_alone(monkeypatch):
     ("variable", "value", "named"),
     [
         ("HERALD_CARRIER", "eum", "HERALD_CARRIER"),
-        (eum.MESSAGE_TYPE_VARIABLE, "bulk", eum.MESSAGE_TYPE_VARIABLE),
-        (eum.ORIGINATION_VARIABLE, "my number", eum.ORIGINATION_VARIABLE),
-        (eum.CONFIGURATION_SET_VARIABLE, "a b", eum.CONFIGURATION_SET_VARIABLE),
+        (eum_settings.MESSAGE_TYPE_VARIABLE, "bulk", eum_settings.MESSAGE_TYPE_VARIABLE),
+        (eum_settings.ORIGINATION_VARIABLE, "my number", eum_settings.ORIGINATION_VARIABLE),
+        (eum_settings.CONFIGURATION_SET_VARIABLE, "a b", eum_settings.CONFIGURATION_SET_VARIABLE),
     ],
 )
 def test_a_wrong_setting_is_named_at_cold_start(monkeypatch, variable, value, named):

@@ -5,14 +5,13 @@ reaches the carrier through the stream and the send queue."""
 import pytest
 from moto import mock_aws
 
-from chalicelib import clock
 from chalicelib.carriers import end_user_messaging as eum
-from chalicelib.carriers import eum_request
+from chalicelib.carriers import eum_request, eum_settings
 from chalicelib.carriers.base import Accepted, Refused
 from chalicelib.carriers.sandbox import Sandbox
-from chalicelib.delivery import media_fetch
-from chalicelib.messages import media
-from chalicelib.messages.model import Message
+from chalicelib.messages.model import Message, describe
+from chalicelib.outbound import media_fetch
+from chalicelib.runtime import clock
 from chalicelib.storage import media_objects
 from tests.conftest import body
 from tests.delivery.pipeline import create, fetched, receiver
@@ -26,7 +25,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 100
 def mms(**changes) -> Message:
     now = clock.now_ms()
     urls = ["https://cdn.example/cat.png"]
-    sids, types = media.describe(SID, urls)
+    sids, types = describe(SID, urls)
     fields = {
         "account_sid": ACCOUNT, "sid": SID, "to": TO, "from_": FROM, "body": "look",
         "status": "sending", "created_ms": now, "updated_ms": now, "attempts": 1,
@@ -87,7 +86,7 @@ def test_media_that_cannot_be_fetched_fails_the_message_without_a_send(
 def test_feedback_is_put_and_asked_for(stubber):
     message = mms(media_urls=[], media_sids=[], media_types=[], sid="SM" + "c" * 32)
     message = Message(**{**message.__dict__, "options": {"ProvideFeedback": "true"}})
-    request = eum_request.request_for(message, FROM, eum.settings(), clock.now_ms())
+    request = eum_request.request_for(message, FROM, eum_settings.settings(), clock.now_ms())
     assert request["MessageFeedbackEnabled"] is True
     given = Message(
         **{**message.__dict__, "carrier_id": "eum-9", "feedback": {"outcome": "unconfirmed"}}

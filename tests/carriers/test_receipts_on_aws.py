@@ -12,9 +12,9 @@ import json
 import boto3
 import pytest
 
-from chalicelib import clock, messages
-from chalicelib.carriers import end_user_messaging as eum
-from chalicelib.carriers import events
+from chalicelib import messages
+from chalicelib.carriers import eum_settings, events
+from chalicelib.runtime import clock
 from tests.carriers.conftest import _stubbing, carrier_events_topic
 from tests.delivery.pipeline import FROM, TO, create, fetched
 
@@ -90,7 +90,7 @@ def raw() -> bool:
 def on_aws(line, monkeypatch, raw):
     stubbing = _stubbing(monkeypatch)
     stubber = next(stubbing)
-    monkeypatch.setenv(eum.CONFIGURATION_SET_VARIABLE, CONFIGURATION_SET)
+    monkeypatch.setenv(eum_settings.CONFIGURATION_SET_VARIABLE, CONFIGURATION_SET)
     topic = carrier_events_topic(line.endpoint, line.env["HERALD_RECEIPT_QUEUE_URL"], raw)
     yield Aws(line, stubber, topic)
     stubber.assert_no_pending_responses()

@@ -5,7 +5,9 @@ import json
 
 import pytest
 
-from chalicelib import admin, auth, storage
+import admin
+from chalicelib import storage
+from chalicelib.accounts import credentials
 from chalicelib.carriers import eum_request
 from chalicelib.storage import accounts
 
@@ -77,5 +79,5 @@ def test_the_carrier_reads_senders_through_the_cache(aws, cache_expires):
     assert eum_request.account_senders(sid) == {}  # a container sees it once its cache expires
     cache_expires()
     assert eum_request.account_senders(sid) == {"default": "pool-1"}
-    auth.forget()
+    credentials.forget()
     assert eum_request.account_senders("AC" + "0" * 32) == {}

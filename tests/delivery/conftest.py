@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from chalicelib import admin, clock, config
+import admin
+from chalicelib.runtime import clock, config
 from devtools import services
 from tests.conftest import Api
 from tests.delivery.pipeline import pipeline_on

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
-from chalicelib import auth, storage
+from chalicelib import storage
+from chalicelib.accounts import credentials
 from chalicelib.carriers.base import Accepted
 from chalicelib.carriers.sandbox import Sandbox
 from chalicelib.storage import queues, tokens
@@ -41,8 +42,8 @@ class Request:
 @dataclass
 class Receiver:
     """An HTTP server on 127.0.0.1 that records every request and answers `answers` in turn
-    (then 200): a status code, ("slow", seconds), ("redirect", url), or (status,
-    content type, body)."""
+    (then 200): a status code, ("slow", seconds), ("redirect", url), (status, content
+    type, body), or a function called (while the caller waits) for one of those."""
 
     server: ThreadingHTTPServer
     requests: list = field(default_factory=list)
@@ -69,6 +70,8 @@ def receiver():
                 Request(self.command, self.path, dict(self.headers), dict(parse_qsl(text, True)))
             )
             answer = found.answers.pop(0) if found.answers else 200
+            if callable(answer):
+                answer = answer()
             if isinstance(answer, tuple) and isinstance(answer[0], int):
                 status, content_type, payload = answer
                 data = payload.encode()
@@ -128,7 +131,7 @@ def reset_modules() -> None:
     storage.reset()
     queues.reset()
     tokens.reset()
-    auth.forget()
+    credentials.forget()
 
 
 @contextlib.contextmanager

@@ -123,3 +123,17 @@ def test_no_status_callback_means_no_callback_job(line, api, url):
     sid = create(api, **params)["sid"]
     line.drain()
     assert attempts(api, sid) == [] and fetched(api, sid)["status"] == "delivered"
+
+
+def test_a_2xx_with_a_body_over_64_kib_is_delivered_and_not_read(line, api):
+    """Only a callback answer's status counts (Twilio's too): a 200 with a big page once
+    counted as failed ("too large") and was retried."""
+    big = "x" * (200 * 1024)
+    with receiver() as hook:
+        hook.answers = [(200, "text/html", big)] * 3
+        sid = create(api, StatusCallback=hook.url + "/cb")["sid"]
+        line.drain()
+        assert len(hook.requests) == 3  # sending, sent, delivered: none retried
+    tried = attempts(api, sid)
+    assert sorted(a["status"] for a in tried) == ["delivered", "sending", "sent"]
+    assert all(a.get("answer") == 200 and a.get("error") is None for a in tried), tried

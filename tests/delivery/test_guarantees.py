@@ -11,10 +11,12 @@ import threading
 
 import pytest
 
-from chalicelib import clock, config, messages
+from chalicelib import messages
 from chalicelib.carriers import events
 from chalicelib.carriers.sandbox import Sandbox
-from chalicelib.delivery import batch, dispatch, receipts, worker
+from chalicelib.delivery import dispatch, receipts, worker
+from chalicelib.jobs import batch
+from chalicelib.runtime import clock, config
 from chalicelib.storage import messages as stored_messages
 from chalicelib.storage import queues
 from tests.delivery.pipeline import create, fetched

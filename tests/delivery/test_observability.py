@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib import clock, config
 from chalicelib.carriers import events
 from chalicelib.carriers.sandbox import Sandbox
 from chalicelib.delivery import receipts, scheduler
+from chalicelib.runtime import clock, config
 from chalicelib.storage import queues
 from tests.delivery.pipeline import FROM, TO, create, fetched, receiver
 from tests.delivery.test_guarantees import drain_until_killed, kill_once

@@ -64,6 +64,18 @@ def test_twilio_test_numbers_answer_the_create(line, api, field, number, code):
     assert body(api.list())["messages"] == [] and not line.calls  # nothing stored or sent
 
 
+def test_a_create_asks_the_carrier_through_the_port_and_never_skips_it(api, monkeypatch):
+    """messages sits below carriers and asks the stage's carrier through a port that
+    chalicelib.carriers wires in when it is imported: unwired, a create stops instead of
+    storing a message the carrier would have refused."""
+    from chalicelib.messages import carrier_port
+
+    monkeypatch.setattr(carrier_port, "_refuse_at_create", None)
+    with pytest.raises(RuntimeError, match="no carrier is wired"):
+        messages.create(api.account_sid, {"To": ["+15005550001"], "From": [FROM], "Body": ["hi"]})
+    assert body(api.list())["messages"] == []
+
+
 def test_an_idempotent_replay_answers_the_current_state(line, api):
     headers = {"Idempotency-Key": "once"}
     params = {"To": TO, "From": FROM, "Body": "hello"}

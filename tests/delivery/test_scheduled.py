@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib import clock, errors, messages
+from chalicelib import messages
 from chalicelib.delivery import scheduler
+from chalicelib.runtime import clock
+from chalicelib.twilio import errors
 from tests.delivery.pipeline import create, fetched
 
 

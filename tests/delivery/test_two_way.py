@@ -9,7 +9,7 @@ from twilio.request_validator import RequestValidator
 
 from chalicelib import messages
 from chalicelib.delivery import callbacks
-from chalicelib.delivery.batch import Job
+from chalicelib.jobs.batch import Job
 from chalicelib.storage import events
 from tests.conftest import body, error_of
 from tests.delivery.pipeline import FROM as OURS
@@ -137,6 +137,18 @@ def test_every_kind_of_answer(line, api, answer, code, replies):
     assert len(made) == replies
 
 
+def test_a_twiml_answer_over_64_kib_is_11750_and_sends_nothing(line, api):
+    big = twiml(*["<Message>x</Message>"] * 4000)
+    assert len(big) > 64 * 1024
+    with receiver() as hook:
+        hook.answers = [(200, "text/xml", big)]
+        register(api, SmsUrl=hook.url + "/sms")
+        sid = received(api, line)["sid"]
+    recorded = [e for e in events.of_message(api.account_sid, sid) if e["kind"] == "twiml"]
+    assert [e["error_code"] for e in recorded] == [11750]
+    assert [m for m in listed(api) if m["direction"] == "outbound-reply"] == []
+
+
 def test_a_failing_webhook_falls_back_and_the_fallback_answers(line, api):
     with receiver() as hook:
         hook.answers = [500, (200, "text/xml", twiml("<Message>from the fallback</Message>"))]
@@ -246,7 +258,7 @@ def test_a_number_without_sms_url_stores_the_text_and_calls_nobody(line, api):
 def test_no_route_on_a_stage_with_a_real_carrier(line, api, monkeypatch):
     import dataclasses
 
-    from chalicelib import config
+    from chalicelib.runtime import config
 
     register(api)
     real = config.delivery

@@ -143,3 +143,13 @@ def test_an_answer_that_is_not_2xx_is_11200(status):
 )  # fmt: skip
 def test_keywords_are_the_whole_text(body, keyword):
     assert keywords.keyword_of(body) == keyword
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "code"),
+    [(200, "too large", 11750), (200, "incomplete", 11200), (500, "too large", 11200)],
+)
+def test_an_answer_that_did_not_arrive_whole_has_a_code(status, error, code):
+    # chalicelib.outbound.client gives b"" for the body of an answer it could not read whole.
+    answer = twiml.read(status, "text/xml", b"", HOOK, error)
+    assert (answer.replies, answer.error_code) == ([], code)

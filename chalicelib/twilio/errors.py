@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from chalicelib.twilio import codes
+
 MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
 
 
@@ -26,16 +28,16 @@ class TwilioError(Exception):
 
 
 def bad_parameter(message: str) -> TwilioError:
-    return TwilioError(20001, message)
+    return TwilioError(codes.INVALID_PARAMETER, message)
 
 
 def not_found(path: str) -> TwilioError:
-    return TwilioError(20404, f"The requested resource {path} was not found", 404)
+    return TwilioError(codes.NOT_FOUND, f"The requested resource {path} was not found", 404)
 
 
 def unauthorized() -> TwilioError:
     return TwilioError(
-        20003,
+        codes.PERMISSION_DENIED,
         "Authenticate",
         401,
         headers={"WWW-Authenticate": 'Basic realm="Twilio API"'},
@@ -45,12 +47,14 @@ def unauthorized() -> TwilioError:
 
 def method_not_allowed(method: str, allowed: str = "") -> TwilioError:
     headers = {"Allow": allowed} if allowed else {}
-    return TwilioError(20004, f"Method not allowed: {method}", 405, headers=headers)
+    return TwilioError(
+        codes.METHOD_NOT_ALLOWED, f"Method not allowed: {method}", 405, headers=headers
+    )
 
 
 def unsupported_media_type(content_type: str) -> TwilioError:
     return TwilioError(
-        20001,
+        codes.INVALID_PARAMETER,
         f"Unsupported Content-Type {content_type!r}: send application/x-www-form-urlencoded"
         " or application/json",
         415,
@@ -58,18 +62,23 @@ def unsupported_media_type(content_type: str) -> TwilioError:
 
 
 def payload_too_large(limit: int) -> TwilioError:
-    return TwilioError(20001, f"Request body is larger than {limit} bytes", 413)
+    return TwilioError(codes.INVALID_PARAMETER, f"Request body is larger than {limit} bytes", 413)
 
 
 def too_many_requests(retry_after: int = 1) -> TwilioError:
-    return TwilioError(20429, "Too Many Requests", 429, headers={"Retry-After": str(retry_after)})
+    return TwilioError(
+        codes.TOO_MANY_REQUESTS, "Too Many Requests", 429, headers={"Retry-After": str(retry_after)}
+    )
 
 
 def service_unavailable(retry_after: int = 1) -> TwilioError:
     return TwilioError(
-        20503, "Service is unavailable, try again", 503, headers={"Retry-After": str(retry_after)}
+        codes.SERVICE_UNAVAILABLE,
+        "Service is unavailable, try again",
+        503,
+        headers={"Retry-After": str(retry_after)},
     )
 
 
 def internal_error() -> TwilioError:
-    return TwilioError(20500, "Internal Server Error", 500)
+    return TwilioError(codes.INTERNAL_ERROR, "Internal Server Error", 500)

@@ -29,7 +29,9 @@ port removed, or with the scheme's default port added when it has none. Hence:
 - a non-default port that Herald signs (`https://h:8443/x`) validates only if the receiver rebuilds
   the URL with that port; a proxy that drops it (`https://h/x`) makes validation fail;
 - its port stripping is `netloc.split(":")[0]`, which breaks for IPv6 literals and user:password
-  authorities (Herald refuses credentials in URLs anyway);
+  authorities: Herald signs a URL without its `user:password@`, as Twilio does (the credentials
+  go in an Authorization header, chalicelib.outbound.client.twilio_request), so the receiver
+  validates against its URL without them;
 - the host's case gets no normalisation (an SDK that lower-cases it, like Node's, would then
   disagree with Python's: users should configure lower-case hosts, and ASCII URLs).
 What the validator does normalise, it does through `urllib.parse.urlparse(url).geturl()`: a

@@ -12,7 +12,7 @@ import hmac
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from chalicelib import errors
+from chalicelib.twilio import codes, errors
 
 NEXT = "PA"
 PREVIOUS = "PB"
@@ -29,7 +29,7 @@ class Cursor:
 
 
 def invalid_token() -> errors.TwilioError:
-    return errors.TwilioError(21481, "Invalid PageToken", 400)
+    return errors.TwilioError(codes.INVALID_PAGE_TOKEN, "Invalid PageToken", 400)
 
 
 def _mac(secret: bytes, direction: str, key: bytes, scope: str) -> bytes:

@@ -1,14 +1,18 @@
-"""Create accounts and API keys; credentials are printed once, as JSON, and stored hashed.
+"""The operator's command line: create accounts and API keys (credentials are printed once,
+as JSON, and stored hashed), and set what an account's settings hold.
 
-    python -m chalicelib.admin create-account [--account-sid AC… --auth-token …]
-    python -m chalicelib.admin create-key AC…
-    python -m chalicelib.admin revoke-key AC… SK…
-    python -m chalicelib.admin set-list-shards AC… N
-    python -m chalicelib.admin set-sender AC… IDENTITY [--messaging-service MG…]
-    python -m chalicelib.admin create-table
+    python -m admin create-account [--account-sid AC… --auth-token …]
+    python -m admin create-key AC…
+    python -m admin revoke-key AC… SK…
+    python -m admin set-list-shards AC… N
+    python -m admin set-sender AC… IDENTITY [--messaging-service MG…]
+    python -m admin create-table
 
 It reads the same settings as the server (HERALD_TABLE_NAME, DYNAMODB_ENDPOINT_URL or
-AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION), so it works against `make run`'s DynamoDB and AWS.
+AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION, HERALD_KMS_KEY_ID), so it works against `make run`'s
+embedded AWS (with the export line it prints) and a deployed stage (docs/deploy.md).
+create-account refuses, with one line naming what is missing, to make an account whose
+AuthToken cannot be encrypted for signing: its callbacks and webhooks could not be signed.
 """
 
 import argparse
@@ -16,8 +20,11 @@ import json
 import re
 import sys
 
-from chalicelib import auth, clock, sids, storage
+from chalicelib import storage
+from chalicelib.accounts import credentials
+from chalicelib.runtime import clock
 from chalicelib.storage import accounts, schema, tokens
+from chalicelib.twilio import sids
 
 AUTH_TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -29,9 +36,12 @@ def create_account(account_sid: str | None = None, auth_token: str | None = None
         raise ValueError("an AccountSid is AC followed by 32 lowercase hex digits")
     if not AUTH_TOKEN.match(auth_token):
         raise ValueError("an AuthToken is 32 lowercase hex digits")
-    # The digest authenticates; the ciphertext lets only the signing functions sign.
+    # The digest authenticates; the ciphertext lets only the signing functions sign. It is
+    # made first: without a key (tokens.Unavailable) nothing is written.
     ciphertext = tokens.encrypt_token(account_sid, auth_token)
-    accounts.put_account(account_sid, auth.hash_secret(auth_token), clock.now_ms(), ciphertext)
+    accounts.put_account(
+        account_sid, credentials.hash_secret(auth_token), clock.now_ms(), ciphertext
+    )
     return {"account_sid": account_sid, "auth_token": auth_token}
 
 
@@ -39,7 +49,7 @@ def create_key(account_sid: str) -> dict:
     if accounts.get_account(account_sid) is None:
         raise ValueError(f"no such account: {account_sid}")
     key_sid, secret = sids.api_key_sid(), sids.api_key_secret()
-    accounts.put_api_key(account_sid, key_sid, auth.hash_secret(secret), clock.now_ms())
+    accounts.put_api_key(account_sid, key_sid, credentials.hash_secret(secret), clock.now_ms())
     return {"sid": key_sid, "secret": secret, "account_sid": account_sid}
 
 
@@ -55,12 +65,12 @@ def set_list_shards(account_sid: str, shards: int) -> dict:
     """Raise the account's list shard count (see docs/table-design.md).
 
     Lists read the new shards at once; new messages go to them once every API container
-    has seen the change (twice auth's cache bound from now).
+    has seen the change (twice the credential cache's bound from now).
     """
     if not 1 <= shards <= schema.MAX_LIST_SHARDS:
         raise ValueError(f"a list shard count is 1 to {schema.MAX_LIST_SHARDS}")
     now = clock.now_ms()
-    effective = now + int(2 * auth.CACHE_SECONDS * 1000)
+    effective = now + int(2 * credentials.CACHE_SECONDS * 1000)
     try:
         item = accounts.set_list_shards(account_sid, shards, effective, now)
     except storage.Missing:
@@ -74,8 +84,8 @@ def set_list_shards(account_sid: str, shards: int) -> dict:
 
 def set_sender(account_sid: str, identity: str, messaging_service_sid: str | None = None) -> dict:
     """Who the account's texts come from on End User Messaging (docs/carriers.md): by
-    default, or for one Messaging Service. Senders read it within auth's cache bound."""
-    from chalicelib.carriers.end_user_messaging import IDENTITY
+    default, or for one Messaging Service. Senders read it within the credential cache's bound."""
+    from chalicelib.carriers.eum_settings import IDENTITY
 
     if not IDENTITY.match(identity):
         raise ValueError(
@@ -92,7 +102,7 @@ def set_sender(account_sid: str, identity: str, messaging_service_sid: str | Non
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m chalicelib.admin",
+        prog="python -m admin",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -140,7 +150,3 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(json.dumps(result))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

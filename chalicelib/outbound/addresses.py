@@ -1,13 +1,16 @@
-"""Where an outbound request (chalicelib.outbound) may go, and the connection to it: the URL
+"""Where an outbound request (chalicelib.outbound.client) may go, and the connection to it: the URL
 read, the host resolved once, every address vetted, and a TCP connection made to exactly the
 address that was checked. Whatever fails here fails before anything was sent.
 
 Rules, and why:
-- http and https only, with a host. `user:password@` is refused ("bad url"), not stripped: Twilio
-  would send it as Basic auth, dropping it silently would become a puzzling 401 at the receiver,
-  and credentials do not belong in a stored callback URL. The fragment is never sent. Control
-  characters and spaces are refused; non-ASCII in path or query goes out percent-encoded UTF-8
-  (users should configure ASCII URLs: the signature covers the URL as written, see signing.py).
+- http and https only, with a host. `user:password@` is taken off the URL and sent as an
+  `Authorization: Basic` header, as Twilio does (`credentials`): never in the request line or
+  Host, and never signed (chalicelib.outbound.client.twilio_request). The fragment is never sent.
+  Control characters and spaces are refused, written or percent-encoded (`%0d%0a`): a URL that
+  carries one was refused when it was given (`is_callable`, which create-time checks use, reads
+  a URL exactly as the call does, so nothing accepted then fails "bad url" later). Non-ASCII
+  in path or query goes out percent-encoded UTF-8 (users should configure ASCII URLs: the
+  signature covers the URL as written, see signing.py).
 - SSRF: the host is resolved once (getaddrinfo, in a thread so that a hanging resolver cannot
   outlive the deadline) and, unless allow_private, refused when ANY address is not globally
   routable unicast (`is_public`): loopback, private (RFC 1918, fc00::/7), link-local (the EC2 and
@@ -18,16 +21,18 @@ Rules, and why:
   are decoded by getaddrinfo and judged by the result. We then connect to the checked address,
   never to the name again (DNS rebinding could swap in 127.0.0.1), send the URL's authority as
   written as Host, and for https use SNI and verify the certificate against the host name
-  (chalicelib.outbound_http.tls).
+  (chalicelib.outbound.http.tls).
 """
 
 from __future__ import annotations
 
+import base64
+import re
 import socket
 import string
 import threading
 import time
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 
 class NotSent(Exception):
@@ -54,11 +59,70 @@ def is_public(address: str) -> bool:
     return ip.is_global and not (any(flags) or ip.is_unspecified)
 
 
+# A control character (C0 or DEL), percent-encoded.
+_ENCODED_CONTROL = re.compile(r"%(?:[01][0-9A-Fa-f]|7[Ff])")
+
+
+def has_control_characters(text: str) -> bool:
+    """Whether `text` has a control character or a space, as it is or percent-encoded."""
+    return any(c <= " " or c == "\x7f" for c in text) or bool(_ENCODED_CONTROL.search(text))
+
+
+def is_callable(url: str) -> bool:
+    """Whether a URL given to Herald (a callback, a webhook, a media URL; fragment and
+    credentials included) is one a call can be made to: http(s) with a host, no control
+    character or space anywhere, written or percent-encoded. No network is used."""
+    if has_control_characters(url):
+        return False
+    try:
+        parse(credentials(url)[0])
+    except NotSent:
+        return False
+    return True
+
+
+def quoted(url: str) -> str:
+    """A refused URL as an error message repeats it: credentials masked, at most 200
+    characters, control characters escaped (the message is JSON, but it may be shown or
+    logged as text)."""
+    from chalicelib.storage.url_credentials import masked
+
+    url = masked(url)
+    text = url[:200].encode("unicode_escape").decode("ascii")
+    return text + ("…" if len(url) > 200 else "")
+
+
+def credentials(url: str) -> tuple[str, str | None]:
+    """(the URL without `user:password@`, the `Authorization: Basic` value for them or None).
+
+    The user name and password are percent-decoded (RFC 3986 userinfo), so `p%40ss` is sent
+    as `p@ss`. A URL that is not http(s), or whose credentials hold a control character, is
+    returned as it is, for parse to refuse."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url, None
+    if "@" not in parts.netloc or parts.scheme.lower() not in ("http", "https"):
+        return url, None
+    userinfo = parts.netloc.rpartition("@")[0]
+    start = url.find("//") + 2  # the netloc follows the scheme's `//`
+    if url[start : start + len(userinfo) + 1] != userinfo + "@" or has_control_characters(userinfo):
+        return url, None  # left in the URL, where parse refuses it ("bad url")
+    # Cut out of the text, not rebuilt: the rest of the URL is signed and sent as written.
+    bare = url[:start] + url[start + len(userinfo) + 1 :]
+    if not userinfo:
+        return bare, None  # `http://@host/`: nothing to send
+    user, _, password = userinfo.partition(":")
+    pair = unquote_to_bytes(user) + b":" + unquote_to_bytes(password)
+    return bare, "Basic " + base64.b64encode(pair).decode("ascii")
+
+
 def parse(url: str) -> tuple[str, str, int, str, str]:
-    """(scheme, host, port, Host header, request target) of an http(s) URL, or NotSent."""
+    """(scheme, host, port, Host header, request target) of an http(s) URL without
+    credentials (`credentials` takes them off first), or NotSent."""
     url = url.partition("#")[0]
     try:
-        if any(c <= " " or c == "\x7f" for c in url):
+        if has_control_characters(url):
             raise ValueError("control character or space")
         parts = urlsplit(url)
         scheme, netloc, host = parts.scheme.lower(), parts.netloc, parts.hostname

@@ -7,18 +7,24 @@ bundle matter, and the URL is untrusted, so every step must be ours to bound. St
 it pulls in the email package) is not used: with `Connection: close` the parser is small.
 
 Rules, and why:
-- Where a request may go (http(s) URLs only, no credentials; SSRF: the host resolved once,
-  private addresses refused, the connection pinned to the checked address): see
-  chalicelib.outbound_addresses, which makes the connection. The exchange over it (TLS, the
-  request, the answer's parser) is chalicelib.outbound_http.
+- Where a request may go (http(s) URLs only; SSRF: the host resolved once, private addresses
+  refused, the connection pinned to the checked address): see chalicelib.outbound.addresses,
+  which makes the connection. A URL's `user:password@` is sent as `Authorization: Basic` on
+  the first request (Twilio waits for a 401 challenge first; the receiver sees the same
+  credentials), never in the request line, and never signed. The exchange over it (TLS, the
+  request, the answer's parser) is chalicelib.outbound.http.
 - Redirects are not followed: a 3xx is returned as is. Its Location could point at a private
   address (it would need its own SSRF check) and Twilio-compatible receivers answer 2xx.
 - Time: `connect_s` bounds name resolution plus the TCP connection (addresses tried in turn);
   `read_s` each wait for the peer (TLS handshake, send, every read); `total_s` the whole call,
-  a hard deadline: every socket timeout is min(phase timeout, time left).
+  a hard deadline: every socket timeout is min(phase timeout, time left). Inside a queued
+  job, none is longer than what the job has left (chalicelib.runtime.budget): a call ends before
+  the invocation that makes it.
 - Size: a body over `max_body` bytes (declared or streamed) gives "too large" with status and
   headers kept and body b"" (never a truncated media file taken for a whole one); nothing past
-  max_body + 16 KiB is ever buffered. Status line plus headers: at most 64 KiB.
+  max_body + 16 KiB is ever buffered. Status line plus headers: at most 64 KiB. With
+  `read_body` off the body is not read at all (Answer.body is b""): the connection is closed
+  once the head is in.
 - Request: HTTP/1.1, `User-Agent: TwilioProxy/1.1` (as Twilio), `Accept: */*`, `Connection:
   close`; forms as application/x-www-form-urlencoded with Content-Length. GET parameters belong
   in the URL (and so in its signature).
@@ -37,8 +43,16 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from chalicelib.outbound_addresses import NotSent, connect_any, is_public, parse, resolve
-from chalicelib.outbound_http import Failed, Reader, head_and_body, left, read_body, read_head, tls
+from chalicelib.outbound.addresses import (
+    NotSent,
+    connect_any,
+    credentials,
+    is_public,
+    parse,
+    resolve,
+)
+from chalicelib.outbound.http import Failed, Reader, head_and_body, left, read_body, read_head, tls
+from chalicelib.runtime import budget
 
 __all__ = ["Answer", "Limits", "Overrides", "fragment_overrides", "request"]
 
@@ -53,6 +67,21 @@ class Limits:
     total_s: float = 15.0
     max_body: int = 64 * 1024
     cafile: str | None = None  # tests only: trust this CA file instead of the system store
+    # False: the answer counts by its status alone (a status callback's); its body is never
+    # read, so no body is ever too large.
+    read_body: bool = True
+
+    def within(self, seconds: float) -> Limits:
+        """These limits with no timeout longer than `seconds` (what the job has left)."""
+        if seconds >= max(self.connect_s, self.read_s, self.total_s):
+            return self
+        most = max(0.0, seconds)
+        return replace(
+            self,
+            connect_s=min(self.connect_s, most),
+            read_s=min(self.read_s, most),
+            total_s=min(self.total_s, most),
+        )
 
 
 @dataclass(frozen=True)
@@ -119,11 +148,16 @@ def twilio_request(
 ) -> Answer:
     """A request as Twilio makes one to its user's URL (fragment already split off): a GET
     carries `params` in its query string, a POST as its form, and with an AuthToken it is
-    signed over the URL as called and the form (X-Twilio-Signature)."""
+    signed over the URL as called and the form (X-Twilio-Signature). The URL's credentials go
+    in an Authorization header and are not signed, as Twilio does: the receiver's
+    RequestValidator rebuilds a URL without them."""
     from urllib.parse import urlencode, urlsplit
 
-    from chalicelib import signing
+    from chalicelib.outbound import signing
 
+    url, authorization = credentials(url)
+    if authorization is not None:
+        headers = {**(headers or {}), "Authorization": authorization}
     form: Mapping[str, str] | None = params
     if method == "GET":
         url, form = url + ("&" if urlsplit(url).query else "?") + urlencode(params), None
@@ -149,8 +183,12 @@ def request(
     Raises ValueError only for the caller's own mistakes (a bad method or header, a form on a
     GET); whatever the URL or the network does ends up in Answer.error.
     """
+    limits = limits.within(budget.left())
     start = time.monotonic()
     deadline = start + limits.total_s
+    url, authorization = credentials(url)
+    if authorization is not None:
+        headers = {**(headers or {}), "Authorization": authorization}
     head, body = head_and_body(method, form, headers)
     status, got, data, error, address, sock = None, {}, b"", None, None, None
     try:
@@ -162,12 +200,13 @@ def request(
             raise NotSent("private address")
         sock, address = connect_any(addresses, min(start + limits.connect_s, deadline))
         if scheme == "https":
-            sock = tls(sock, host, limits, deadline)
+            sock = tls(sock, host, limits.cafile, limits.read_s, deadline)
         sock.settimeout(left(deadline, limits.read_s))
         sock.sendall(f"{method} {target} HTTP/1.1\r\nHost: {authority}\r\n{head}".encode() + body)
         reader = Reader(sock, limits.read_s, deadline)
         status, got = read_head(reader)
-        data = read_body(reader, method, status, got, limits.max_body)
+        if limits.read_body:
+            data = read_body(reader, method, status, got, limits.max_body)
     except (NotSent, Failed) as exc:
         error = exc.args[0]
     except TimeoutError:

@@ -1,8 +1,8 @@
-"""The HTTP/1.1 exchange of an outbound request (chalicelib.outbound) over a connection that
-chalicelib.outbound_addresses made: TLS, the request's head and body, and the answer read
-within its time and size bounds (the rules are in chalicelib.outbound's docstring).
+"""The HTTP/1.1 exchange of an outbound request (chalicelib.outbound.client) over a connection that
+chalicelib.outbound.addresses made: TLS, the request's head and body, and the answer read
+within its time and size bounds (the rules are in chalicelib.outbound.client's docstring).
 
-Our own small parser, not http.client (why: chalicelib.outbound's docstring): with
+Our own small parser, not http.client (why: chalicelib.outbound.client's docstring): with
 `Connection: close` the answer ends when the connection does, so little is left to parse.
 `ssl` is imported for https only.
 """
@@ -16,8 +16,6 @@ from urllib.parse import urlencode
 
 if TYPE_CHECKING:
     import socket
-
-    from chalicelib.outbound import Limits
 
 USER_AGENT = "TwilioProxy/1.1"
 MAX_HEAD_BYTES = 64 * 1024
@@ -64,12 +62,14 @@ def head_and_body(method, form, headers) -> tuple[str, bytes]:
 _contexts: dict = {}
 
 
-def tls(sock: socket.socket, host: str, limits: Limits, deadline: float):
+def tls(sock: socket.socket, host: str, cafile: str | None, read_s: float, deadline: float):
+    """The connection wrapped in TLS for `host` (SNI, and its certificate verified against
+    the system's CAs, or `cafile`'s: Limits.cafile, for tests)."""
     import ssl
 
-    if (context := _contexts.get(limits.cafile)) is None:  # ~50 ms: once per container
-        context = _contexts[limits.cafile] = ssl.create_default_context(cafile=limits.cafile)
-    sock.settimeout(left(deadline, limits.read_s))
+    if (context := _contexts.get(cafile)) is None:  # ~50 ms: once per container
+        context = _contexts[cafile] = ssl.create_default_context(cafile=cafile)
+    sock.settimeout(left(deadline, read_s))
     try:
         return context.wrap_socket(sock, server_hostname=host)
     except ssl.SSLError as exc:  # certificate verification failures included
@@ -147,7 +147,8 @@ def read_body(reader: Reader, method: str, status: int, headers: dict, most: int
     length = headers.get("content-length")
     if length is not None and not (length.isascii() and length.isdigit()):
         raise Failed("bad response")
-    if length is not None and int(length) > most:
+    # Counted before int(), which refuses more than 4,300 digits with a ValueError.
+    if length is not None and (len(length.lstrip("0")) > len(str(most)) or int(length) > most):
         raise Failed("too large")
     # Without a length the body ends at close: read one byte past the limit to notice excess.
     _read_into(reader, body, most + 1 if length is None else int(length), length is not None)
