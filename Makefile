@@ -20,7 +20,7 @@ HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/nul
 NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run test lint format clean package checkov wheelhouse dynalite chromium bench bench-local
+.PHONY: install run test lint format clean package checkov wheelhouse dynalite chromium bench bench-local bench-cost
 
 install: $(STAMP)
 
@@ -44,6 +44,11 @@ bench: install dynalite
 # Printed figures, not a test: make run as its users meet it (bench/local.py; ~15 minutes).
 bench-local: install
 	$(BIN)/python -m bench.local
+
+# Printed figures: what a message costs on AWS, every call the handlers make counted and
+# priced (bench/cost.py; docs/figures.md).
+bench-cost: install
+	$(BIN)/python -m bench.cost
 
 # Without Node.js the dynalite tests are skipped, with the reason (CI=true fails them).
 ifeq ($(HAVE_NODE),yes)
@@ -77,9 +82,12 @@ chromium:
 # 2027-06-30), which also compiles the bundle's bytecode; LAMBDA_PYTHON=python3.x chooses,
 # and without one the venv's Python (3.11) is the runtime (docs/deploy.md, Python runtime).
 LAMBDA_PYTHON ?= $(shell for v in 3.14 3.13 3.12; do python$$v -c '' >/dev/null 2>&1 && { echo python$$v; break; }; done)
+# FRONT_DOOR=http-api puts an API Gateway HTTP API in front of the API instead of the REST
+# API (docs/deploy.md, "Front door").
+FRONT_DOOR ?= rest-api
 package: install wheelhouse
 	$(BIN)/python -m deploy.package --stage $(STAGE) --out build --wheelhouse $(WHEELHOUSE) \
-	  $(if $(LAMBDA_PYTHON),--python $(LAMBDA_PYTHON))
+	  $(if $(LAMBDA_PYTHON),--python $(LAMBDA_PYTHON)) --front-door $(FRONT_DOOR)
 
 checkov: $(CHECKOV_STAMP)
 

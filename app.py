@@ -23,7 +23,7 @@ instrument(app)
 # Lambda names the handler each function runs (_HANDLER): the routes, and everything they
 # import, are the API function's alone. Everywhere else (make run, tests, `chalice
 # package`) every route is registered.
-if os.environ.get("_HANDLER", "app.app") == "app.app":
+if os.environ.get("_HANDLER", "app.app") in ("app.app", "app.front_door"):
     from chalicelib.web import fallbacks, inbox, media, messages, numbers, sandbox
 
     # The methods each route serves (tests/test_openapi.py): routing imports auth, forms
@@ -32,7 +32,16 @@ if os.environ.get("_HANDLER", "app.app") == "app.app":
 
     for resource in (messages, media, numbers, sandbox, inbox, fallbacks):
         resource.register(app)
-__all__ = ["app"]
+__all__ = ["app", "front_door"]
+
+
+def front_door(event, context):
+    """The API's handler behind an API Gateway HTTP API or a Lambda function URL, whose
+    events it serves as the REST API's (chalicelib/web/front_door.py; docs/deploy.md)."""
+    from chalicelib.web import front_door as adapter
+
+    return adapter.handle(app, event, context)
+
 
 # --- delivery: the functions behind the queues (chalicelib/delivery) ---------------------
 # Each function is a Lambda function of its own that imports only what it runs: the API's
@@ -76,7 +85,7 @@ def callback_sender(event):
 def scheduled_sends(event):
     from chalicelib.delivery import scheduler
 
-    return {"dispatched": scheduler.sweep()}
+    return {"dispatched": scheduler.sweep(context=event.context)}
 
 
 # Everything imported so far lives as long as the Lambda container: moving it out of the

@@ -7,6 +7,7 @@ as JSON, and stored hashed), and set what an account's settings hold.
     python -m admin set-list-shards AC… N
     python -m admin set-sender AC… IDENTITY [--messaging-service MG…]
     python -m admin create-table
+    python -m admin migrate [--segment I --segments N] [--resume KEY]
 
 It reads the same settings as the server (HERALD_TABLE_NAME, DYNAMODB_ENDPOINT_URL or
 AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION, HERALD_KMS_KEY_ID), so it works against `make run`'s
@@ -100,6 +101,16 @@ def set_sender(account_sid: str, identity: str, messaging_service_sid: str | Non
     return {"account_sid": account_sid, "senders": item["senders"]}
 
 
+def migrate(segment: int = 0, segments: int = 1, resume: str | None = None) -> dict:
+    """Bring the table's items to today's layout (chalicelib.storage.migration); safe to
+    run again, and to run in N parallel segments."""
+    from chalicelib.storage import migration
+
+    if not 0 <= segment < segments:
+        raise ValueError("--segment is 0 to --segments - 1")
+    return migration.run(clock.now_ms(), segment, segments, resume).as_dict()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m admin",
@@ -123,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     sender.add_argument("identity", help="phone number, its id or ARN, sender ID or pool")
     sender.add_argument("--messaging-service", help="only for this MessagingServiceSid")
     commands.add_parser("create-table", help="create the table when it is missing")
+    upgrade = commands.add_parser("migrate", help="bring stored items to today's layout")
+    upgrade.add_argument("--segment", type=int, default=0)
+    upgrade.add_argument("--segments", type=int, default=1)
+    upgrade.add_argument("--resume", help="the `resume` key an interrupted run printed")
     args = parser.parse_args(argv)
 
     try:
@@ -138,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
             result = set_list_shards(args.account_sid, args.shards)
         elif args.command == "set-sender":
             result = set_sender(args.account_sid, args.identity, args.messaging_service)
+        elif args.command == "migrate":
+            result = migrate(args.segment, args.segments, args.resume)
         else:
             result = {"created": storage.ensure_table()}
     except (ValueError, storage.Unavailable, storage.Throttled, tokens.Unavailable) as error:

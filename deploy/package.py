@@ -1,7 +1,7 @@
 """`make package`: CloudFormation (SAM) and Terraform for one Chalice stage, no AWS account.
 
     python -m deploy.package [--stage dev] [--out build] [--wheelhouse DIR] [--region R]
-                             [--python PYTHON]
+                             [--python PYTHON] [--front-door rest-api|http-api]
 
 writes OUT/cloudformation/{sam.json,deployment.zip} and
 OUT/terraform/{chalice.tf.json,versions.tf,deployment.zip}.
@@ -31,6 +31,7 @@ from pathlib import Path
 
 from chalice.config import Config
 
+from deploy import front_door as doors
 from deploy import prune, shared
 from deploy.cloudformation import stack
 from deploy.lambda_runtime import (
@@ -180,21 +181,23 @@ def _chalice(args: list[str], workdir: Path, env: dict) -> None:
 
 
 def package_cloudformation(
-    stage: str, workdir: Path, out: Path, env: dict, settings, carrier: str
+    stage: str, workdir: Path, out: Path, env: dict, settings, carrier: str, front_door: str
 ) -> None:
     _chalice(["--stage", stage, str(out)], workdir, env)
     generated = out / "sam.json"
     template = json.loads(generated.read_text())
     converted = stack.convert(template, stage, settings, carrier)
+    doors.cloudformation(converted, front_door)
     generated.write_text(json.dumps(converted, indent=2) + "\n")
 
 
 def package_terraform(
-    stage: str, workdir: Path, out: Path, env: dict, settings, carrier: str
+    stage: str, workdir: Path, out: Path, env: dict, settings, carrier: str, front_door: str
 ) -> None:
     _chalice(["--stage", stage, "--pkg-format", "terraform", str(out)], workdir, env)
     generated = out / "chalice.tf.json"
     converted = configuration.convert(json.loads(generated.read_text()), stage, settings, carrier)
+    doors.terraform(converted, front_door)
     generated.write_text(json.dumps(converted, indent=2) + "\n")
     (out / "versions.tf").write_text(configuration.versions_tf(carrier))
 
@@ -206,10 +209,12 @@ def package(
     region: str = "us-east-1",
     config: dict | None = None,
     python: str | None = None,
+    front_door: str = doors.REST_API,
 ) -> Outputs:
     """Package `stage` of `config` (by default .chalice/config.json) into `out`, for the
-    runtime of `python` (by default this interpreter)."""
+    runtime of `python` (by default this interpreter), behind `front_door`."""
     target = runtime(python)
+    doors.checked(front_door)
     config = read_config() if config is None else config
     settings = function_settings(stage, config)
     carrier = stage_carrier(stage, config)
@@ -219,9 +224,11 @@ def package(
         workdir.mkdir()
         _stage_app(workdir, config)
         built = Outputs(Path(temp) / "cloudformation", Path(temp) / "terraform")
-        package_cloudformation(stage, workdir, built.cloudformation, env, settings, carrier)
+        package_cloudformation(
+            stage, workdir, built.cloudformation, env, settings, carrier, front_door
+        )
         # The second run reuses the bundle the first one built (Chalice caches it).
-        package_terraform(stage, workdir, built.terraform, env, settings, carrier)
+        package_terraform(stage, workdir, built.terraform, env, settings, carrier, front_door)
         if target.version != sys.version_info[:2]:
             retarget(built, target)
         prune.prune(built.zip_path)
@@ -255,11 +262,24 @@ def main(argv: list[str] | None = None) -> int:
         help="the interpreter whose version is the functions' runtime and that compiles "
         "their bytecode (3.11 to 3.14; default: this one)",
     )
+    parser.add_argument(
+        "--front-door",
+        default=doors.REST_API,
+        choices=doors.FRONT_DOORS,
+        help="the API Gateway API in front of the API function (docs/deploy.md)",
+    )
     args = parser.parse_args(argv)
     target = runtime(args.python)
-    outputs = package(args.stage, args.out, args.wheelhouse, args.region, python=args.python)
+    outputs = package(
+        args.stage,
+        args.out,
+        args.wheelhouse,
+        args.region,
+        python=args.python,
+        front_door=args.front_door,
+    )
     size = outputs.zip_path.stat().st_size
-    print(f"stage {args.stage} ({target.name}):")
+    print(f"stage {args.stage} ({target.name}, {args.front_door}):")
     print(f"  {outputs.cloudformation}/sam.json")
     print(f"  {outputs.terraform}/chalice.tf.json, versions.tf")
     print(f"  deployment.zip: {size} bytes ({size / 1024:.0f} KiB)")

@@ -145,3 +145,65 @@ def rest_event(
         "body": event_body,
         "isBase64Encoded": binary and body is not None,
     }
+
+
+def url_event(
+    method: str,
+    url: str,
+    headers: list[tuple[str, str]] = (),
+    body: bytes | None = None,
+    binary: bool = False,
+) -> dict:
+    """The event a Lambda function URL (or an API Gateway HTTP API's `$default` route, with
+    its own apiId and stage) sends for `method url`: payload format 2.0. Header names are
+    lowercased and a repeated header's values joined with commas, cookies come apart, the
+    path and query string are as the client sent them (undecoded), and no route is named."""
+    parts = urlsplit(url)
+    joined: dict[str, list[str]] = {}
+    cookies = []
+    for name, value in headers:
+        if name.lower() == "cookie":
+            cookies += [c.strip() for c in value.split(";")]
+            continue
+        joined.setdefault(name.lower(), []).append(value)
+    single = {name: ",".join(values) for name, values in joined.items()}
+    single.update({"host": f"{API_ID}.lambda-url.{REGION}.on.aws", "x-forwarded-proto": "https",
+                   "x-forwarded-for": SOURCE_IP, "x-forwarded-port": "443"})  # fmt: skip
+    now = time.time()
+    if body is None:
+        event_body = None
+    elif binary:
+        event_body = base64.b64encode(body).decode("ascii")
+    else:
+        event_body = body.decode("utf-8")
+    event = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": parts.path,
+        "rawQueryString": parts.query,
+        "headers": single,
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": API_ID,
+            "domainName": single["host"],
+            "domainPrefix": API_ID,
+            "http": {
+                "method": method,
+                "path": parts.path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": SOURCE_IP,
+                "userAgent": single.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": binary and body is not None,
+    }
+    if event_body is not None:
+        event["body"] = event_body
+    if cookies:
+        event["cookies"] = cookies
+    return event

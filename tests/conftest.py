@@ -313,10 +313,12 @@ def mark_sent(account_sid: str, sid: str) -> None:
     """Move a queued message through `sending` to `sent` now, as the worker does when the
     carrier takes it: only then does it have a date_sent for DateSent filters to match."""
     from chalicelib import messages
+    from chalicelib.messages import lifecycle
     from chalicelib.messages.status import Status
 
-    messages.transition(account_sid, sid, Status.SENDING)
-    messages.transition(account_sid, sid, Status.SENT, {"sent_ms": herald_clock.now_ms()})
+    sending = messages.transition(account_sid, sid, Status.SENDING)
+    sent = lifecycle.sent_changes(sending.to_fields(), herald_clock.now_ms())
+    messages.transition(account_sid, sid, Status.SENT, sent)
 
 
 def make_sent(api, **extra) -> dict:

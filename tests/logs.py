@@ -45,13 +45,20 @@ def check_emf(document: dict) -> None:
     assert directive["Metrics"]
     for metric in directive["Metrics"]:
         value = document[metric["Name"]]
-        assert isinstance(value, int | float) and not isinstance(value, bool), metric
+        # A number, or a list of up to 100 (an invocation's samples of a latency).
+        values = value if isinstance(value, list) else [value]
+        assert values and len(values) <= metrics.MAX_SAMPLES, metric
+        assert all(isinstance(v, int | float) and not isinstance(v, bool) for v in values), metric
         assert metric["Unit"] == metrics.METRICS[metric["Name"]]
 
 
 def total(lines: list[dict], metric: str) -> float:
     """What CloudWatch would sum for `metric` over these lines."""
-    return sum(line[metric] for line in lines if "_aws" in line and metric in line)
+    return sum(sum(samples(line[metric])) for line in lines if "_aws" in line and metric in line)
+
+
+def samples(value) -> list:
+    return value if isinstance(value, list) else [value]
 
 
 def of(lines: list[dict], event: str, **fields) -> list[dict]:

@@ -80,6 +80,30 @@ def test_create_account_stores_the_token_encrypted_for_the_signing_functions(aws
     )
 
 
+def test_a_batch_of_callbacks_that_all_miss_the_cache_decrypts_once(aws, capsys):
+    import threading
+
+    _, out, _ = run(capsys, "create-account")
+    created = json.loads(out)
+    stored = storage.accounts.get_account(created["account_sid"])
+    tokens.reset()
+    calls = []
+    tokens._client().meta.events.register("after-call.kms.Decrypt", lambda **_: calls.append(1))
+    start = threading.Barrier(8)
+    plain = []
+
+    def job():
+        start.wait()
+        plain.append(tokens.decrypt_token(created["account_sid"], stored["token_ciphertext"]))
+
+    threads = [threading.Thread(target=job) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert plain == [created["auth_token"]] * 8 and len(calls) == 1
+
+
 @pytest.mark.parametrize("key", [None, "no-such-key"])
 def test_an_account_that_could_not_sign_is_never_made(aws, capsys, monkeypatch, key):
     """Without a usable KMS key the token could not be encrypted, and the account's status

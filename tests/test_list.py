@@ -169,8 +169,9 @@ def test_unsent_messages_are_listed_but_never_match_date_sent(api, clock):
     waiting = create(api, ScheduleType="fixed", SendAt=send_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
     clock("2024-01-02T10:00:02")
     queued = create(api)
-    # Unsent messages list by when they were made; they have no date_sent to match.
-    assert sids_of(listing(api)) == [queued, waiting, sent]
+    # Lists order by creation, or by SendAt for a scheduled message (here 2 h ahead, so it
+    # is the newest); unsent messages have no date_sent to match.
+    assert sids_of(listing(api)) == [waiting, queued, sent]
     assert sids_of(listing(api, DateSent="2024-01-02")) == [sent]
 
 

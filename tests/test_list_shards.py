@@ -13,6 +13,7 @@ import pytest
 import admin
 from chalicelib import messages, storage
 from chalicelib.accounts import credentials
+from chalicelib.messages import lifecycle
 from chalicelib.messages.status import Status
 from chalicelib.runtime import clock
 from chalicelib.storage import accounts, schema
@@ -123,26 +124,42 @@ def test_the_shard_count_is_only_ever_raised(api, capsys):
     assert accounts.get_account(api.account_sid)["list_shards_previous"] == 1
 
 
-def test_a_status_change_touches_no_index_attribute_and_sending_moves_the_message(
-    api, calls, clock
-):
-    index_attributes = {schema.LIST_SORT_KEY, *schema.LIST_INDEXES.values(), "sent_ms"}
+def test_no_status_change_touches_an_index_and_a_sent_message_stays_where_it_was(api, calls, clock):
+    index_attributes = {schema.LIST_SORT_KEY, *schema.LIST_INDEXES.values(), schema.LATE_SENT}
     clock("2024-01-02T10:00:00")
     older = make(api)["sid"]
     clock("2024-01-02T10:00:05")
     newer = make(api)["sid"]
     assert sids_of(listing(api)) == [newer, older]
+    placed = item_of(api.account_sid, older)["lk"]
 
     calls.clear()
-    messages.transition(api.account_sid, older, Status.SENDING)
-    (_, request), *_ = [c for c in calls if c[0] == "update_item"]
-    assert not set(request["ExpressionAttributeNames"].values()) & index_attributes
-    assert set(request["ExpressionAttributeNames"].values()) == {"status", "updated_ms", "history"}
-
+    sending = messages.transition(api.account_sid, older, Status.SENDING)
     clock("2024-01-02T10:00:09")
-    sent_at = clock_ms = ms("2024-01-02T10:00:09")
-    messages.transition(api.account_sid, older, Status.SENT, {"sent_ms": sent_at})
-    # Storage keeps the list key in step with sent_ms: the sent message is now the newest.
-    assert item_of(api.account_sid, older)["lk"] == schema.list_key(clock_ms, older)
-    assert sids_of(listing(api)) == [older, newer]
+    sent = lifecycle.sent_changes(sending.to_fields(), ms("2024-01-02T10:00:09"))
+    messages.transition(api.account_sid, older, Status.SENT, sent)
+    messages.transition(api.account_sid, older, Status.DELIVERED)
+    updates = [request for operation, request in calls if operation == "update_item"]
+    assert len(updates) == 3
+    for request in updates:
+        assert not set(request["ExpressionAttributeNames"].values()) & index_attributes
+    # Sent after the newer one was made, it keeps its place: lists never reorder.
+    assert item_of(api.account_sid, older)["lk"] == placed
+    assert sids_of(listing(api)) == [newer, older]
     assert sids_of(listing(api, **{"DateSent>": "2024-01-02T10:00:07Z"})) == [older]
+
+
+def test_a_late_message_enters_the_late_index_in_the_same_write(api, calls, clock):
+    clock("2024-01-02T10:00:00")
+    sid = make(api)["sid"]
+    sending = messages.transition(api.account_sid, sid, Status.SENDING)
+    late_ms = ms("2024-01-02T10:00:00") + schema.LATE_AFTER_MS + 1
+    calls.clear()
+    sent = lifecycle.sent_changes(sending.to_fields(), late_ms)
+    messages.transition(api.account_sid, sid, Status.SENT, sent)
+    (request,) = [request for operation, request in calls if operation == "update_item"]
+    assert {schema.LATE_SENT, schema.LATE_KEY} <= set(request["ExpressionAttributeNames"].values())
+    item = item_of(api.account_sid, sid)
+    assert item[schema.LATE_KEY] == schema.late_partition(api.account_sid, 0)
+    assert item[schema.LATE_SENT] == item[schema.SENT] == late_ms
+    assert item["lk"] == schema.list_key(ms("2024-01-02T10:00:00"), sid)

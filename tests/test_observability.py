@@ -335,3 +335,30 @@ def test_inbox_requests_are_named_apart_from_the_api(template, method, operation
     from chalicelib.observability.handlers import operation_of
 
     assert operation_of(template, method) == operation
+
+
+def test_an_invocation_writes_its_jobs_metrics_once_in_its_own_line(capsys):
+    """Inside batch_metrics, every line's metrics are collected (the jobs' threads run in
+    copies of the context) and only lines at or above the level are written."""
+    import contextvars
+    from concurrent.futures import ThreadPoolExecutor
+
+    def job(n):
+        observability.event("send.handoff", level="debug", sid=f"SM{n}",
+                            metrics={"MessagesSent": 1, "CarrierLatency": 10.0 + n})  # fmt: skip
+
+    with observability.batch_metrics() as collected:
+        with ThreadPoolExecutor(4) as pool:
+            for n in range(6):
+                pool.submit(contextvars.copy_context().run, job, n)
+        observability.event("callback", level="warning", sid="SM9",
+                            metrics={"CallbackFailures": 1})  # fmt: skip
+        counted = collected()
+    assert counted["MessagesSent"] == 6 and counted["CallbackFailures"] == 1
+    assert sorted(counted["CarrierLatency"]) == [10.0, 11.0, 12.0, 13.0, 14.0, 15.0]
+    observability.event("invocation", metrics=counted)
+    lines = parse(capsys.readouterr().out)
+    assert [line["event"] for line in lines] == ["callback", "invocation"]
+    assert "_aws" not in lines[0]
+    check_line(lines[1])
+    assert lines[1]["MessagesSent"] == 6 and len(lines[1]["CarrierLatency"]) == 6

@@ -178,6 +178,9 @@ EVENT_TYPES = sorted(t for t, (status, _) in events.EVENT_STATUSES.items() if st
 WORK_QUEUES = {"send": ("sender", 20), "receipts": ("receipts", 10), "callbacks": ("callbacks", 10)}
 STREAM_FAILURES = "dispatcher_failures"
 TIMEOUTS = {name: 30 for name in FUNCTIONS} | {"api_handler": 25, "scheduler": 60}
+# The API's requests (a list page of 1,000 messages) use its CPU; the delivery functions
+# mostly wait on AWS and customers' URLs: half the memory, half the price (bench/cost.py).
+MEMORY = {name: 256 for name in FUNCTIONS} | {"api_handler": 512}
 FOURTEEN_DAYS = 14 * 86_400
 PLACEHOLDERS = [sources.TABLE_STREAM_ARN] + [
     f":{name}" + '"' for name in (sources.SEND_QUEUE, sources.RECEIPT_QUEUE, sources.CALLBACK_QUEUE)
@@ -716,7 +719,7 @@ def test_cfn_function_settings_come_from_the_stage(sam, name, retention):
     function = cfn_functions(sam)[name]
     properties = function["Properties"]
     assert properties["Architectures"] == ["arm64"]
-    assert properties["MemorySize"] == 512
+    assert properties["MemorySize"] == MEMORY[name]
     assert properties["Timeout"] == TIMEOUTS[name]
     suffix = "" if name == "api_handler" else f"-{name}"
     assert properties["FunctionName"] == {"Fn::Sub": "${AWS::StackName}" + suffix}
@@ -1092,7 +1095,7 @@ def test_tf_function_is_told_its_resources_by_reference(tf, carrier, variables, 
 def test_tf_function_settings_come_from_the_stage(tf, name, retention):
     function = tf["resource"]["aws_lambda_function"][name]
     assert function["architectures"] == ["arm64"]
-    assert (function["memory_size"], function["timeout"]) == (512, TIMEOUTS[name])
+    assert (function["memory_size"], function["timeout"]) == (MEMORY[name], TIMEOUTS[name])
     suffix = "" if name == "api_handler" else f"-{name}"
     assert function["function_name"] == "${local.function_name}" + suffix
     log_group = tf["resource"]["aws_cloudwatch_log_group"][name]

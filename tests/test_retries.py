@@ -62,13 +62,66 @@ def test_keys_are_scoped_to_the_account(api, other_api):
     assert listed(other_api) == [theirs]
 
 
-def test_an_expired_key_makes_a_new_message(api, monkeypatch):
-    first = body(create_with(api, "k"))["sid"]
+def test_a_keyed_create_is_one_put_and_a_retry_one_refused_put(api, monkeypatch):
+    calls = []
+    real = storage.client.call
+    monkeypatch.setattr(storage.client, "call", lambda op, **kw: calls.append(op) or real(op, **kw))
+    api.list()  # the credentials, read once and cached
+    calls.clear()
+    first = body(create_with(api, "one-item"))
+    assert calls == ["get_item", "put_item"]  # the opt-out check, then the message itself
+    calls.clear()
+    again = create_with(api, "one-item")
+    assert calls == ["get_item", "put_item"] and body(again) == first
+    assert first["sid"] == storage.schema.keyed_message_sid(api.account_sid, "one-item")
+    item = storage.client.get(storage.schema.message_key(api.account_sid, first["sid"]))
+    assert storage.schema.IDEMPOTENCY_DIGEST in item
+
+
+def test_a_key_replays_its_message_for_as_long_as_it_exists(api, monkeypatch):
+    first = body(create_with(api, "k"))
+    real = clock.now_ms
+    days_later = 3 * messages.IDEMPOTENCY_TTL_SECONDS * 1000
+    monkeypatch.setattr(clock, "now_ms", lambda: real() + days_later)
+    again = create_with(api, "k")
+    assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
+    assert body(again)["sid"] == first["sid"]
+    assert create_with(api, "k", Body="other").status_code == 422
+
+
+def test_a_deleted_keyed_message_is_replayed_for_a_day_then_the_key_makes_a_new_one(
+    api, monkeypatch
+):
+    first = body(create_with(api, "k"))
+    assert api.delete(first["sid"]).status_code == 204
+    # Gone for everything but the key's retries: fetch, list, update, delete.
+    assert api.fetch(first["sid"]).status_code == 404
+    assert listed(api) == []
+    assert api.update(first["sid"], Body="").status_code == 404
+    assert api.delete(first["sid"]).status_code == 404
+    again = create_with(api, "k")
+    assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
+    assert body(again) == first  # as it was when deleted
+    assert create_with(api, "k", Body="other").status_code == 422
+    assert listed(api) == []
     real = clock.now_ms
     day_later = messages.IDEMPOTENCY_TTL_SECONDS * 1000 + 5_000
     monkeypatch.setattr(clock, "now_ms", lambda: real() + day_later)
-    second = body(create_with(api, "k"))["sid"]
-    assert second != first
+    made = create_with(api, "k")
+    assert made.status_code == 201 and "Idempotent-Replayed" not in made.headers
+    assert body(made)["sid"] == first["sid"] and listed(api) == [first["sid"]]
+
+
+def test_a_keyed_message_older_than_a_day_is_deleted_for_good(api, monkeypatch):
+    first = body(create_with(api, "k"))
+    real = clock.now_ms
+    day_later = messages.IDEMPOTENCY_TTL_SECONDS * 1000 + 5_000
+    monkeypatch.setattr(clock, "now_ms", lambda: real() + day_later)
+    assert api.delete(first["sid"]).status_code == 204
+    key = storage.schema.message_key(api.account_sid, first["sid"])
+    assert storage.client.get(key) is None
+    made = create_with(api, "k")
+    assert made.status_code == 201 and "Idempotent-Replayed" not in made.headers
 
 
 @pytest.mark.parametrize("key", ["x" * 256, "caf\u00e9", "tab\there"])
@@ -149,16 +202,18 @@ def test_throttling_answers_429_with_retry_after_and_writes_nothing(api):
 
 
 def test_a_throttled_idempotent_create_leaves_no_partial_write(api):
-    attempts = inject("TransactWriteItems", "ThrottlingException", times=3)
+    attempts = inject("PutItem", "ThrottlingException", times=3)
     response = create_with(api, "k")
     assert response.status_code == 429 and attempts["n"] == 3
     assert listed(api) == []
-    record_key = storage.schema.idempotency_key(api.account_sid, "k")
-    assert storage.client.get(record_key) is None
+    key = storage.schema.message_key(
+        api.account_sid, storage.schema.keyed_message_sid(api.account_sid, "k")
+    )
+    assert storage.client.get(key) is None
     # the client's retry then goes through as a first create, not a replay
     retried = create_with(api, "k")
     assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
-    assert storage.client.get(record_key) is not None
+    assert storage.client.get(key) is not None
 
 
 def test_a_transient_fault_is_retried_and_succeeds(api):

@@ -82,7 +82,7 @@ def test_list_and_stream_follow_pages_with_date_filters(client):
     sent = {
         client.messages.create(to="+14155550123", from_=FROM, body=f"m{i}").sid for i in range(7)
     }
-    # Lists sort by date_sent, which sending sets: page through once they have been sent.
+    # DateSent filters match what has been sent: page through once they have been.
     for sid in sent:
         assert settled(client, sid).status == "delivered"
     listed = client.messages.list(to="+14155550123", page_size=3)
@@ -102,6 +102,17 @@ def test_list_and_stream_follow_pages_with_date_filters(client):
     first, second = [m.sid for m in first_page], [m.sid for m in second_page]
     assert len(first) == len(second) == 3
     assert set(first).isdisjoint(second)
+
+
+def test_a_burst_lists_whole_without_waiting_while_it_is_delivered(client):
+    to = "+14155550124"
+    made = [client.messages.create(to=to, from_=FROM, body=f"burst {i}").sid for i in range(12)]
+    newest_first = made[::-1]
+    # At once, while the pipeline claims, sends and delivers them: each exactly once, in
+    # the order they were made (lists never reorder as messages are sent).
+    assert [m.sid for m in client.messages.list(to=to, page_size=3)] == newest_first
+    assert [m.sid for m in client.messages.stream(to=to, from_=FROM, page_size=2)] == newest_first
+    assert [m.sid for m in client.messages.list(to=to, page_size=5, limit=12)] == newest_first
 
 
 def test_schedule_and_cancel(client):

@@ -4,9 +4,10 @@ Each job (queued by the dispatcher for one status change) is one POST, signed wi
 X-Twilio-Signature over the URL as called. It never delays or rolls back a status: the
 status was recorded before the job existed. A failure that may pass (connection refused,
 timeout, a 5xx answer) is retried through the queue with backoff, as many times as the URL's
-`#rc=` says (Twilio's default: once); anything else is given up at once. Every attempt is
-recorded with the message (storage.events) for the inbox. On deployed stages a URL that
-resolves to a loopback, link-local or private address is never called.
+`#rc=` says (Twilio's default: once); anything else is given up at once. Every attempt that
+failed is recorded with the message (storage.events) for the inbox, and every other one too
+unless HERALD_RECORD_ATTEMPTS=failures (End User Messaging stages' default). On deployed
+stages a URL that resolves to a loopback, link-local or private address is never called.
 
 Each attempt writes one `callback` line (the URL without its query string): its answer, its
 latency, and whether it is retried or given up. CallbacksDelivered and CallbackFailures count
@@ -105,20 +106,21 @@ def deliver(job: Job) -> None:
             config.delivery().allow_private_urls,
         )
     ok = answer.ok
-    events.record(
-        account_sid,
-        sid,
-        {
-            "kind": "status-callback",
-            "status": body["status"],
-            "url": client.shown(url),
-            "attempt": job.receive_count,
-            "answer": answer.status,
-            "error": answer.error,
-            "latency_ms": answer.latency_ms,
-            "signed": token is not None,
-        },
-    )
+    if not ok or config.delivery().record_every_attempt:
+        events.record(
+            account_sid,
+            sid,
+            {
+                "kind": "status-callback",
+                "status": body["status"],
+                "url": client.shown(url),
+                "attempt": job.receive_count,
+                "answer": answer.status,
+                "error": answer.error,
+                "latency_ms": answer.latency_ms,
+                "signed": token is not None,
+            },
+        )
     retry = None
     if not ok:
         retryable = answer.error in RETRYABLE_ERRORS or (answer.status or 0) >= 500
@@ -134,7 +136,8 @@ def deliver(job: Job) -> None:
         metrics["CallbackFailures"] = 1
     observability.event(
         "callback",
-        level="info" if ok or retry is not None else "warning",
+        # Delivered: a debug line; retried: info; given up: a warning.
+        level="debug" if ok else ("info" if retry is not None else "warning"),
         account_sid=account_sid,
         sid=sid,
         status=body["status"],

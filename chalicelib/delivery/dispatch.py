@@ -16,7 +16,7 @@ the API never writes twice. Each change becomes at most:
 - a feedback job, on the send queue, when Feedback was given on a message a carrier took.
 
 Queueing is at-least-once (a retried batch queues its jobs again); the jobs are safe to
-repeat. Each batch writes one `dispatch.batch` line: records in, jobs out.
+repeat. Each batch writes one `dispatch.batch` debug line: records in, jobs out.
 """
 
 import time
@@ -50,6 +50,7 @@ def handle(event: dict) -> dict:
     queues.send_many(settings.callback_queue_url, callbacks)
     observability.event(
         "dispatch.batch",
+        level="debug",  # the invocation's own line has its records and time
         records=len(records),
         send_jobs=len(sends),
         callback_jobs=len(callbacks),

@@ -33,6 +33,7 @@ from chalicelib.storage import messages as stored_messages
 from chalicelib.twilio import codes
 
 COUNTED = {Status.DELIVERED: "MessagesDelivered", Status.UNDELIVERED: "MessagesUndelivered"}
+USUAL = frozenset({Status.SENT, Status.DELIVERED})
 
 
 def handle(event: dict, context=None) -> dict:
@@ -104,7 +105,10 @@ def apply(receipt: events.Receipt) -> bool:
     state = state_of(fields)
     if not may_follow(state, receipt.status):
         # A duplicate, or older than what the message already says.
-        return _ignored(receipt, f"duplicate or stale: the message is {fields['status']}")
+        # The usual case too (the carrier's TEXT_SUCCESSFUL after the worker recorded sent).
+        return _ignored(
+            receipt, f"duplicate or stale: the message is {fields['status']}", level="debug"
+        )
     changes: dict = {}
     if receipt.error_code is not None:
         changes["error_code"] = receipt.error_code
@@ -112,7 +116,11 @@ def apply(receipt: events.Receipt) -> bool:
     if receipt.price is not None:
         changes["price"] = receipt.price
     if fields.get("sent_ms") is None:
-        changes["sent_ms"] = receipt.at_ms or clock.now_ms()
+        # The carrier took it during its claim, whatever the event's time says.
+        sent_ms = receipt.at_ms or clock.now_ms()
+        changes.update(
+            lifecycle.sent_changes(fields, min(sent_ms, fields.get("lease_until_ms") or sent_ms))
+        )
     if receipt.carrier_id and not fields.get("carrier_id"):
         changes["carrier_id"] = receipt.carrier_id
     try:
@@ -120,23 +128,27 @@ def apply(receipt: events.Receipt) -> bool:
     except (storage.Missing, storage.WrongState):
         return _ignored(receipt, "another receipt or the worker moved it first")
     counted = COUNTED.get(receipt.status)
+    unknown = state == FAILED_HANDOFF_UNKNOWN
     observability.event(
         "receipt",
+        # Sent or delivered as expected: a debug line; anything else is worth reading.
+        level="debug" if receipt.status in USUAL and not unknown else "info",
         account_sid=receipt.account_sid,
         sid=receipt.sid,
         carrier_event=receipt.event_type,
         status=receipt.status,
         error_code=receipt.error_code,
         outcome="applied",
-        reason="the hand-off's outcome was unknown" if state == FAILED_HANDOFF_UNKNOWN else None,
+        reason="the hand-off's outcome was unknown" if unknown else None,
         metrics={counted: 1} if counted else None,
     )
     return True
 
 
-def _ignored(receipt: events.Receipt, reason: str) -> bool:
+def _ignored(receipt: events.Receipt, reason: str, level: str = "info") -> bool:
     observability.event(
         "receipt",
+        level=level,
         account_sid=receipt.account_sid,
         sid=receipt.sid,
         carrier_event=receipt.event_type,

@@ -41,6 +41,8 @@ from chalicelib.storage import messages as stored_messages
 from chalicelib.storage import queues
 from chalicelib.twilio import codes
 
+# Twilio's default ValidityPeriod (and its maximum): a message not handed over within it fails.
+DEFAULT_VALIDITY_SECONDS = 36_000
 OUTCOMES = {Accepted: "accepted", Throttled: "throttled", Refused: "refused", TimedOut: "timed_out"}
 
 
@@ -138,9 +140,10 @@ def _claim_and_send(message: Message, job: Job) -> None:
 
 
 def _claim_line(message: Message, attempt: int, outcome: str) -> None:
+    # A claim made is a step that went as it should: a debug line (the hand-off's says more).
     observability.event(
-        "send.claim", account_sid=message.account_sid, sid=message.sid, attempt=attempt,
-        outcome=outcome,
+        "send.claim", level="debug" if outcome == "claimed" else "info",
+        account_sid=message.account_sid, sid=message.sid, attempt=attempt, outcome=outcome,
     )  # fmt: skip
 
 
@@ -154,7 +157,12 @@ def _hand_over(message: Message, token: str) -> None:
     retry = None
     try:
         if isinstance(outcome, Accepted):
-            changes = {"sent_ms": clock.now_ms(), "carrier_id": outcome.carrier_id}
+            # Within the claim's lease: a worker that hung past it is not the one to say.
+            sent_ms = min(clock.now_ms(), message.lease_until_ms or clock.now_ms())
+            changes = {
+                **lifecycle.sent_changes(message.to_fields(), sent_ms),
+                "carrier_id": outcome.carrier_id,
+            }
             if outcome.media_types and len(outcome.media_types) == len(message.media_urls):
                 changes["media_types"] = list(outcome.media_types)  # as the carrier found them
             lifecycle.transition(message.account_sid, message.sid, Status.SENT, changes, **mine)
@@ -201,8 +209,12 @@ def _handoff_line(message, carrier, outcome, latency_ms, recorded, retry) -> Non
         error_code = outcome.error_code if isinstance(outcome, Refused) else codes.PROVIDER_TIMEOUT
         if recorded:
             metrics["MessagesFailed"] = 1
+    # A hand-off the carrier took and this worker recorded is the usual case: a debug line
+    # (its counts go with the invocation's line either way).
+    usual = isinstance(outcome, Accepted) and recorded
     observability.event(
         "send.handoff",
+        level="debug" if usual else "info",
         account_sid=message.account_sid,
         sid=message.sid,
         to=message.to,
@@ -316,11 +328,12 @@ def settle_last_receive(job: Job, reason: str) -> bool:
 
 
 def _validity_expired(message: Message, now_ms: int) -> bool:
-    period = message.options.get("ValidityPeriod")
-    if not period:
-        return False
+    """Past its ValidityPeriod (Twilio's default and maximum, 36,000 s, when it has none),
+    counted from its SendAt or its creation: the bound lists rely on (storage.schema's
+    SENT_WITHIN_MS)."""
+    period = int(message.options.get("ValidityPeriod") or DEFAULT_VALIDITY_SECONDS)
     start = message.send_at_ms or message.created_ms
-    return now_ms > start + int(period) * 1000
+    return now_ms > start + period * 1000
 
 
 def _pass_feedback_on(job: Job) -> None:

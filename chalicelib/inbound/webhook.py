@@ -171,6 +171,8 @@ def _request(url: str, method: str, params: dict, token: str | None):
 def _record(message: Message, kind: str, url: str, answer, token) -> None:
     from chalicelib.outbound import client
 
+    if answer.ok and not config.delivery().record_every_attempt:
+        return  # HERALD_RECORD_ATTEMPTS=failures: only failed attempts are kept
     events.record(
         message.account_sid,
         message.sid,

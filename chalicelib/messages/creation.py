@@ -34,28 +34,46 @@ class Created:
 def create(account_sid: str, params: forms.Params, idempotency_key: str | None = None) -> Created:
     """Validate and store a new message.
 
-    With an idempotency key, a retry with the same parameters finds the first message
-    instead of making a second one (`replayed`, answered with the message as it is now),
-    and the same key with other parameters is refused; keys belong to the account and live
-    IDEMPOTENCY_TTL_SECONDS.
+    With an idempotency key, the message's Sid is derived from the account and the key, so
+    a retry with the same parameters finds the first message instead of making a second one
+    (`replayed`, answered with the message as it is now, or as it was when deleted), and the
+    same key with other parameters is refused. Keys belong to the account; a key makes one
+    message, which its retries find for at least IDEMPOTENCY_TTL_SECONDS (for as long as it
+    exists; deleted, for IDEMPOTENCY_TTL_SECONDS after it was made).
     """
     message = new_message(account_sid, params)
     # Last: the checks that read DynamoDB are paid only by an otherwise valid create.
     checks.outbound(message)
+    digest = _request_digest(idempotency_key, params)
     _seal_credentials(message)
-    record = _idempotency_record(idempotency_key, params, message.created_ms)
-    earlier = _store(message, record)
-    if earlier is None:
+    if digest is None:
+        _store(message)
         return Created(message)
-    if earlier.get("request_digest") != record["request_digest"]:
+    message.sid = schema.keyed_message_sid(account_sid, idempotency_key, bool(message.media_urls))
+    try:
+        stored_messages.put_new_message(
+            message.to_fields(), shard_for(account_sid, message.sid), digest
+        )
+    except storage.Exists as taken:
+        return _replay(account_sid, taken.item, digest)
+    return Created(message)
+
+
+def _replay(account_sid: str, earlier: dict, digest: str) -> Created:
+    """The answer to a retry that found `earlier` (a message or a stand-in) at its Sid."""
+    if earlier.get(schema.IDEMPOTENCY_DIGEST) != digest:
         raise errors.TwilioError(
             codes.INVALID_PARAMETER,
             "This idempotency key was already used with different parameters.",
             422,
         )
-    current = stored_messages.get_message(account_sid, earlier["message_sid"])
-    # A message deleted since is answered as it was first made.
-    return Created(Message.from_fields(current or earlier["message"]), replayed=True)
+    if not schema.is_stand_in(earlier):
+        return Created(Message.from_fields(schema.fields_of(earlier)), replayed=True)
+    # Deleted since (answered as it was then), or made before keyed Sids (its message).
+    current = None
+    if earlier.get(schema.ALIAS_OF):
+        current = stored_messages.get_message(account_sid, earlier[schema.ALIAS_OF])
+    return Created(Message.from_fields(current or earlier[schema.REPLAY]), replayed=True)
 
 
 def shard_for(account_sid: str, sid: str) -> int:
@@ -90,29 +108,25 @@ def _seal_credentials(message: Message) -> None:
     message.media_urls = [sealed(message.account_sid, url) for url in message.media_urls]
 
 
-def _store(message: Message, record: dict | None) -> dict | None:
-    """Store a new message (with its idempotency record); the earlier record, if any.
+def _store(message: Message) -> None:
+    """Store a new message under a random Sid.
 
     80 random bits per millisecond make a Sid collision all but impossible; should one
     happen, the conditional put keeps the first message and this one takes a new Sid.
     """
     for attempt in range(SID_ATTEMPTS):
-        shard = shard_for(message.account_sid, message.sid)
         try:
-            if record is None:
-                stored_messages.put_new_message(message.to_fields(), shard)
-                return None
-            return stored_messages.put_new_message_once(
-                message.to_fields(), shard, record, message.created_ms // 1000
+            stored_messages.put_new_message(
+                message.to_fields(), shard_for(message.account_sid, message.sid)
             )
+            return
         except storage.Exists:
             if attempt == SID_ATTEMPTS - 1:
                 raise storage.Unavailable("Sid collision") from None
             message.sid = sids.message_sid(message.created_ms, has_media=bool(message.media_urls))
-    return None
 
 
-def _idempotency_record(key: str | None, params: forms.Params, now_ms: int) -> dict | None:
+def _request_digest(key: str | None, params: forms.Params) -> str | None:
     if key is None:
         return None
     if not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable() or not key.isascii():
@@ -120,8 +134,4 @@ def _idempotency_record(key: str | None, params: forms.Params, now_ms: int) -> d
             f"An idempotency key is 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII characters"
         )
     canonical = json.dumps(sorted(params.items()), ensure_ascii=False).encode()
-    return {
-        "key": key,
-        "request_digest": hashlib.sha256(canonical).hexdigest(),
-        schema.TTL_ATTRIBUTE: now_ms // 1000 + IDEMPOTENCY_TTL_SECONDS,
-    }
+    return hashlib.sha256(canonical).hexdigest()

@@ -5,10 +5,12 @@ is the only way a status changes, for the API's cancel and for delivery alike.
 """
 
 from chalicelib import storage
+from chalicelib.accounts import credentials
 from chalicelib.messages.model import Message, message_path
 from chalicelib.messages.status import UNDELETABLE, Qualified, Status, allowed_from
 from chalicelib.runtime import clock
 from chalicelib.storage import messages as stored_messages
+from chalicelib.storage import schema
 from chalicelib.twilio import codes, errors, forms, sids
 
 UPDATE_PARAMS = frozenset({"Body", "Status"})
@@ -76,6 +78,20 @@ def transition(
     return Message.from_fields(stored)
 
 
+def sent_changes(fields: dict, sent_ms: int) -> dict:
+    """The changes that record `sent_ms` as the message's date_sent (storage.schema's
+    sent_attributes): kept within what lists rely on, and for a message sent more than
+    schema.LATE_AFTER_MS after its order time, its entry in the late index, in its shard of
+    the account's list shards (read only then)."""
+    order = schema.order_ms(fields)
+    shard = 0
+    if schema.is_late(order, schema.clamp_sent(order, sent_ms)):
+        found = credentials.account(fields["account_sid"])
+        shards = found.list_shards_for_writing() if found else schema.DEFAULT_LIST_SHARDS
+        shard = schema.shard_of(fields["sid"], shards)
+    return schema.sent_attributes(fields["account_sid"], order, sent_ms, shard)
+
+
 def update(account_sid: str, sid: str, params: forms.Params) -> Message:
     forms.reject_unknown(params, UPDATE_PARAMS)
     _checked_sid(account_sid, sid)
@@ -106,7 +122,10 @@ def update(account_sid: str, sid: str, params: forms.Params) -> Message:
 def delete(account_sid: str, sid: str) -> None:
     try:
         stored_messages.delete_message(
-            account_sid, _checked_sid(account_sid, sid), [s.value for s in UNDELETABLE]
+            account_sid,
+            _checked_sid(account_sid, sid),
+            [s.value for s in UNDELETABLE],
+            clock.now_ms(),
         )
     except storage.Missing:
         raise not_found(account_sid, sid) from None

@@ -1,4 +1,11 @@
-"""The Messages list: filters, date ranges and keyset PageTokens over storage's list pages."""
+"""The Messages list: filters, date ranges and keyset PageTokens over storage's list pages.
+
+A list is newest first by each message's order time (its SendAt when it was scheduled, else
+when it was made), which never changes: a client paging through it sees every message that
+existed when it asked for its first page exactly once, whatever delivery does meanwhile.
+DateSent filters read the main index around the range and the late index below it
+(storage.schema explains the bound) and check each message's date_sent.
+"""
 
 from dataclasses import dataclass
 
@@ -20,17 +27,74 @@ LIST_PARAMS = frozenset({*LIST_FILTERS, "PageSize", "Page", "PageToken"})
 class ListQuery:
     to: str | None
     from_: str | None
-    low: str
-    high: str
-    sent_only: bool
+    first_ms: int | None  # DateSent's range, inclusive
+    last_ms: int | None
     filters: list[tuple[str, str]]
     matches_nothing: bool
 
     @property
+    def dated(self) -> bool:
+        return self.first_ms is not None or self.last_ms is not None
+
+    @property
     def scope(self) -> str:
-        # What a PageToken is good for: this account's list with these filters. The shard
-        # count is not part of it, so tokens stay valid when it is raised.
-        return "|".join(["messages", self.to or "", self.from_ or "", self.low, self.high])
+        # What a PageToken is good for: this account's list with these filters, on list
+        # keys that never move ("v2": a token from before, whose keys moved, is refused).
+        # The shard count is not part of it, so tokens stay valid when it is raised.
+        bounds = ["" if ms is None else str(ms) for ms in (self.first_ms, self.last_ms)]
+        return "|".join(["messages.v2", self.to or "", self.from_ or "", *bounds])
+
+    def keep(self, fields: dict) -> bool:
+        """Whether a message read from the list's index partitions belongs in the list."""
+        if self.to and fields.get("to") != self.to:
+            return False
+        if self.from_ and fields.get("from") != self.from_:
+            return False
+        if not self.dated:
+            return True
+        sent = fields.get("sent_ms")
+        first = 0 if self.first_ms is None else self.first_ms
+        last = LAST_MS if self.last_ms is None else self.last_ms
+        return sent is not None and first <= sent <= last
+
+    def segments(self, account_sid: str, shards: int, low: str, high: str) -> list:
+        """What the list reads, newest first, within the page's window [low, high]."""
+        index, partitions = schema.list_partitions(account_sid, self.to, self.from_, shards)
+        if not self.dated:
+            return [listing.Segment(index, partitions, low, high)]
+        first = 0 if self.first_ms is None else self.first_ms
+        last = LAST_MS if self.last_ms is None else self.last_ms
+        # A message sent in [first, last] is ordered within LATE_AFTER_MS of it, or is late.
+        near_low = max(first - schema.LATE_AFTER_MS, 0)
+        near_high = min(last + schema.LATE_AFTER_MS, LAST_MS)
+        segments = [
+            listing.Segment(
+                index,
+                partitions,
+                max(low, _key(near_low)),
+                min(high, _key(near_high, last=True)),
+                sent_range=(first, last),
+            )
+        ]
+        if near_low > 0:
+            segments.append(
+                listing.Segment(
+                    schema.INDEX_LATE,
+                    schema.late_partitions(account_sid, shards),
+                    max(low, _key(max(first - schema.SENT_WITHIN_MS, 0))),
+                    min(high, paging.key_before(_key(near_low))),
+                    sent_range=(first, last),
+                    sent_required=True,
+                )
+            )
+        return segments
+
+
+LAST_MS = 16**12 - 1  # list keys hold 12 hex digits of milliseconds
+
+
+def _key(ms: int, last: bool = False) -> str:
+    return f"{ms:012x}" + ("f" if last else "0") * 32
 
 
 def list_page(account_sid: str, params: forms.Params) -> dict:
@@ -42,25 +106,26 @@ def list_page(account_sid: str, params: forms.Params) -> dict:
     secret = config.load().page_token_secret
     scope = f"{account_sid}|{query.scope}"
 
-    low, high, descending = paging.window(token, scope, secret, query.low, query.high)
-    rows = []
+    low, high, descending = paging.window(token, scope, secret)
+    found = None
     if low <= high and not query.matches_nothing:
-        found = credentials.account(account_sid)
-        shards = found.list_shards_for_reading() if found else schema.DEFAULT_LIST_SHARDS
-        index, partitions = schema.list_partitions(account_sid, query.to, query.from_, shards)
-        entries = listing.page_entries(
-            index, partitions, low, high, descending, page_size + 1, query.sent_only
-        )
-        more = len(entries) > page_size
-        rows = listing.fetch_messages(account_sid, entries[:page_size])
-    else:
-        more = False
+        account = credentials.account(account_sid)
+        shards = account.list_shards_for_reading() if account else schema.DEFAULT_LIST_SHARDS
+        segments = query.segments(account_sid, shards, low, high)
+        found = listing.page(account_sid, segments, descending, page_size, query.keep)
+    rows = found.rows if found else []
     if not descending:
-        rows.reverse()
+        rows = rows[::-1]
     messages = [Message.from_fields(fields) for _, fields in rows]
 
     next_token, previous_token = paging.neighbour_tokens(
-        [lk for lk, _ in rows], more, descending, page, scope, secret
+        [lk for lk, _ in rows],
+        found.resume if found and found.more else None,
+        descending,
+        page,
+        (low, high),
+        scope,
+        secret,
     )
     return paging.page_json(
         "messages",
@@ -81,10 +146,8 @@ def _list_query(params: forms.Params) -> ListQuery:
     to = _address_filter(given.get("To"))
     from_ = _address_filter(given.get("From"))
     first_ms, last_ms = _date_range(given)
-    dated = first_ms is not None or last_ms is not None
-    low = f"{first_ms:012x}" + "0" * 32 if first_ms is not None else paging.LOWEST_KEY
-    high = f"{last_ms:012x}" + "f" * 32 if last_ms is not None else paging.HIGHEST_KEY
-    return ListQuery(to, from_, low, high, dated, filters, NO_MATCH in (to, from_))
+    empty = first_ms is not None and last_ms is not None and first_ms > last_ms
+    return ListQuery(to, from_, first_ms, last_ms, filters, NO_MATCH in (to, from_) or empty)
 
 
 NO_MATCH = "\x00no-such-address"
@@ -114,9 +177,8 @@ def _date_range(given: dict[str, str]) -> tuple[int | None, int | None]:
             "DateSent filters take YYYY-MM-DD or an ISO 8601 datetime"
         ) from None
     # Keys hold 12 hex digits of milliseconds: clamp to what they can express.
-    limit = 16**12 - 1
     if first_ms is not None:
-        first_ms = min(max(first_ms, 0), limit)
+        first_ms = min(max(first_ms, 0), LAST_MS)
     if last_ms is not None:
-        last_ms = min(max(last_ms, 0), limit)
+        last_ms = min(max(last_ms, 0), LAST_MS)
     return first_ms, last_ms

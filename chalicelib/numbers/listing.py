@@ -69,9 +69,8 @@ def list_page(account_sid: str, params: forms.Params) -> dict:
     secret = config.load().page_token_secret
     scope = f"{account_sid}|{query.scope}"
 
-    low, high, descending = paging.window(
-        token, scope, secret, paging.LOWEST_KEY, paging.HIGHEST_KEY
-    )
+    low, high, descending = paging.window(token, scope, secret)
+    window = (low, high)
     rows: list[tuple[str, dict]] = []
     chunk = max(page_size + 1, FILTERED_CHUNK) if query.filtered else page_size + 1
     while not query.matches_nothing and low <= high:
@@ -88,8 +87,10 @@ def list_page(account_sid: str, params: forms.Params) -> dict:
     if not descending:
         rows.reverse()
 
+    keys = [lk for lk, _ in rows]
+    resume = (keys[-1] if descending else keys[0]) if more else None
     next_token, previous_token = paging.neighbour_tokens(
-        [lk for lk, _ in rows], more, descending, page, scope, secret
+        keys, resume, descending, page, window, scope, secret
     )
     return paging.page_json(
         "incoming_phone_numbers",

@@ -12,6 +12,12 @@ addresses masked, URLs cut to scheme://host/path, free text scrubbed of phone nu
 (observability.masking). No field can hold a message body, a token, a secret or a header.
 A field outside the vocabulary is not written: its name is listed in `unknown_fields`.
 
+A delivery invocation writes its metrics once: inside `batch_metrics()` every line's metrics
+are added up (counts summed, latencies kept as EMF's list of values) and written with the
+invocation's own line, and a line that only said a job succeeded is a debug line, not
+written at the default level. Per message, what CloudWatch Logs ingests is then the request
+line and what went wrong, not a line per step (docs/figures.md, the cost of a message).
+
 Python's `logging` under the "herald" logger (herald.delivery, herald.api, herald.local)
 comes out as the same lines (event "log"), through configure_logging(); Lambda's own root
 handler and its log format setting are left alone. Lines are JSON on Lambda and when stdout
@@ -34,6 +40,7 @@ from chalicelib.observability.masking import mask_address, mask_url, scrub
 
 __all__ = [
     "FIELDS",
+    "batch_metrics",
     "configure_logging",
     "elapsed_ms",
     "event",
@@ -105,11 +112,51 @@ _invocation: contextvars.ContextVar[dict] = contextvars.ContextVar("herald_invoc
 _write_lock = threading.Lock()
 
 
+class _Collected:
+    """One invocation's metrics: counts summed, latencies as a list of samples."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.values: dict[str, float | list] = {}
+
+    def add(self, metrics: dict) -> None:
+        with self.lock:
+            for name, value in metrics.items():
+                if _metrics.METRICS.get(name) == _metrics.MILLISECONDS:
+                    samples = self.values.setdefault(name, [])
+                    if len(samples) < _metrics.MAX_SAMPLES:
+                        samples.append(value)
+                else:
+                    self.values[name] = self.values.get(name, 0) + value
+
+
+_collected: contextvars.ContextVar["_Collected | None"] = contextvars.ContextVar(
+    "herald_metrics", default=None
+)
+
+
+@contextlib.contextmanager
+def batch_metrics():
+    """Collect the metrics of every line written inside (the invocation's jobs' threads
+    too: they run in copies of this context); yields a function that returns them, for the
+    invocation's own line."""
+    collected = _Collected()
+    token = _collected.set(collected)
+    try:
+        yield lambda: dict(collected.values)
+    finally:
+        _collected.reset(token)
+
+
 def event(name: str, *, level: str = "info", metrics: dict | None = None, **fields) -> None:
     """Write one line for `name` with `fields` (FIELDS) and `metrics` (metrics.METRICS).
     Never raises: a line that cannot be written is lost, and the caller goes on."""
     try:
         level = level if level in LEVELS else "info"
+        collected = _collected.get()
+        if metrics and collected is not None:
+            collected.add(metrics)  # written once, with the invocation's line
+            metrics = None
         if not metrics and not _shown_level(level):
             return
         now = time.time()

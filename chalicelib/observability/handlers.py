@@ -127,22 +127,30 @@ def _shaped(value, *prefixes: str) -> str | None:
 
 
 def _invocation_line(event, get_response):
-    """One line per delivery invocation: records in, jobs that failed, time taken."""
+    """One line per delivery invocation: records in, jobs that failed, time taken, and the
+    metrics of all its jobs (observability.batch_metrics)."""
     started = time.perf_counter()
     context = event.context
     function = getattr(context, "function_name", None) or "delivery"
     records = event.to_dict().get("Records")
+    count = len(records) if isinstance(records, list) else None
     with observability.invocation(function, context):
         try:
-            result = get_response(event)
+            with observability.batch_metrics() as metrics:
+                try:
+                    result = get_response(event)
+                finally:
+                    counted = metrics()
         except BaseException as error:
             observability.event(
                 "invocation",
                 level="error",
                 outcome="error",
                 error=type(error).__name__,
-                records=len(records) if isinstance(records, list) else None,
+                records=count,
                 latency_ms=observability.elapsed_ms(started),
+                # What its jobs counted before it raised: never lost with it.
+                metrics=counted or None,
             )
             raise
         failures = result.get("batchItemFailures") if isinstance(result, dict) else None
@@ -152,8 +160,9 @@ def _invocation_line(event, get_response):
             "invocation",
             level="debug" if idle else "info",
             outcome="partial" if failures else "ok",
-            records=len(records) if isinstance(records, list) else None,
+            records=count,
             failed_jobs=len(failures) if isinstance(failures, list) else None,
             latency_ms=observability.elapsed_ms(started),
+            metrics=counted or None,
         )
         return result

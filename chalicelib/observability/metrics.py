@@ -28,6 +28,9 @@ again after a crash or a timeout, and two workers can hold the same job):
   because its account has no encrypted AuthToken (chalicelib.delivery.callbacks): per job
   run, so at-least-once.
 - CarrierLatency and CallbackLatency are one sample per real hand-off or POST.
+
+A delivery invocation writes its metrics in one line, its `invocation` line (the counts of
+all its jobs summed, the latencies as EMF's list of samples): CloudWatch adds them up the same.
 """
 
 import os
@@ -37,6 +40,8 @@ DIMENSIONS = [["Stage"]]
 STAGE_VARIABLE = "HERALD_STAGE"
 
 COUNT, MILLISECONDS = "Count", "Milliseconds"
+# EMF takes up to 100 values of a metric in one document.
+MAX_SAMPLES = 100
 METRICS: dict[str, str] = {
     "MessagesCreated": COUNT,
     "MessagesSent": COUNT,
@@ -56,13 +61,21 @@ def stage() -> str:
     return os.environ.get(STAGE_VARIABLE) or "local"
 
 
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _samples(value) -> bool:
+    return isinstance(value, list) and bool(value) and all(_number(v) for v in value)
+
+
 def document(values: dict[str, float], timestamp_ms: int) -> dict:
-    """The EMF members to add to a log line for `values` (names from METRICS); unknown
-    names and non-numeric values are left out."""
+    """The EMF members to add to a log line for `values` (names from METRICS: a number, or a
+    list of up to MAX_SAMPLES numbers); unknown names and non-numeric values are left out."""
     known = {
-        name: value
+        name: value[:MAX_SAMPLES] if isinstance(value, list) else value
         for name, value in values.items()
-        if name in METRICS and isinstance(value, int | float) and not isinstance(value, bool)
+        if name in METRICS and (_number(value) or _samples(value))
     }
     if not known:
         return {}

@@ -73,6 +73,11 @@ class Delivery:
     # whether the sandbox fetches media as that carrier would (HERALD_SANDBOX_FETCH_MEDIA=1).
     media_bucket: str | None = None
     sandbox_fetches_media: bool = False
+    # Whether a status callback or webhook attempt that succeeded is recorded with its
+    # message (for the inbox) as well as every one that failed: HERALD_RECORD_ATTEMPTS=all
+    # (the sandbox's default) or failures (End User Messaging's: one write less per status
+    # change, docs/figures.md).
+    record_every_attempt: bool = True
 
 
 CARRIERS = ("sandbox", "end-user-messaging")
@@ -98,4 +103,8 @@ def delivery() -> Delivery:
         sandbox_fetches_media=env.get("HERALD_SANDBOX_FETCH_MEDIA") == "1",
         keyword_replies=env.get("HERALD_KEYWORD_REPLIES", "1" if carrier == "sandbox" else "0")
         == "1",
+        record_every_attempt=env.get(
+            "HERALD_RECORD_ATTEMPTS", "all" if carrier == "sandbox" else "failures"
+        )
+        != "failures",
     )

@@ -12,6 +12,7 @@ DynamoDB:
     events.py        status callback attempts and other events around a message
     stream.py        the table's change stream, read as message changes
     tables.py        creating the table
+    migration.py     `admin migrate`: the items an earlier layout wrote, brought to this one
 The others:
     queues.py        SQS: the jobs between delivery's steps
     tokens.py        KMS: each account's AuthToken, encrypted for the signing functions
@@ -19,9 +20,9 @@ The others:
     media_objects.py S3: the media End User Messaging sends MMS from
     boto.py          making any boto3 client with the garbage collector out of the way
 
-No Scan anywhere: every read is a GetItem, a BatchGetItem of keys a page already holds, or a
-Query whose Limit is what the page needs. Writes are conditional so that a race can never
-overwrite, resurrect or lose a message.
+No Scan on any request path (the admin's `migrate` is the one): every read is a GetItem, a
+BatchGetItem of keys a page already holds, or a Query whose reads a page bounds. Writes are
+conditional so that a race can never overwrite, resurrect or lose a message.
 """
 
 from chalicelib.storage.client import (
@@ -32,8 +33,8 @@ from chalicelib.storage.client import (
     WrongState,
     reset,
 )
-from chalicelib.storage.schema import ACTIONS, ADMIN_ACTIONS, TTL_ATTRIBUTE, table_definition
-from chalicelib.storage.tables import ensure_table
+from chalicelib.storage.schema import ACTIONS, ADMIN_ACTIONS, TTL_ATTRIBUTE
+from chalicelib.storage.tables import ensure_table, table_definition
 
 __all__ = [
     "ACTIONS",

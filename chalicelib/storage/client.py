@@ -35,7 +35,11 @@ class WrongState(Exception):
 
 
 class Exists(Exception):
-    """A create found an item already under that key."""
+    """A create found an item already under that key: `item`, what it holds (when known)."""
+
+    def __init__(self, item=None):
+        super().__init__("exists")
+        self.item = item if isinstance(item, dict) else {}
 
 
 class Throttled(Exception):

@@ -1,4 +1,4 @@
-"""Message items: create (plain or with an idempotency record), get, update and delete.
+"""Message items: create (plain, or once per Idempotency-Key), get, update and delete.
 
 Every call is one round trip on the message's own partition, whose key holds the caller's
 AccountSid (so another account's Sid is simply missing). Writes carry their checks as
@@ -6,103 +6,55 @@ condition expressions: that the message exists, and the statuses a change is all
 (chalicelib.messages.status decides which).
 A refused write answers with the item it saw, so "missing" and "wrong state" are told apart
 without a read-then-write.
+
+A message made with an Idempotency-Key has a Sid derived from the key (chalicelib.twilio.sids), so
+a retry's create is the same conditional put, refused, answering with the first message: one
+item, one write. A keyed message deleted within the key's 24 hours leaves a stand-in
+(schema.STAND_IN) that a retry finds instead, and that nothing else sees.
 """
 
-import time
 from collections.abc import Collection
 
 from chalicelib.storage import client, marshal, schema
-from chalicelib.storage.client import Exists, Missing, Unavailable, WrongState
+from chalicelib.storage.client import Exists, Missing, WrongState
 
-# How long a create waits for a concurrent create with the same Idempotency-Key to commit
-# before answering 503. DynamoDB cancels a transaction that touches an item another
-# transaction is writing (TransactionConflict); that one commits within milliseconds.
-IDEMPOTENCY_WAIT_SECONDS = 3.0
+# The condition every write to a message carries: it is there, and it is a message.
+_IS_MESSAGE = f"attribute_exists(pk) AND attribute_not_exists({schema.STAND_IN})"
+KEY_SECONDS = 24 * 3600  # how long an Idempotency-Key replays even a deleted message
 
 
-def put_new_message(fields: dict, shard: int) -> None:
-    """Store a new message; never overwrites (a Sid collision raises Exists)."""
+def put_new_message(fields: dict, shard: int, request_digest: str | None = None) -> None:
+    """Store a new message; never overwrites a message. A keyed one (`request_digest`, the
+    digest of the request that made it) may take the place of a stand-in whose time is up.
+    When the Sid is taken, raises Exists with what holds it (a message or a stand-in, as
+    stored: its fields and schema's idempotency attributes)."""
     from botocore.exceptions import ClientError
 
     item = schema.message_item(fields, shard)
+    condition, values = "attribute_not_exists(pk)", {}
+    if request_digest is not None:
+        item[schema.IDEMPOTENCY_DIGEST] = request_digest
+        condition += f" OR (attribute_exists({schema.STAND_IN}) AND {schema.TTL_ATTRIBUTE} < :now)"
+        values = {":now": {"N": str(fields["created_ms"] // 1000)}}
     try:
         client.call(
             "put_item",
             Item=marshal.to_attrs(item),
-            ConditionExpression="attribute_not_exists(pk)",
+            ConditionExpression=condition,
+            **({"ExpressionAttributeValues": values} if values else {}),
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as error:
         if client.is_condition_failure(error):
-            raise Exists(fields["sid"]) from error
+            key = schema.message_key(fields["account_sid"], fields["sid"])
+            raise Exists(client.refused_item(error, key) or {}) from error
         raise
-
-
-def put_new_message_once(fields: dict, shard: int, record: dict, now_s: int) -> dict | None:
-    """Store a new message with its idempotency record, atomically, in one transaction.
-
-    `record` holds `key` (the Idempotency-Key), `request_digest` and `expires_at`. When a
-    live record already holds that key, nothing is written and that record is returned (with
-    `message_sid` and a copy of the first message as `message`), so a retried create finds
-    the first one's message however many retries race each other. A retry that meets another
-    one still in flight waits for it, up to IDEMPOTENCY_WAIT_SECONDS.
-    """
-    account_sid = fields["account_sid"]
-    record_key = schema.idempotency_key(account_sid, record["key"])
-    record_item = {
-        **{k: marshal.value(v) for k, v in record_key.items()},
-        "account_sid": account_sid,
-        "request_digest": record["request_digest"],
-        schema.TTL_ATTRIBUTE: record[schema.TTL_ATTRIBUTE],
-        "message_sid": fields["sid"],
-        "message": fields,
-    }
-    request = {
-        "TransactItems": [
-            {
-                "Put": {
-                    "TableName": client.table(),
-                    "Item": marshal.to_attrs(record_item),
-                    "ConditionExpression": "attribute_not_exists(pk) OR #exp < :now",
-                    "ExpressionAttributeNames": {"#exp": schema.TTL_ATTRIBUTE},
-                    "ExpressionAttributeValues": {":now": {"N": str(now_s)}},
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-            },
-            {
-                "Put": {
-                    "TableName": client.table(),
-                    "Item": marshal.to_attrs(schema.message_item(fields, shard)),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-        ]
-    }
-    deadline = time.monotonic() + IDEMPOTENCY_WAIT_SECONDS
-    while True:
-        try:
-            reasons = client.transact(request, max(0.0, deadline - time.monotonic()))
-        except Unavailable:
-            # The create in flight may have committed just as the wait ran out.
-            existing = client.get(record_key)
-            if existing is None:
-                raise
-            return existing
-        if reasons is None:
-            return None
-        first, second = [*reasons, {}, {}][:2]
-        if second.get("Code") == "ConditionalCheckFailed":
-            raise Exists(fields["sid"])
-        existing = marshal.from_attrs(first["Item"]) if first.get("Item") else None
-        existing = existing or client.get(record_key)
-        if existing is not None:
-            return existing
-        # The record expired and went between the refusal and the read: try again.
 
 
 def get_message(account_sid: str, sid: str) -> dict | None:
     """The message's fields, or None when there is none (or it is another account's)."""
     item = client.get(schema.message_key(account_sid, sid))
-    return schema.fields_of(item) if item is not None else None
+    return schema.fields_of(item) if item is not None and not schema.is_stand_in(item) else None
 
 
 def update_message(
@@ -123,16 +75,16 @@ def update_message(
     entry may also be a (status, marker) pair: that status while the item has the attribute
     `marker`) and meets `condition` (an extra expression over `values`).
     Raises Missing when there is no such message and WrongState (with what it holds) when a
-    condition refused it. `history` is appended to the message's status history. Storage
-    keeps the index keys in step: setting `sent_ms` moves the message in the lists, and
-    leaving `scheduled` takes it out of the scheduler's index.
+    condition refused it. `history` is appended to the message's status history. A
+    date_sent is recorded with schema.sent_attributes (never as `sent_ms`): the list key
+    never moves. Leaving `scheduled` takes the message out of the scheduler's index.
     """
     from botocore.exceptions import ClientError
 
+    if "sent_ms" in changes and schema.SENT not in changes:
+        raise ValueError("record a date_sent with schema.sent_attributes")
     changes = dict(changes)
     remove = list(remove)
-    if "sent_ms" in changes:
-        changes[schema.LIST_SORT_KEY] = schema.list_key(changes["sent_ms"], sid)
     leaving_schedule = statuses is None or "scheduled" in statuses
     if changes.get("status", "scheduled") != "scheduled" and leaving_schedule:
         remove.extend(schema.DUE_ATTRIBUTES)
@@ -153,7 +105,7 @@ def update_message(
         for index, field in enumerate(remove):
             names[f"#r{index}"] = field
         expression += " REMOVE " + ", ".join(f"#r{index}" for index in range(len(remove)))
-    conditions = ["attribute_exists(pk)"]
+    conditions = [_IS_MESSAGE]
     if statuses is not None:
         conditions.append(_status_condition(statuses, names, attr_values))
     if condition:
@@ -197,37 +149,77 @@ def _status_condition(statuses: Collection, names: dict, attr_values: dict) -> s
     return either[0] if len(either) == 1 else f"({' OR '.join(either)})"
 
 
-def delete_message(account_sid: str, sid: str, refuse_statuses: Collection[str]) -> dict:
-    """Delete a message unless it is in one of `refuse_statuses`; the fields it held."""
+def delete_message(
+    account_sid: str, sid: str, refuse_statuses: Collection[str], now_ms: int
+) -> dict:
+    """Delete a message unless it is in one of `refuse_statuses`; the fields it held. A
+    message made with an Idempotency-Key less than KEY_SECONDS ago is replaced by a stand-in
+    that keeps it for the key's retries (a second call only for those)."""
     from botocore.exceptions import ClientError
 
-    values = {}
+    names = {"#status": "status", "#digest": schema.IDEMPOTENCY_DIGEST}
+    values = {":recent": {"N": str(now_ms - KEY_SECONDS * 1000)}}
     for index, status in enumerate(sorted(refuse_statuses)):
         values[f":r{index}"] = {"S": status}
-    condition = "attribute_exists(pk)"
-    if values:
-        condition += f" AND NOT #status IN ({', '.join(values)})"
+    allowed = f"NOT #status IN ({', '.join(v for v in values if v != ':recent')})"
+    keyless = "(attribute_not_exists(#digest) OR created_ms < :recent)"
     try:
         response = client.call(
             "delete_item",
             Key=schema.message_key(account_sid, sid),
-            ConditionExpression=condition,
-            **({"ExpressionAttributeNames": {"#status": "status"}} if values else {}),
-            **({"ExpressionAttributeValues": values} if values else {}),
+            ConditionExpression=f"{_IS_MESSAGE} AND {allowed} AND {keyless}",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
             ReturnValues="ALL_OLD",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as error:
         if not client.is_condition_failure(error):
             raise
+        old = client.refused_item(error, schema.message_key(account_sid, sid))
+        if old and not schema.is_stand_in(old) and old.get("status") not in refuse_statuses:
+            return _stand_in_for(account_sid, sid, old, refuse_statuses)
         raise _refused(error, account_sid, sid) from error
     return schema.fields_of(marshal.from_attrs(response.get("Attributes", {})))
+
+
+def _stand_in_for(account_sid: str, sid: str, item: dict, refuse_statuses) -> dict:
+    """Replace a recent keyed message with its stand-in, while it is still that message in
+    an allowed status; the fields it held."""
+    from botocore.exceptions import ClientError
+
+    fields = schema.fields_of(item)
+    expires = fields["created_ms"] // 1000 + KEY_SECONDS
+    stand_in = {
+        **{k: marshal.value(v) for k, v in schema.message_key(account_sid, sid).items()},
+        schema.STAND_IN: "deleted",
+        schema.IDEMPOTENCY_DIGEST: item[schema.IDEMPOTENCY_DIGEST],
+        schema.TTL_ATTRIBUTE: expires,
+        schema.REPLAY: fields,
+    }
+    values = {f":r{index}": {"S": status} for index, status in enumerate(sorted(refuse_statuses))}
+    values[":digest"] = {"S": item[schema.IDEMPOTENCY_DIGEST]}
+    allowed = f"NOT #status IN ({', '.join(v for v in values if v != ':digest')})"
+    try:
+        client.call(
+            "put_item",
+            Item=marshal.to_attrs(stand_in),
+            ConditionExpression=f"{_IS_MESSAGE} AND #digest = :digest AND {allowed}",
+            ExpressionAttributeNames={"#status": "status", "#digest": schema.IDEMPOTENCY_DIGEST},
+            ExpressionAttributeValues=values,
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as error:
+        if not client.is_condition_failure(error):
+            raise
+        raise _refused(error, account_sid, sid) from error
+    return fields
 
 
 def _refused(error: Exception, account_sid: str, sid: str) -> Exception:
     """Missing or WrongState for a refused write, from the item the refusal saw."""
     old = client.refused_item(error, schema.message_key(account_sid, sid))
-    if old is None:
+    if old is None or schema.is_stand_in(old):
         return Missing(sid)
     return WrongState(schema.fields_of(old))
 
@@ -258,7 +250,7 @@ def remove_media(account_sid: str, sid: str, place: int, media_sid: str) -> None
             "update_item",
             Key=schema.message_key(account_sid, sid),
             UpdateExpression="REMOVE " + ", ".join(f"{name}[{place}]" for name in lists),
-            ConditionExpression=f"media_sids[{place}] = :media",
+            ConditionExpression=f"{_IS_MESSAGE} AND media_sids[{place}] = :media",
             ExpressionAttributeValues={":media": {"S": media_sid}},
         )
     except ClientError as error:

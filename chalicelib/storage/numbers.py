@@ -139,12 +139,9 @@ def list_page(
     (lk, fields); and the lk of the last index entry read, or None when the range holds no
     more. One Query on the account's partition of the numbers index, then one BatchGetItem
     per 100 (eventually consistent, as the index is: a number deleted since is left out)."""
-    entries = listing.page_entries(
-        schema.INDEX_NUMBERS, [account_sid], low, high, descending, limit, False
-    )
-    rows = listing.fetch_messages(account_sid, entries)
-    last = entries[-1].lk if len(entries) == limit else None
-    return rows, last
+    segment = listing.Segment(schema.INDEX_NUMBERS, [account_sid], low, high)
+    found = listing.page(account_sid, [segment], descending, limit, lambda fields: True)
+    return found.rows, found.resume if found.more else None
 
 
 # --- transactions ----------------------------------------------------------------------------

@@ -7,7 +7,8 @@ messages one account sends (the arithmetic is in docs/table-design.md):
     account              AccountSid                            "account"
     API key              AccountSid                            "key#SK…"
     message              AccountSid + "#" + its Sid            "message"
-    idempotency record   "idem#" + sha256(AccountSid, key)     "idem"
+    (a message made with an Idempotency-Key has a Sid derived from the key, and carries
+    IDEMPOTENCY_DIGEST; deleted within the key's 24 h, it leaves a STAND_IN)
     phone number         AccountSid + "#" + its Sid (PN…)      "number"
     number's owner       "number#" + the E.164 number          "owner"
 
@@ -16,12 +17,20 @@ AccountSid is part of the key, so another account's Sid is simply not there: it 
 like a missing one, with the same calls and the same answers from DynamoDB.
 
 Lists read sparse global secondary indexes sorted on `lk`: 12 hex digits of the millisecond
-the message was sent (created, while unsent) followed by the Sid's 32 hex digits, so
-newest-first is a descending Query and a DateSent range is a key condition. The account-wide
-and From indexes are spread over the account's `list_shards` partitions (a shard taken from
-the Sid's random digits); a page merges them newest first. The indexes project the keys and
-`sent_ms` only, so a status change rewrites no index entry: only sending a message moves it
-(its `lk` changes once), and a page fetches its messages with one BatchGetItem per 100.
+a message is ordered by (its SendAt when it was scheduled, else its creation) followed by the
+Sid's 32 hex digits. `lk` is written once, with the message, and never changes, so a client
+paging through a list never sees a message move. The account-wide and From indexes are spread
+over the account's `list_shards` partitions (a shard taken from the Sid's random digits); a
+page merges them newest first. The indexes hold keys only (and `sent_ms` for late messages),
+so a status change, sending included, writes no index entry, and a page fetches its messages
+with one BatchGetItem per 100.
+
+DateSent filters: a message is sent within LATE_AFTER_MS of its order time, or it is "late"
+and its send write also puts it into the late index (`by-to-from`, partitioned per account
+shard) with its `sent_ms`; no message is sent more than SENT_WITHIN_MS after its order time.
+So a DateSent range [a, b] is the main index between a - LATE_AFTER_MS and b + LATE_AFTER_MS,
+checked against each message's date_sent, followed by the late index between a -
+SENT_WITHIN_MS and a - LATE_AFTER_MS (docs/table-design.md).
 """
 
 import hashlib
@@ -29,16 +38,32 @@ import hashlib
 ACCOUNT_SK = "account"
 KEY_SK_PREFIX = "key#"
 MESSAGE_SK = "message"
+# Idempotency records of the layout before keyed Sids (read only by `admin migrate`).
 IDEMPOTENCY_PK_PREFIX = "idem#"
 IDEMPOTENCY_SK = "idem"
-# Idempotency records carry an expiry in epoch seconds; DynamoDB's TTL deletes them later.
+# Items that expire carry an expiry in epoch seconds; DynamoDB's TTL deletes them later.
 TTL_ATTRIBUTE = "expires_at"
+# A message made with an Idempotency-Key: the digest of the request that made it, which a
+# retry's must equal (chalicelib.messages.creation).
+IDEMPOTENCY_DIGEST = "idem_digest"
+# What stands at a keyed Sid without being a message, for the key's 24 h: "deleted" (the
+# message was deleted; REPLAY holds it as it was) or "alias" (a key used before keyed Sids:
+# ALIAS_OF names its message, REPLAY holds the first copy). Never listed, fetched or
+# changed; TTL_ATTRIBUTE removes it.
+STAND_IN = "stand_in"
+REPLAY = "replay"
+ALIAS_OF = "alias_of"
 
 LIST_SORT_KEY = "lk"
 INDEX_BY_ACCOUNT = "by-account"
 INDEX_BY_TO = "by-to"
 INDEX_BY_FROM = "by-from"
-INDEX_BY_TO_FROM = "by-to-from"
+# The late index: messages sent more than LATE_AFTER_MS after their order time, per account
+# shard, with their `sent_ms`. It is the index To+From lists once read (their filter now reads
+# the To index and checks each message's From): its definition is kept as it was, so that
+# upgrading a table changes no index (DynamoDB changes one index per update, and a new index
+# backfills from every item; docs/deploy.md).
+INDEX_LATE = "by-to-from"
 # An account's IncomingPhoneNumbers, newest first (see "phone numbers" below).
 INDEX_NUMBERS = "numbers"
 # Index name -> its hash-key attribute; all of them sort on LIST_SORT_KEY.
@@ -46,16 +71,31 @@ LIST_INDEXES = {
     INDEX_BY_ACCOUNT: "list_pk",
     INDEX_BY_TO: "to_key",
     INDEX_BY_FROM: "from_key",
-    INDEX_BY_TO_FROM: "to_from_key",
+    INDEX_LATE: "to_from_key",
     INDEX_NUMBERS: "numbers_pk",
 }
+LATE_KEY = LIST_INDEXES[INDEX_LATE]
 # The indexes whose partitions are per account (or per account and sender) and so take a
 # whole account's sending rate: they are sharded. A To partition takes one handset's
 # messages, which no carrier delivers at more than a few a second.
 SHARDED_INDEXES = (INDEX_BY_ACCOUNT, INDEX_BY_FROM)
-# What a list needs from an index besides keys: whether the message has been sent yet
-# (DateSent filters skip unsent ones). It changes only together with `lk`.
-LIST_PROJECTED = ["sent_ms"]
+# What the indexes project besides keys: a late message's date_sent (LATE_SENT), which the
+# late index's DateSent filter reads. Only late messages (and messages stored before list
+# keys stopped moving, which all have it) carry the attribute, so no other write reaches an
+# index entry.
+LATE_SENT = "sent_ms"
+LIST_PROJECTED = [LATE_SENT]
+# Every sent message's date_sent, in an attribute no index projects.
+SENT = "sent_at_ms"
+# A message is sent at most this long before its order time (an inbound text's carrier
+# timestamp, clocks a little apart) and, unless it is late, at most this long after it:
+# messages the scheduler dispatches within its minute, or that a carrier throttled a few
+# times, are not late.
+LATE_AFTER_MS = 120_000
+# No message is sent later than this after its order time: a message waits at most its
+# ValidityPeriod (36,000 s at most, and by default) before a worker claims it, and a claim
+# ends within its lease; a recorded date_sent is kept within this bound.
+SENT_WITHIN_MS = (36_000 + 3_600) * 1000
 
 DEFAULT_LIST_SHARDS = 1
 MAX_LIST_SHARDS = 256
@@ -71,7 +111,8 @@ DUE_ATTRIBUTES = ("due_pk", "due_at")
 # IAM actions the function needs on the table. TransactWriteItems has no action of its own
 # (IAM checks a PutItem for each item in it); BatchGetItem reads a list page's messages.
 ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchGetItem")
-ADMIN_ACTIONS = ("CreateTable", "DescribeTable", "UpdateTimeToLive")
+# Scan: `admin migrate` only (chalicelib.storage.migration); nothing on a request path scans.
+ADMIN_ACTIONS = ("CreateTable", "DescribeTable", "UpdateTimeToLive", "Scan")
 
 
 def _key(pk: str, sk: str) -> dict:
@@ -94,9 +135,23 @@ def message_key(account_sid: str, sid: str) -> dict:
     return _key(message_pk(account_sid, sid), MESSAGE_SK)
 
 
+def key_digest(account_sid: str, idempotency_key: str) -> str:
+    return hashlib.sha256(f"{account_sid}\n{idempotency_key}".encode()).hexdigest()
+
+
+def keyed_message_sid(account_sid: str, idempotency_key: str, has_media: bool = False) -> str:
+    """The Sid of the message an account makes with an Idempotency-Key: derived from both,
+    so every retry names the same item (its 32 hex digits are a digest, not a time)."""
+    return keyed_sid(key_digest(account_sid, idempotency_key), has_media)
+
+
+def keyed_sid(digest: str, has_media: bool) -> str:
+    # The old layout's record of the same key is keyed by the same digest (`admin migrate`).
+    return f"{'MM' if has_media else 'SM'}{digest[:32]}"
+
+
 def idempotency_pk(account_sid: str, idempotency_key: str) -> str:
-    digest = hashlib.sha256(f"{account_sid}\n{idempotency_key}".encode()).hexdigest()
-    return IDEMPOTENCY_PK_PREFIX + digest
+    return IDEMPOTENCY_PK_PREFIX + key_digest(account_sid, idempotency_key)
 
 
 def idempotency_key(account_sid: str, idempotency_key: str) -> dict:
@@ -113,9 +168,10 @@ def list_key(order_ms: int, sid: str) -> str:
 
 
 def order_ms(fields: dict) -> int:
-    """What a message sorts by: when it was sent, or created while it is unsent."""
-    sent = fields.get("sent_ms")
-    return sent if sent is not None else fields["created_ms"]
+    """What a message is ordered by in lists, for good: its SendAt when it was scheduled,
+    else when it was made."""
+    send_at = fields.get("send_at_ms")
+    return send_at if send_at is not None else fields["created_ms"]
 
 
 def shard_of(sid: str, shards: int) -> int:
@@ -128,9 +184,9 @@ def _sharded(value: str, shard: int) -> str:
 
 
 def list_partitions(account_sid: str, to: str | None, from_: str | None, shards: int):
-    """(index, [partition values]) a list with these filters reads."""
-    if to and from_:
-        return INDEX_BY_TO_FROM, [f"{account_sid}|{to}|{from_}"]
+    """(index, [partition values]) of the list with these filters: To (with or without
+    From) reads one handset's partition, From alone the sender's shards, neither the
+    account's shards."""
     if to:
         return INDEX_BY_TO, [f"{account_sid}|{to}"]
     if from_:
@@ -139,20 +195,56 @@ def list_partitions(account_sid: str, to: str | None, from_: str | None, shards:
     return INDEX_BY_ACCOUNT, [_sharded(account_sid, shard) for shard in range(shards)]
 
 
+def late_partition(account_sid: str, shard: int) -> str:
+    # Not an AccountSid|To|From value (what the index held before): never one of those.
+    return f"late|{account_sid}#{shard}"
+
+
+def late_partitions(account_sid: str, shards: int) -> list[str]:
+    return [late_partition(account_sid, shard) for shard in range(shards)]
+
+
+def clamp_sent(order: int, sent_ms: int) -> int:
+    """A date_sent kept within what lists rely on: [order - LATE_AFTER_MS, order +
+    SENT_WITHIN_MS] (docs/table-design.md). Delivery's own bounds keep it there; this only
+    catches a carrier's timestamp from a wrong clock, or a misconfigured lease."""
+    return min(max(sent_ms, order - LATE_AFTER_MS), order + SENT_WITHIN_MS)
+
+
+def is_late(order: int, sent_ms: int) -> bool:
+    return sent_ms > order + LATE_AFTER_MS
+
+
+def sent_attributes(account_sid: str, order: int, sent_ms: int, shard: int) -> dict:
+    """The attributes that record `sent_ms` as the message's date_sent (clamped): SENT, and
+    for a late message its late index entry (LATE_SENT, projected, in the partition of list
+    shard `shard`)."""
+    sent_ms = clamp_sent(order, sent_ms)
+    attributes = {SENT: sent_ms}
+    if is_late(order, sent_ms):
+        attributes[LATE_SENT] = sent_ms
+        attributes[LATE_KEY] = late_partition(account_sid, shard)
+    return attributes
+
+
 def message_item(fields: dict, shard: int) -> dict:
     """A message's whole item: its fields plus its keys and index attributes."""
     account_sid, to, from_ = fields["account_sid"], fields["to"], fields.get("from")
+    fields = dict(fields)
+    sent_ms = fields.pop("sent_ms", None)
+    order = order_ms(fields)
     item = {
         "pk": message_pk(account_sid, fields["sid"]),
         "sk": MESSAGE_SK,
         **fields,
-        LIST_SORT_KEY: list_key(order_ms(fields), fields["sid"]),
+        LIST_SORT_KEY: list_key(order, fields["sid"]),
         "list_pk": _sharded(account_sid, shard),
         "to_key": f"{account_sid}|{to}",
     }
     if from_:
         item["from_key"] = _sharded(f"{account_sid}|{from_}", shard)
-        item["to_from_key"] = f"{account_sid}|{to}|{from_}"
+    if sent_ms is not None:  # an inbound text: received when it was made
+        item.update(sent_attributes(account_sid, order, sent_ms, shard))
     if fields.get("status") == "scheduled":
         item.update(due_attributes(fields["sid"], fields["send_at_ms"]))
     return item
@@ -233,47 +325,18 @@ def owner_item(fields: dict) -> dict:
 
 
 def fields_of(item: dict) -> dict:
-    """A message item without its keys and index attributes."""
-    return {k: v for k, v in item.items() if k not in _LAYOUT_ATTRIBUTES}
+    """A message item without its keys and index attributes; its date_sent as `sent_ms`
+    (SENT, or on a message stored before SENT existed, LATE_SENT)."""
+    fields = {k: v for k, v in item.items() if k not in _LAYOUT_ATTRIBUTES}
+    if SENT in item:
+        fields["sent_ms"] = item[SENT]
+    return fields
 
 
-_LAYOUT_ATTRIBUTES = {"pk", "sk", LIST_SORT_KEY, *LIST_INDEXES.values(), *DUE_ATTRIBUTES}
+_LAYOUT_ATTRIBUTES = {
+    "pk", "sk", LIST_SORT_KEY, *LIST_INDEXES.values(), *DUE_ATTRIBUTES, SENT, IDEMPOTENCY_DIGEST,
+}  # fmt: skip
 
 
-def table_definition(table_name: str) -> dict:
-    """The CreateTable request: the one description of keys and indexes the code relies on."""
-    attributes = {"pk", "sk", LIST_SORT_KEY, *LIST_INDEXES.values(), *DUE_ATTRIBUTES}
-    list_indexes = [
-        {
-            "IndexName": index,
-            "KeySchema": [
-                {"AttributeName": hash_key, "KeyType": "HASH"},
-                {"AttributeName": LIST_SORT_KEY, "KeyType": "RANGE"},
-            ],
-            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": LIST_PROJECTED},
-        }
-        for index, hash_key in LIST_INDEXES.items()
-    ]
-    due_index = {
-        "IndexName": INDEX_DUE,
-        "KeySchema": [
-            {"AttributeName": "due_pk", "KeyType": "HASH"},
-            {"AttributeName": "due_at", "KeyType": "RANGE"},
-        ],
-        "Projection": {"ProjectionType": "KEYS_ONLY"},
-    }
-    return {
-        "TableName": table_name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [
-            {"AttributeName": name, "AttributeType": "S"} for name in sorted(attributes)
-        ],
-        "KeySchema": [
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        "GlobalSecondaryIndexes": [*list_indexes, due_index],
-        # Delivery starts from the table's own change stream (chalicelib.delivery.dispatch):
-        # a message that is stored is a message that will be handed over.
-        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    }
+def is_stand_in(item: dict | None) -> bool:
+    return bool(item) and STAND_IN in item

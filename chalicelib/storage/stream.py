@@ -28,6 +28,12 @@ def message_change(record: dict) -> Change | None:
         return None
 
     def fields(image):
-        return schema.fields_of(marshal.from_attrs(image)) if image else None
+        # A stand-in (a deleted keyed message's, schema.STAND_IN) is no message: its
+        # arrival reads as a removal, its expiry as nothing.
+        item = marshal.from_attrs(image) if image else None
+        return schema.fields_of(item) if item and not schema.is_stand_in(item) else None
 
-    return Change(account_sid, sid, fields(data.get("OldImage")), fields(data.get("NewImage")))
+    old, new = fields(data.get("OldImage")), fields(data.get("NewImage"))
+    if old is None and new is None:
+        return None
+    return Change(account_sid, sid, old, new)

@@ -1,4 +1,5 @@
-"""Creating the table where it is missing (`make run`, the admin command, tests)."""
+"""The table: its one definition (keys and indexes, from schema), and creating it where it
+is missing (`make run`, the admin command, tests)."""
 
 from chalicelib.storage import client, schema
 
@@ -30,7 +31,7 @@ def _ensure_table() -> bool:
         if client.error_code(error) != "ResourceNotFoundException":
             raise
     try:
-        dynamodb.create_table(**schema.table_definition(client.table()))
+        dynamodb.create_table(**table_definition(client.table()))
     except ClientError as error:
         if client.error_code(error) != "ResourceInUseException":
             raise
@@ -43,3 +44,44 @@ def _ensure_table() -> bool:
         TimeToLiveSpecification={"Enabled": True, "AttributeName": schema.TTL_ATTRIBUTE},
     )
     return True
+
+
+def table_definition(table_name: str) -> dict:
+    """The CreateTable request: the one description of keys and indexes the code relies on."""
+    attributes = {
+        "pk", "sk", schema.LIST_SORT_KEY, *schema.LIST_INDEXES.values(), *schema.DUE_ATTRIBUTES
+    }  # fmt: skip
+    list_indexes = [
+        {
+            "IndexName": index,
+            "KeySchema": [
+                {"AttributeName": hash_key, "KeyType": "HASH"},
+                {"AttributeName": schema.LIST_SORT_KEY, "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": schema.LIST_PROJECTED},
+        }
+        for index, hash_key in schema.LIST_INDEXES.items()
+    ]
+    due_index = {
+        "IndexName": schema.INDEX_DUE,
+        "KeySchema": [
+            {"AttributeName": "due_pk", "KeyType": "HASH"},
+            {"AttributeName": "due_at", "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "KEYS_ONLY"},
+    }
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": "S"} for name in sorted(attributes)
+        ],
+        "KeySchema": [
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": [*list_indexes, due_index],
+        # Delivery starts from the table's own change stream (chalicelib.delivery.dispatch):
+        # a message that is stored is a message that will be handed over.
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    }

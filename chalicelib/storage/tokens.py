@@ -5,7 +5,8 @@ Authentication needs only the token's digest (accounts.credentials); signing a s
 a webhook needs the token itself. It is stored as KMS ciphertext bound to its AccountSid (the
 encryption context), so a ciphertext copied onto another account's item does not decrypt,
 and only a function whose role may call kms:Decrypt on the key can read it. Decrypted tokens
-are kept in memory for CACHE_SECONDS, so a burst of callbacks costs one KMS call.
+are kept in memory for CACHE_SECONDS, so a burst of callbacks costs one KMS call: the jobs
+of a batch that run at once wait for the first one's decrypt instead of each making its own.
 
 Other secrets (`encrypt`, `decrypt`) are bound to their account and to their PURPOSE too, so
 a URL's password cannot stand in for an AuthToken (nor the reverse), and the key policy can let
@@ -34,6 +35,7 @@ _plain: dict[str, tuple[float, str]] = {}
 _sealed: dict[tuple[str, str, str], tuple[float, str]] = {}
 _opened: dict[tuple[str, str, str], tuple[float, str]] = {}
 _cache_lock = threading.Lock()
+_decrypting = threading.Lock()
 # Errors that say this ciphertext will never decrypt under this context, however often tried.
 _UNREADABLE = {"InvalidCiphertextException", "IncorrectKeyException"}
 
@@ -75,12 +77,16 @@ def encrypt_token(account_sid: str, token: str) -> str:
 
 
 def decrypt_token(account_sid: str, ciphertext: str) -> str:
-    cached = _plain.get(account_sid)
-    if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
-        return cached[1]
-    plain = _decrypt(ciphertext, {_CONTEXT_KEY: account_sid})
-    _plain[account_sid] = (time.monotonic(), plain)
-    return plain
+    cached = _fresh(_plain, account_sid)
+    if cached is not None:
+        return cached
+    with _decrypting:  # one KMS call for the jobs that all missed at once
+        cached = _fresh(_plain, account_sid)
+        if cached is not None:
+            return cached
+        plain = _decrypt(ciphertext, {_CONTEXT_KEY: account_sid})
+        _plain[account_sid] = (time.monotonic(), plain)
+        return plain
 
 
 def encrypt(account_sid: str, purpose: str, plaintext: str) -> str:

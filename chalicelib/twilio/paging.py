@@ -63,8 +63,11 @@ def decode(token: str, scope: str, secret: bytes) -> Cursor:
     return Cursor(direction, key.hex())
 
 
-def window(token: str | None, scope: str, secret: bytes, low: str, high: str):
-    """(low, high, descending): the key range a page reads after `token`, newest first.
+def window(
+    token: str | None, scope: str, secret: bytes, low: str = LOWEST_KEY, high: str = HIGHEST_KEY
+):
+    """(low, high, descending): the part of [low, high] a page reads after `token`, newest
+    first.
 
     A next-page token (PA) reads on from just below its key; a previous-page token (PB)
     reads upwards from just above its key (the caller reverses what it reads).
@@ -78,20 +81,38 @@ def window(token: str | None, scope: str, secret: bytes, low: str, high: str):
 
 
 def neighbour_tokens(
-    keys: list[str], more: bool, descending: bool, page: int, scope: str, secret: bytes
+    keys: list[str],
+    resume: str | None,
+    descending: bool,
+    page: int,
+    window: tuple[str, str],
+    scope: str,
+    secret: bytes,
 ) -> tuple[str | None, str | None]:
     """(next, previous) PageTokens of a page showing the rows keyed `keys`, newest first,
-    read as `window` said (`descending`); `more`: the read found a row past the page.
+    read as `window` said (`descending`, within `window`); `resume`: the read stopped with
+    more to come, everything up to this key seen (the last row, or past it when the page's
+    read budget ran out among entries that did not match).
 
     Walking back (PB) always leaves older rows behind it; walking forward (PA) left newer
     ones behind it unless this is the first page.
     """
-    if not keys:
-        return None, None
-    has_next = more if descending else True
-    has_previous = page > 0 and (descending or more)
-    next_token = encode(Cursor(NEXT, keys[-1]), scope, secret) if has_next else None
-    previous_token = encode(Cursor(PREVIOUS, keys[0]), scope, secret) if has_previous else None
+    low, high = window
+    if descending:
+        next_key = resume
+        has_previous = page > 0
+        previous_key = keys[0] if keys else high
+    else:
+        previous_key = resume
+        has_previous = page > 0 and resume is not None
+        # The next page is below the lowest row, or below the whole window when it had none.
+        next_key = keys[-1] if keys else low
+    next_token = encode(Cursor(NEXT, next_key), scope, secret) if next_key is not None else None
+    previous_token = (
+        encode(Cursor(PREVIOUS, previous_key), scope, secret)
+        if has_previous and previous_key is not None
+        else None
+    )
     return next_token, previous_token
 
 

@@ -1,8 +1,8 @@
 """Twilio-style resource identifiers.
 
 A Message Sid is `SM`/`MM` + 32 hex digits: 12 digits of the creation time in milliseconds,
-then 20 random ones. The hex part is the table's sort key, so keys sort by creation time and
-a newest-first page is a plain descending Query.
+then 20 random ones; or, for a message made with an Idempotency-Key, a digest of the account
+and the key (storage.schema.keyed_message_sid). Lists order by time, not by Sid.
 """
 
 import re

@@ -250,6 +250,13 @@ def test_node_messages(node_report):
     assert seen["invalid"]["status"] == 400 and seen["invalid"]["code"] == 21211
 
 
+def test_node_lists_a_burst_whole_without_waiting(node_report):
+    seen = node_report["burst"]
+    newest_first = seen["made"][::-1]
+    assert len(set(seen["made"])) == 5
+    assert seen["listed"] == seen["each"] == seen["fromSender"] == newest_first
+
+
 def test_node_media_and_feedback(node_report):
     seen = node_report["mediaAndFeedback"]
     sid = seen["created"]["sid"]

@@ -137,3 +137,37 @@ def test_a_2xx_with_a_body_over_64_kib_is_delivered_and_not_read(line, api):
     tried = attempts(api, sid)
     assert sorted(a["status"] for a in tried) == ["delivered", "sending", "sent"]
     assert all(a.get("answer") == 200 and a.get("error") is None for a in tried), tried
+
+
+def test_with_record_attempts_failures_only_failed_attempts_are_written(line, api, monkeypatch):
+    """End User Messaging stages' default: a callback answered 2xx costs no write; one that
+    failed is still recorded, for the inbox and for whoever looks into it."""
+    monkeypatch.setenv("HERALD_RECORD_ATTEMPTS", "failures")
+    with receiver() as hook:
+        hook.answers = [503]
+        sid = create(api, To=REFUSED, StatusCallback=hook.url + "/cb")["sid"]
+        line.drain()
+        assert len(hook.requests) == 3  # one 503 then 200 again; the other 200
+    # Whichever of the two callbacks met the 503 (a batch's jobs run at once): that one
+    # attempt only.
+    ((status, attempt, answer),) = [
+        (a["status"], a["attempt"], a["answer"]) for a in attempts(api, sid)
+    ]
+    assert status in ("sending", "failed") and (attempt, answer) == (1, 503)
+
+
+def test_every_attempt_is_recorded_by_default_on_the_sandbox(line, api):
+    with receiver() as hook:
+        sid = create(api, To=REFUSED, StatusCallback=hook.url + "/cb")["sid"]
+        line.drain()
+    assert sorted(a["status"] for a in attempts(api, sid)) == ["failed", "sending"]
+
+
+def test_end_user_messaging_stages_record_only_failed_attempts_unless_told(monkeypatch):
+    from chalicelib.runtime import config
+
+    monkeypatch.setenv("HERALD_CARRIER", "end-user-messaging")
+    monkeypatch.delenv("HERALD_RECORD_ATTEMPTS", raising=False)
+    assert config.delivery().record_every_attempt is False
+    monkeypatch.setenv("HERALD_RECORD_ATTEMPTS", "all")
+    assert config.delivery().record_every_attempt is True

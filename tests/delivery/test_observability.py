@@ -14,7 +14,7 @@ from chalicelib.runtime import clock, config
 from chalicelib.storage import queues
 from tests.delivery.pipeline import FROM, TO, create, fetched, receiver
 from tests.delivery.test_guarantees import drain_until_killed, kill_once
-from tests.logs import check_line, of, parse, total
+from tests.logs import check_line, of, parse, samples, total
 
 SECRET_BODY = "Your code is 918273, do not share it"
 QUERY_SECRET = "token=q-secret-4242"
@@ -24,6 +24,9 @@ STATUS_COUNTS = ("MessagesSent", "MessagesDelivered", "MessagesUndelivered", "Me
 @pytest.fixture(autouse=True)
 def json_lines(monkeypatch):
     monkeypatch.delenv("HERALD_LOG_FORMAT", raising=False)
+    # Every step's line: the usual ones are debug lines (the default level writes one line
+    # per invocation, with the counts: test_at_the_default_level_…).
+    monkeypatch.setenv("HERALD_LOG_LEVEL", "debug")
 
 
 def read(capfd) -> tuple[str, list[dict]]:
@@ -63,7 +66,12 @@ def test_a_whole_run_logs_every_step_and_no_secret(line, api, account, capfd):
     (handoff,) = of(lines, "send.handoff", sid=sid)
     assert handoff["outcome"] == "accepted" and handoff["recorded"] is True
     assert handoff["to"] == TO[:2] + "*" * (len(TO) - 4) + TO[-2:]
-    assert handoff["CarrierLatency"] == handoff["carrier_latency_ms"] >= 0
+    # Its metrics are in its invocation's line, with the other jobs' (one line a batch).
+    (sender,) = [i for i in of(lines, "invocation", function="sender") if "CarrierLatency" in i]
+    assert (
+        sender["CarrierLatency"] == [handoff["carrier_latency_ms"]] and sender["MessagesSent"] == 1
+    )
+    assert "_aws" not in handoff
     applied = of(lines, "receipt", sid=sid, outcome="applied")
     assert [r["carrier_event"] for r in applied] == ["TEXT_DELIVERED"]
     callbacks = of(lines, "callback", sid=sid)
@@ -73,6 +81,27 @@ def test_a_whole_run_logs_every_step_and_no_secret(line, api, account, capfd):
     invocations = of(lines, "invocation")
     assert {i["function"] for i in invocations} >= {"dispatcher", "sender", "receipts"}
     assert all(line.get("account_sid") in (None, account["account_sid"]) for line in lines)
+
+
+def test_at_the_default_level_a_delivered_message_is_its_request_line_and_batch_lines(
+    line, api, capfd, monkeypatch
+):
+    """What CloudWatch Logs ingests for a message that went as it should: the API's request
+    line and one line per invocation, with the counts; no line per step."""
+    monkeypatch.delenv("HERALD_LOG_LEVEL")
+    with receiver() as hook:
+        sids = [create(api, StatusCallback=f"{hook.url}/status")["sid"] for _ in range(3)]
+        line.drain()
+        assert len(hook.requests) == 9
+    _, lines = read(capfd)
+    assert {x["event"] for x in lines} == {"api.request", "invocation"}
+    assert counts(lines) == {
+        "MessagesCreated": 3, "MessagesSent": 3, "MessagesDelivered": 3,
+        "MessagesUndelivered": 0, "MessagesFailed": 0,
+    }  # fmt: skip
+    assert total(lines, "CallbacksDelivered") == 9
+    latencies = [s for x in lines for s in samples(x.get("CallbackLatency", []))]
+    assert len(latencies) == 9 and all(x.get("sid") in (None, *sids) for x in lines)
 
 
 @pytest.mark.parametrize(
@@ -184,6 +213,7 @@ def test_a_callback_given_up_is_a_failure_after_its_retry(line, api, capfd):
 
 
 def test_the_scheduler_logs_what_it_dispatched(line, api, monkeypatch, capfd):
+    monkeypatch.delenv("HERALD_LOG_LEVEL")
     send_at = datetime.now(UTC) + timedelta(minutes=10)
     sid = create(api, ScheduleType="fixed", SendAt=send_at.strftime("%Y-%m-%dT%H:%M:%SZ"))["sid"]
     real = clock.now_ms

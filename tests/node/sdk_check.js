@@ -97,6 +97,25 @@ async function messages(client) {
   return seen;
 }
 
+// A burst of creates listed at once, while the pipeline delivers them: every message once,
+// newest first, through list() and each() with small pages.
+async function burst(client) {
+  const to = "+14155550170";
+  const made = [];
+  for (let i = 0; i < 5; i += 1) {
+    made.push((await client.messages.create({ to, from: FROM, body: `burst ${i}` })).sid);
+  }
+  const listed = (await client.messages.list({ to, pageSize: 2 })).map((m) => m.sid);
+  const each = [];
+  await new Promise((resolve, reject) => {
+    client.messages.each({ to, pageSize: 2, done: (error) => (error ? reject(error) : resolve()) }, (m) => {
+      each.push(m.sid);
+    });
+  });
+  const fromSender = (await client.messages.list({ to, from: FROM, pageSize: 1 })).map((m) => m.sid);
+  return { made, listed, each, fromSender };
+}
+
 async function mediaAndFeedback(client) {
   const seen = {};
   const created = await client.messages.create({
@@ -125,6 +144,7 @@ async function main() {
   const report = {
     incomingPhoneNumbers: await incomingPhoneNumbers(client, phoneNumber, others),
     messages: await messages(client),
+    burst: await burst(client),
     mediaAndFeedback: await mediaAndFeedback(client),
   };
   process.stdout.write(JSON.stringify(report) + "\n");
