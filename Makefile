@@ -39,7 +39,7 @@ test: install checkov wheelhouse dynalite chromium
 
 # Printed figures, not a test: DynamoDB calls per request, list cost and requests/s.
 bench: install dynalite
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
 
 # Printed figures, not a test: make run as its users meet it (bench/local.py; ~15 minutes).
 bench-local: install
@@ -62,7 +62,7 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# Debian's Chromium for the inbox's browser tests (tests/browser): Playwright drives it, since
+# Debian's Chromium for the inbox's browser tests (tests/inbox): Playwright drives it, since
 # Playwright's own browser download cannot reach its servers. Installed only when it is
 # missing (root, apt-get; the package lists are refreshed only when the install needs it).
 chromium:

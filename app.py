@@ -26,7 +26,7 @@ instrument(app)
 if os.environ.get("_HANDLER", "app.app") in ("app.app", "app.front_door"):
     from chalicelib.web import fallbacks, inbox, media, messages, numbers, sandbox
 
-    # The methods each route serves (tests/test_openapi.py): routing imports auth, forms
+    # The methods each route serves (tests/system/test_openapi.py): routing imports auth, forms
     # and the web layer's storage, which no delivery function needs at its cold start.
     from chalicelib.web.routing import SERVED_METHODS  # noqa: F401
 

@@ -323,7 +323,6 @@ def _zip_path(given: Path | None, temp: Path) -> Path:
         return given
     if DEFAULT_ZIP.exists():
         return DEFAULT_ZIP
-    sys.path.insert(0, str(ROOT))
     from deploy import package
 
     wheelhouse = Path(sys.prefix) / "wheelhouse"

@@ -22,7 +22,7 @@ the SNS topic to the receipt queue, and the status callbacks. Two rates:
 - low: one message at a time, each job an invocation of its own.
 
 Counted (per message): DynamoDB write and read units, costed per item and per index with
-DynamoDB's documented accounting (bench/storage_scale.py's Ledger, on the same hooks; a
+DynamoDB's documented accounting (bench/dynamodb_cost.py's Ledger, on the same hooks; a
 refused conditional write costs its units too); SQS requests (the handlers' own, counted,
 plus Lambda's pollers: one ReceiveMessage and one DeleteMessageBatch per batch, and one
 SendMessage per carrier event SNS delivers); SNS publishes (End User Messaging's events);
@@ -54,20 +54,17 @@ import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from devtools.server import never_aws  # noqa: E402
+from bench.harness import callback_receiver, offline  # noqa: E402
 
 # Before anything imports boto3.
-never_aws("herald-cost")
+offline("herald-cost")
 
-from bench.storage_scale import TABLE, Ledger  # noqa: E402
+from bench.dynamodb_cost import TABLE, Charge, Ledger  # noqa: E402
 
 COMMAND = ".venv/bin/python -m bench.cost"
 TO = "+14155550100"
@@ -165,8 +162,6 @@ class PhasedLedger(Ledger):
     """DynamoDB units, each charged to the function whose invocation made the call."""
 
     def _charge(self, kind, target, key, units, transactional_index=False) -> None:
-        from bench.storage_scale import Charge
-
         phase = FUNCTION.get() or "outside"
         self.charges.append(Charge(0, phase, kind, target, key, units, transactional_index))
 
@@ -203,30 +198,6 @@ class LogCounter(io.TextIOBase):
 
 
 # --- the stage -----------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def callback_receiver(recorder: Recorder):
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/status"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 class Carrier:
@@ -391,14 +362,14 @@ def workload(rate: str, count: int, session, recorder: Recorder, ledger: PhasedL
     if rate == "low":
         for source in sources:
             source.batch_size = 1
-    with callback_receiver(recorder) as callback_url, contextlib.closing(carrier):
+    with callback_receiver() as receiver, contextlib.closing(carrier):
         event_sources.drain(sources)  # nothing yet: the stream's first read
         recorder.reset()
         ledger.charges.clear()
         made = []
         for i in range(count):
             headers = {"Idempotency-Key": f"order-{rate}-{i}"} if i % 2 else None
-            params = {"To": TO, "From": FROM, "Body": BODY, "StatusCallback": callback_url}
+            params = {"To": TO, "From": FROM, "Body": BODY, "StatusCallback": receiver.url}
             made.append(api.call("POST", f"{api.base}/Messages.json", params, headers)["sid"])
             if (i + 1) % 100 == 0:
                 api.call("GET", f"{api.base}/Messages.json?PageSize=50")

@@ -33,9 +33,10 @@ AWS call goes to moto (the embedded server, or in process for the throughput fig
    jobs queued with no worker running; then the `sender` handler (app.sender, fed by
    devtools.event_sources.QueueSource in batches of 10, as Lambda's SQS source) drains
    them: read, claim (sending), sandbox hand-off (two receipt jobs queued), record sent.
-   Every botocore API call and moto's handling of it are timed, so the handler's time is
-   split into Herald's own code, botocore's client side (serialising, signing, parsing: on
-   Lambda it stays) and moto (on Lambda, the network and DynamoDB/SQS instead); a cProfile
+   Every botocore API call and moto's handling of it are timed (CPU time, on botocore's
+   hooks: a batch's jobs run at once on threads), so the handler's CPU time is split into
+   Herald's own code, botocore's client side (serialising, signing, parsing: on Lambda it
+   stays) and moto (on Lambda, the network and DynamoDB/SQS instead); a cProfile
    run of the same work adds the self time by package. Herald's log lines are written to
    /dev/null as JSON (the formatting cost is kept).
 
@@ -47,6 +48,7 @@ before measuring.
 
 import argparse
 import contextlib
+import io
 import json
 import math
 import os
@@ -62,18 +64,15 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from devtools.server import never_aws  # noqa: E402
+from bench.harness import CallTimer, callback_receiver, offline  # noqa: E402
 
 # Before anything imports boto3.
-never_aws("herald-bench-delivery", HERALD_SANDBOX_DELAY_SECONDS="0")
+offline("herald-bench-delivery", HERALD_SANDBOX_DELAY_SECONDS="0")
 
 COMMAND = ".venv/bin/python -m bench.delivery"
 TO = "+14155550100"  # the sandbox delivers it: TEXT_SUCCESSFUL, then TEXT_DELIVERED
@@ -170,6 +169,15 @@ def wait_for_load(threshold: float, max_wait: float) -> str:
 # --- the latency run: make run's Herald, over HTTP ----------------------------------------
 
 
+# What Trace reads, by the X-Amz-Target of the request (SQS and DynamoDB Streams speak JSON).
+TRACED = {
+    "AmazonSQS.SendMessage",
+    "AmazonSQS.SendMessageBatch",
+    "AmazonSQS.ReceiveMessage",
+    "DynamoDBStreams_20120810.GetRecords",
+}
+
+
 class Trace:
     """When moto (this process) saw each step of a message: the stream reader's first read
     of each status change, each job queued, each job first received. Times in ms on the
@@ -202,101 +210,50 @@ class Trace:
         with self.lock:
             where.setdefault(key, at)
 
+    current: "Trace | None" = None  # the phase's trace, while one is installed
+
     @contextlib.contextmanager
     def installed(self) -> Iterator["Trace"]:
-        from moto.dynamodbstreams.models import DynamoDBStreamsBackend
-        from moto.sqs.models import SQSBackend
-
-        originals = {
-            (SQSBackend, "send_message"): SQSBackend.send_message,
-            (SQSBackend, "send_message_batch"): SQSBackend.send_message_batch,
-            (SQSBackend, "receive_message"): SQSBackend.receive_message,
-            (DynamoDBStreamsBackend, "get_records"): DynamoDBStreamsBackend.get_records,
-        }
-        trace = self
-
-        def send_message(backend, queue_name, message_body, *args, **kwargs):
-            answer = originals[(SQSBackend, "send_message")](
-                backend, queue_name, message_body, *args, **kwargs
-            )
-            trace.note(trace.queued, trace.job_key(queue_name, message_body), time.time() * 1000)
-            return answer
-
-        def send_message_batch(backend, queue_name, entries):
-            answer = originals[(SQSBackend, "send_message_batch")](backend, queue_name, entries)
-            now = time.time() * 1000
-            for entry in entries.values():
-                trace.note(trace.queued, trace.job_key(queue_name, entry["MessageBody"]), now)
-            return answer
-
-        def receive_message(backend, queue_name, *args, **kwargs):
-            messages = originals[(SQSBackend, "receive_message")](
-                backend, queue_name, *args, **kwargs
-            )
-            now = time.time() * 1000
-            for message in messages:
-                trace.note(trace.received, trace.job_key(queue_name, message.body), now)
-            return messages
-
-        def get_records(backend, iterator_arn, limit):
-            answer = originals[(DynamoDBStreamsBackend, "get_records")](
-                backend, iterator_arn, limit
-            )
-            now = time.time() * 1000
-            for record in answer.get("Records", []):
-                image = record.get("dynamodb", {}).get("NewImage") or {}
-                sid, status = image.get("sid", {}).get("S"), image.get("status", {}).get("S")
-                if sid and status and sid.startswith("SM"):
-                    trace.note(trace.stream_read, (sid, status), now)
-            return answer
-
-        replacements = {
-            (SQSBackend, "send_message"): send_message,
-            (SQSBackend, "send_message_batch"): send_message_batch,
-            (SQSBackend, "receive_message"): receive_message,
-            (DynamoDBStreamsBackend, "get_records"): get_records,
-        }
-        for (cls, name), function in replacements.items():
-            setattr(cls, name, function)
+        Trace.current = self
         try:
             yield self
         finally:
-            for (cls, name), function in originals.items():
-                setattr(cls, name, function)
+            Trace.current = None
 
+    @staticmethod
+    def wrap(app):
+        """The embedded AWS's WSGI app with the requests the trace watches read on their way
+        through: moto's HTTP interface, the one Herald's clients use, no moto internals."""
 
-@contextlib.contextmanager
-def callback_receiver() -> Iterator[dict]:
-    """An HTTP server on 127.0.0.1 that answers 200 to every POST and notes when each
-    (MessageSid, MessageStatus) arrived (ms, wall clock)."""
-    state: dict = {"arrived": {}, "count": 0, "lock": threading.Lock()}
+        def traced(environ, start_response):
+            trace, target = Trace.current, environ.get("HTTP_X_AMZ_TARGET", "")
+            if trace is None or target not in TRACED:
+                return app(environ, start_response)
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(body)
+            answer = b"".join(app(environ, start_response))
+            trace.saw(target.split(".", 1)[1], json.loads(body or b"{}"), answer)
+            return [answer]
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            form = dict(parse_qsl(self.rfile.read(length).decode(), True))
-            with state["lock"]:
-                key = (form.get("MessageSid"), form.get("MessageStatus"))
-                state["arrived"].setdefault(key, time.time() * 1000)
-                state["count"] += 1
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+        return traced
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="callback-receiver", daemon=True)
-    thread.start()
-    state["url"] = f"http://127.0.0.1:{server.server_port}/status"
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    def saw(self, operation: str, request: dict, answer: bytes) -> None:
+        now = time.time() * 1000
+        queue = str(request.get("QueueUrl", "")).rsplit("/", 1)[-1]
+        if operation == "SendMessage":
+            self.note(self.queued, self.job_key(queue, request.get("MessageBody", "")), now)
+        elif operation == "SendMessageBatch":
+            for entry in request.get("Entries", []):
+                self.note(self.queued, self.job_key(queue, entry.get("MessageBody", "")), now)
+        elif operation == "ReceiveMessage":
+            for message in json.loads(answer or b"{}").get("Messages", []):
+                self.note(self.received, self.job_key(queue, message.get("Body", "")), now)
+        else:  # the stream's GetRecords
+            for record in json.loads(answer or b"{}").get("Records", []):
+                image = record.get("dynamodb", {}).get("NewImage") or {}
+                sid, status = image.get("sid", {}).get("S"), image.get("status", {}).get("S")
+                if sid and status and sid.startswith("SM"):
+                    self.note(self.stream_read, (sid, status), now)
 
 
 def create_at_rate(url: str, account: dict, receiver: dict, rate: float, count: int) -> dict:
@@ -314,7 +271,7 @@ def create_at_rate(url: str, account: dict, receiver: dict, rate: float, count: 
     def create(i: int) -> None:
         params = {"To": TO, "From": FROM, "Body": f"Herald bench message {i}"}
         if i % CALLBACK_EVERY == 0:
-            params["StatusCallback"] = receiver["url"]
+            params["StatusCallback"] = receiver.url
         request = urllib.request.Request(
             endpoint, data=urlencode(params).encode(), headers=headers, method="POST"
         )
@@ -470,7 +427,7 @@ def analyse(created: dict, stored: dict[str, dict], trace: Trace, receiver: dict
         if sending is not None:
             claims.append(sending)
         if sid in created["callback_sids"]:
-            arrived = receiver["arrived"].get((sid, "delivered"))
+            arrived = receiver.arrived.get((sid, "delivered"))
             if arrived is not None:
                 callback_ms.append(arrived - created_ms)
     return {
@@ -499,7 +456,11 @@ def latency(phases: list[tuple[float, int]]) -> dict:
 
     results = {}
     with contextlib.ExitStack() as stack:
-        endpoint = stack.enter_context(server.embedded_aws())
+        # The embedded AWS's settings last as long as it does: the throughput run that
+        # follows (a child process) inherits none of them.
+        saved = dict(os.environ)
+        stack.callback(lambda: (os.environ.clear(), os.environ.update(saved)))
+        endpoint = stack.enter_context(server.embedded_aws(wrap=Trace.wrap))
         env = server.server_environment(endpoint, embedded=True)
         env.update(run.delivery_environment(endpoint, stack))
         env["HERALD_SANDBOX_DELAY_SECONDS"] = "0"
@@ -512,7 +473,7 @@ def latency(phases: list[tuple[float, int]]) -> dict:
         polls = idle_poll_ms(endpoint, env)
         for rate, count in phases:
             account = admin.create_account()  # one per phase: the phases' messages apart
-            before = receiver["count"]
+            before = receiver.count
             trace = Trace()
             log(f"latency: {count} messages at {rate:g}/s")
             with trace.installed():
@@ -520,10 +481,10 @@ def latency(phases: list[tuple[float, int]]) -> dict:
                 stored = wait_until_final(account["account_sid"], created["sids"], 120 + count)
                 expected = CALLBACKS_PER_MESSAGE * len(created["callback_sids"])
                 deadline = time.monotonic() + 30
-                while receiver["count"] - before < expected and time.monotonic() < deadline:
+                while receiver.count - before < expected and time.monotonic() < deadline:
                     time.sleep(0.2)
             result = analyse(created, stored, trace, receiver)
-            result["callbacks_received"] = receiver["count"] - before
+            result["callbacks_received"] = receiver.count - before
             result["rate"], result["count"] = rate, count
             results[f"{rate:g}"] = result
             time.sleep(2)  # the workers go idle again before the next phase
@@ -562,46 +523,16 @@ def idlest_cpu() -> int:
     return min(allowed, key=busy)
 
 
-class Meter:
-    """Wall time of every botocore API call and of moto's handling of it, split by where
-    the call was made (the handler, or the event source around it)."""
+class Meter(CallTimer):
+    """CPU time of every botocore API call and of moto's handling of it, split by where the
+    call was made (the handler, or the event source around it), on botocore's hooks
+    (bench/harness.py); and the handler's own CPU time. CPU, not wall: a batch's jobs run at
+    once on a thread pool (chalicelib/jobs/batch.py), so their calls' wall times overlap,
+    while on one pinned core their CPU times add up to the handler's."""
 
-    def __init__(self):
-        self.where = "setup"
+    def __init__(self, session):
+        super().__init__(session, clock=time.thread_time)
         self.handler_s = 0.0
-        self.api: Counter = Counter()
-        self.moto: Counter = Counter()
-        self.calls: Counter = Counter()
-
-    @contextlib.contextmanager
-    def installed(self) -> Iterator["Meter"]:
-        from botocore.client import BaseClient
-        from moto.core.botocore_stubber import BotocoreStubber
-
-        real_call, real_stub = BaseClient._make_api_call, BotocoreStubber.__call__
-        meter = self
-
-        def make_api_call(client, operation_name, api_params):
-            started = time.perf_counter()
-            try:
-                return real_call(client, operation_name, api_params)
-            finally:
-                meter.api[meter.where] += time.perf_counter() - started
-                service = client.meta.service_model.service_name
-                meter.calls[(meter.where, service, operation_name)] += 1
-
-        def stub(stubber, *args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return real_stub(stubber, *args, **kwargs)
-            finally:
-                meter.moto[meter.where] += time.perf_counter() - started
-
-        BaseClient._make_api_call, BotocoreStubber.__call__ = make_api_call, stub
-        try:
-            yield self
-        finally:
-            BaseClient._make_api_call, BotocoreStubber.__call__ = real_call, real_stub
 
 
 STDLIB = "stdlib, other"
@@ -656,16 +587,20 @@ def throughput_child(count: int, rounds: int, cpu: int, profile_count: int) -> d
     from moto import mock_aws
 
     with mock_aws():
+        import boto3
         from chalice.test import Client
 
         import admin
         from chalicelib import carriers, storage
         from chalicelib.accounts import credentials
-        from chalicelib.delivery import sources
         from chalicelib.storage import queues, tokens
         from devtools import local_aws
         from devtools.event_sources import QueueSource
 
+        # The timer's hooks go on the default session before any client exists: every
+        # client boto3 makes from it (Herald's, the event source's) copies them.
+        boto3.setup_default_session()
+        meter = Meter(boto3.DEFAULT_SESSION)
         storage.reset(), queues.reset(), tokens.reset(), credentials.forget()
         env = local_aws.provision(None)
         os.environ.update(env)
@@ -675,16 +610,15 @@ def throughput_child(count: int, rounds: int, cpu: int, profile_count: int) -> d
 
         sqs = local_aws._clients(None, "us-east-1")[0]
         send_queue = env["HERALD_SEND_QUEUE_URL"]
-        meter = Meter()
         handler = app_module.app.handler_map["sender"]
 
         def timed_handler(event, context):
             meter.where = "handler"
-            started = time.perf_counter()
+            started = time.process_time()
             try:
                 return handler(event, context)
             finally:
-                meter.handler_s += time.perf_counter() - started
+                meter.handler_s += time.process_time() - started
                 meter.where = "event source"
 
         source = QueueSource(sqs, send_queue, timed_handler, "sender")
@@ -708,27 +642,39 @@ def throughput_child(count: int, rounds: int, cpu: int, profile_count: int) -> d
             queues.send_many(send_queue, jobs)
             return sids
 
-        from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.sqs.models import sqs_backends
+        receipts = env["HERALD_RECEIPT_QUEUE_URL"]
 
-        receipts = sqs_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_queue(sources.RECEIPT_QUEUE)
+        def empty_receipts() -> tuple[float, float]:
+            """No receipts worker runs here: its queue is emptied after each batch, as that
+            worker would, since moto's SendMessage costs time in proportion to the messages
+            already in the queue (it counts them for the queue's attributes). Through the
+            API, as any client; its wall and CPU time are left out of the drain's."""
+            meter.where = "setup"
+            wall, cpu_time = time.perf_counter(), time.process_time()
+            while jobs := sqs.receive_message(
+                QueueUrl=receipts, MaxNumberOfMessages=10, VisibilityTimeout=60
+            ).get("Messages"):
+                entries = [
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(jobs)
+                ]
+                sqs.delete_message_batch(QueueUrl=receipts, Entries=entries)
+            return time.perf_counter() - wall, time.process_time() - cpu_time
 
         def drain() -> tuple[int, float, float]:
             done = 0
+            aside_wall = aside_cpu = 0.0
             wall, cpu_time = time.perf_counter(), time.process_time()
             while True:
                 meter.where = "event source"
                 found = source.poll()
-                # No receipts worker runs here: empty its queue after each batch, as that
-                # worker would, since moto's SendMessage costs time in proportion to the
-                # messages already in the queue (it counts them for the queue's attributes).
-                # Not an API call: neither timed as the handler's nor counted.
-                receipts._messages.clear()
+                spent_wall, spent_cpu = empty_receipts()
+                aside_wall, aside_cpu = aside_wall + spent_wall, aside_cpu + spent_cpu
                 if not found:
                     break
                 done += found
             meter.where = "setup"
-            return done, time.perf_counter() - wall, time.process_time() - cpu_time
+            wall, cpu_time = time.perf_counter() - wall, time.process_time() - cpu_time
+            return done, wall - aside_wall, cpu_time - aside_cpu
 
         def sent_count(sids: list[str]) -> Counter:
             from chalicelib.storage import messages as stored
@@ -738,7 +684,7 @@ def throughput_child(count: int, rounds: int, cpu: int, profile_count: int) -> d
         rows = []
         devnull = open(os.devnull, "w")  # noqa: SIM115 - Herald's log lines, for the whole run
         real_stdout = sys.stdout
-        with Client(app_module.app) as client, meter.installed():
+        with Client(app_module.app) as client:
             carriers.current()
             sys.stdout = devnull
             try:
@@ -927,7 +873,8 @@ def throughput_report(result: dict, count: int) -> list[str]:
         "",
         "msg/s (wall) is the whole drain, ReceiveMessage and DeleteMessageBatch included; "
         "(CPU) the same per CPU second of the process (steadier on a shared machine); "
-        "(handler) the time inside `app.sender` only. The handler's time splits into "
+        "(handler) the CPU time inside `app.sender` only (its jobs run at once on threads, "
+        "so CPU, not wall, adds up). The handler's time splits into "
         "Herald's own code (everything but the API calls), botocore's client side "
         "(serialising, signing, parsing, retries: stays on Lambda) and moto's handling of "
         "the calls (on Lambda: the network and the services instead). *msg/s without moto* "

@@ -31,12 +31,11 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from devtools.server import never_aws  # noqa: E402
+from bench.harness import offline  # noqa: E402
 
 # Before anything imports boto3.
-never_aws("herald-bench")
+offline("herald-bench")
 
 from chalice.local import LambdaContext, LambdaEventConverter, RouteMatcher  # noqa: E402
 

@@ -20,20 +20,16 @@ import contextlib
 import json
 import os
 import sys
-import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from devtools.server import never_aws  # noqa: E402
+from bench.harness import callback_receiver, offline  # noqa: E402
 
-never_aws("herald-bench-starvation")  # before anything imports boto3
+offline("herald-bench-starvation")  # before anything imports boto3
 
 COMMAND = ".venv/bin/python -m bench.starvation"
 TO = "+14155550100"  # delivered by the sandbox: sending, sent, delivered
@@ -42,44 +38,6 @@ FROM = "+15005550006"
 
 def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
-
-
-@contextlib.contextmanager
-def receiver(hang_s: float):
-    """A 127.0.0.1 server that notes when each (MessageSid, MessageStatus) arrived (wall
-    clock, ms) and answers 200 after `hang_s` seconds (at once for 0)."""
-    state: dict = {"arrived": {}, "lock": threading.Lock()}
-    stopping = threading.Event()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            form = dict(parse_qsl(self.rfile.read(length).decode(), True))
-            with state["lock"]:
-                key = (form.get("MessageSid"), form.get("MessageStatus"))
-                state["arrived"].setdefault(key, time.time() * 1000)
-            if hang_s:
-                stopping.wait(hang_s)
-            with contextlib.suppress(OSError):
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state["url"] = f"http://127.0.0.1:{server.server_port}/status"
-    try:
-        yield state
-    finally:
-        stopping.set()
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def create(url: str, account: dict, callback: str) -> tuple[str, float]:
@@ -108,15 +66,15 @@ def scenario(url: str, slow_count: int, hang_s: float, max_wait_s: float) -> dic
     import admin
 
     slow_account, fast_account = admin.create_account(), admin.create_account()
-    with receiver(hang_s) as slow, receiver(0) as fast:
+    with callback_receiver(hang_s) as slow, callback_receiver() as fast:
         for _ in range(slow_count):
-            create(url, slow_account, slow["url"])
+            create(url, slow_account, slow.url)
         time.sleep(0.5)
-        sid, created = create(url, fast_account, fast["url"])
+        sid, created = create(url, fast_account, fast.url)
         deadline = time.monotonic() + max_wait_s
-        while time.monotonic() < deadline and (sid, "delivered") not in fast["arrived"]:
+        while time.monotonic() < deadline and (sid, "delivered") not in fast.arrived:
             time.sleep(0.1)
-        arrived = fast["arrived"].get((sid, "delivered"))
+        arrived = fast.arrived.get((sid, "delivered"))
         delivered = delivered_at(fast_account["account_sid"], sid)
     return {
         "slow": slow_count,

@@ -24,11 +24,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from devtools.server import never_aws  # noqa: E402
+from bench.harness import offline  # noqa: E402
 
-never_aws("herald-bench-credentials")
+offline("herald-bench-credentials")
 
 import admin  # noqa: E402
 from bench.run import Client, handle, moto_backend, table  # noqa: E402

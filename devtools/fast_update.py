@@ -11,7 +11,7 @@ that exists: it evaluates the condition with moto's own parsed tree, computes ev
 from the item as it was, sizes the item once, sets and removes, and writes the stream record
 as moto does. Anything else (nested paths, arithmetic, ADD and DELETE, a missing item or
 attribute, a key attribute, an empty string, an item near the size limit, legacy
-AttributeUpdates and Expected) is moto's, unchanged. tests/test_fast_update.py holds the
+AttributeUpdates and Expected) is moto's, unchanged. tests/devtools/test_fast_update.py holds the
 two to the same answers, items and stream records.
 """
 

@@ -10,7 +10,7 @@ where they were found and how each patch stays out of moto's way under `mock_aws
 - an index's projection (keys and `sent_ms` for Herald's lists), a copy of the attributes it
   keeps instead of the whole item turned into Python values and back once per attribute.
 
-tests/test_faster_moto.py holds each to moto's own answers.
+tests/devtools/test_faster_moto.py holds each to moto's own answers.
 """
 
 import base64

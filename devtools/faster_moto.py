@@ -1,6 +1,6 @@
 """moto's per-request costs, cut where a profile of `make run` found them, for requests the
 embedded AWS serves (devtools/services.py) and nothing else: every change here answers as
-moto does, only sooner. tests/test_faster_moto.py holds each to moto's own answer.
+moto does, only sooner. tests/devtools/test_faster_moto.py holds each to moto's own answer.
 
 Where the time went (py-spy on `make run` under 16 clients, the embedded AWS's process):
 - SQS, 57% of it: SendMessage read the queue's attributes to learn whether it deduplicates

@@ -9,7 +9,7 @@ answered by moto itself from a window of that order: the items from where the pa
 (ExclusiveStartKey, the sort key condition's bound, the direction) up to one past its Limit.
 Every rule of moto's Query (conditions, direction, paging, LastEvaluatedKey, filters,
 projections) still runs, on the window. A Query on the table is answered from the
-partition's own items. tests/test_query_index.py holds both to moto's answers on the whole
+partition's own items. tests/devtools/test_query_index.py holds both to moto's answers on the whole
 table.
 
 The index follows the table through the requests that write it: `AtomicRequests` calls

@@ -54,12 +54,13 @@ def configured_endpoint() -> str | None:
     return None
 
 
-def embedded_aws():
+def embedded_aws(wrap=None):
     """moto's server for every AWS service, each DynamoDB request atomic, on a free
-    127.0.0.1 port in this process (devtools/services.py); yields its URL."""
+    127.0.0.1 port in this process (devtools/services.py); yields its URL. `wrap`: a WSGI
+    middleware around it."""
     from devtools import services
 
-    return services.embedded_aws()
+    return services.embedded_aws(wrap=wrap)
 
 
 # The name the callers knew when the embedded server was DynamoDB only.

@@ -309,10 +309,11 @@ _doors: dict[str, str] = {}
 
 
 @contextlib.contextmanager
-def embedded_aws(atomic: bool = True, direct: bool = True) -> Iterator[str]:
+def embedded_aws(atomic: bool = True, direct: bool = True, wrap=None) -> Iterator[str]:
     """moto's server for every AWS service on a free 127.0.0.1 port, in this process, one
     thread per request; yields its endpoint URL and stops it on exit. `atomic=False` serves
     moto exactly as `moto_server` does (the tests use it to show what the locks change).
+    `wrap`, a WSGI middleware, sees every request and answer (bench/delivery.py's trace).
 
     The same app also answers without HTTP (devtools/direct_aws.py): this process's own
     botocore calls to the URL directly (unless `direct` is off), and other processes'
@@ -326,7 +327,7 @@ def embedded_aws(atomic: bool = True, direct: bool = True) -> Iterator[str]:
 
     # One werkzeug line per AWS call would bury the HTTP server's request log.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    app = moto_app(atomic)
+    app = moto_app(atomic) if wrap is None else wrap(moto_app(atomic))
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="embedded-aws", daemon=True)
     thread.start()

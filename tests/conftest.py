@@ -4,10 +4,13 @@ import base64
 import contextlib
 import json
 import os
+import re
 import sys
 import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -32,30 +35,22 @@ from chalicelib import storage  # noqa: E402
 from chalicelib.accounts import credentials  # noqa: E402
 from chalicelib.runtime import clock as herald_clock  # noqa: E402
 from chalicelib.storage import tokens  # noqa: E402
+from chalicelib.twilio import errors  # noqa: E402
 from devtools import dynalite, server  # noqa: E402
 
-# Modules whose tests also run on dynalite, a second DynamoDB: a separate server that
-# validates requests as DynamoDB does and applies each one atomically, where moto is
-# lenient. tests/test_dynalite.py runs on dynalite only and says what dynalite lacks.
-BACKENDS = {
-    "tests.test_create": ("moto", "dynalite"),
-    "tests.test_list": ("moto", "dynalite"),
-    "tests.test_resource": ("moto", "dynalite"),
-    "tests.test_media": ("moto", "dynalite"),
-    "tests.api.test_numbers": ("moto", "dynalite"),
-    "tests.test_dynalite": ("dynalite",),
-}
-
-
-# Modules whose tests also run on an account whose lists are spread over several shards.
-SHARDED = {"tests.test_list": (1, 8)}
+# A test module says which DynamoDB its tests run on with BACKENDS (default: moto alone), for
+# instance `BACKENDS = ("moto", "dynalite")`: dynalite is a second DynamoDB, a separate server
+# that validates requests as DynamoDB does and applies each one atomically, where moto is
+# lenient (tests/storage/test_dynalite.py runs on dynalite only and says what it lacks). And
+# with LIST_SHARDS, on accounts whose lists are spread over that many shards: (1, 8).
+# Declared in the module itself, so it holds wherever the module lives.
 
 
 def pytest_generate_tests(metafunc):
-    backends = BACKENDS.get(metafunc.module.__name__)
+    backends = getattr(metafunc.module, "BACKENDS", None)
     if backends and "aws" in metafunc.fixturenames:
         metafunc.parametrize("aws", backends, indirect=True)
-    shards = SHARDED.get(metafunc.module.__name__)
+    shards = getattr(metafunc.module, "LIST_SHARDS", None)
     if shards and "list_shards" in metafunc.fixturenames:
         metafunc.parametrize("list_shards", shards, ids=[f"{n}-shards" for n in shards])
 
@@ -84,7 +79,13 @@ def cache_expires(monkeypatch):
 @pytest.fixture
 def aws(request, monkeypatch):
     """DynamoDB for one test: moto, fresh each time, or (when parametrized) dynalite; and
-    moto's KMS with a key (HERALD_KMS_KEY_ID), without which no account can be made."""
+    moto's KMS with a key (HERALD_KMS_KEY_ID), without which no account can be made. A test
+    that drives the delivery pipeline (asks for `line`, itself or through a fixture) gets the
+    pipeline's embedded AWS instead: its `account`, `api` and `other_api` live there."""
+    if "line" in request.fixturenames:
+        request.getfixturevalue("line")
+        yield
+        return
     if getattr(request, "param", "moto") == "dynalite":
         url, table = (
             request.getfixturevalue("dynalite_url"),
@@ -116,14 +117,31 @@ def signing_key(monkeypatch) -> str:
     return key_id
 
 
+def unavailable_in_ci(what: str, reason: str) -> None:
+    """Skip a test whose means this machine lacks, with the reason; under CI=true (`.ci/run`
+    sets it) fail instead: CI must run every test."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must run {what}: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+SHARED_TWILIO = Path(__file__).resolve().parents[2] / "shared" / "twilio"
+
+
+@pytest.fixture(scope="session")
+def shared_twilio() -> Path:
+    """../shared/twilio beside this checkout: Twilio's contract the vendored copies follow."""
+    if not SHARED_TWILIO.is_dir():
+        unavailable_in_ci("the vendored-contract checks", f"no {SHARED_TWILIO.resolve()}")
+    return SHARED_TWILIO
+
+
 @pytest.fixture(scope="session")
 def dynalite_url():
     """One dynalite server for the session, stopped at its end."""
     reason = dynalite.unavailable_reason()
     if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the dynalite tests: {reason}", pytrace=False)
-        pytest.skip(reason)
+        unavailable_in_ci("the dynalite tests", reason)
     with dynalite.running() as url:
         yield url
 
@@ -248,6 +266,42 @@ def api(chalice_client, account):
 @pytest.fixture
 def other_api(chalice_client, other_account):
     return Api(chalice_client, other_account["account_sid"], other_account["auth_token"])
+
+
+# --- the delivery pipeline (tests/pipeline.py) ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    """One embedded AWS server per module for the tests that drive the pipeline."""
+    with server.embedded_aws() as url:
+        yield url
+
+
+@pytest.fixture
+def line(endpoint, monkeypatch):
+    """A fresh delivery pipeline on the module's embedded AWS (tests/pipeline.py)."""
+    from tests.pipeline import pipeline_on
+
+    with pipeline_on(endpoint, monkeypatch) as pipeline:
+        yield pipeline
+
+
+@pytest.fixture
+def lease_expires(monkeypatch):
+    """Call it to let the time pass after which a dead worker's claim and its job come back:
+    the clock moves past the claim's lease, and the job's visibility timeout runs out."""
+    from chalicelib.runtime import config
+
+    offset = {"ms": 0}
+    real = herald_clock.now_ms
+    monkeypatch.setattr(herald_clock, "now_ms", lambda: real() + offset["ms"])
+
+    def expire() -> None:
+        offset["ms"] += (config.delivery().lease_seconds + 1) * 1000
+        time.sleep(1.2)  # the jobs' visibility timeout on the test queues
+
+    return expire
 
 
 @contextlib.contextmanager
@@ -376,3 +430,70 @@ def three_days(api, clock) -> dict[str, str]:
 def newest_first(made: dict[str, str], *times: str) -> list[str]:
     """The Sids of `made` (as three_days returns it) at `times`, in list order."""
     return sorted((made[time] for time in times), reverse=True)
+
+
+# --- what DynamoDB was asked, and racing calls ---------------------------------------------
+
+SID_PLACEHOLDER = "SM<sid>"
+
+
+@pytest.fixture
+def storage_calls(monkeypatch):
+    """Every DynamoDB call, as (operation, request, outcome), recorded at storage.client.call."""
+    calls: list[tuple] = []
+    real_call = storage.client.call
+
+    def recording(operation, **kwargs):
+        try:
+            response = real_call(operation, **kwargs)
+        except Exception as error:
+            code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
+            calls.append((operation, kwargs, f"raised {type(error).__name__} {code}"))
+            raise
+        returned = {
+            key: len(value) if isinstance(value, list | dict) else value
+            for key, value in response.items()
+            if key != "ResponseMetadata"
+        }
+        calls.append((operation, kwargs, f"returned {sorted(returned.items())}"))
+        return response
+
+    monkeypatch.setattr(storage.client, "call", recording)
+    return calls
+
+
+def normalized_calls(calls, sid: str) -> list[tuple]:
+    """The calls with this Sid, its key and any millisecond stamp replaced by placeholders."""
+    out = []
+    for operation, request, outcome in calls:
+        text = json.dumps(request, sort_keys=True).replace(sid, SID_PLACEHOLDER)
+        text = text.replace(sid[2:], "<key>")
+        text = re.sub(r'\{"N": "\d+"\}', '{"N": "<number>"}', text)
+        out.append((operation, text, outcome))
+    return out
+
+
+def run_together(calls):
+    """Start every call at once on its own thread; each outcome is ("ok", result),
+    (status, code) for a TwilioError, or ("crash", repr) for anything else."""
+    barrier = threading.Barrier(len(calls), timeout=30)
+    outcomes: list = [None] * len(calls)
+
+    def run(i, call):
+        barrier.wait()
+        try:
+            outcomes[i] = ("ok", call())
+        except errors.TwilioError as error:
+            outcomes[i] = (error.status, error.code)
+        except BaseException as error:  # reported by the assertion below
+            outcomes[i] = ("crash", repr(error))
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    crashes = [o for o in outcomes if o is None or o[0] == "crash"]
+    assert not crashes, f"exceptions other than TwilioError: {crashes}"
+    return outcomes

@@ -107,8 +107,10 @@ def _claim_and_send(message: Message, job: Job) -> None:
         "lease_until_ms": now + settings.lease_seconds * 1000,
         "attempts": message.attempts + 1,
     }
-    # Only one claimer wins: the status (or, after a throttle, the absent claim) and the
-    # attempt count it read must still hold.
+    # Only one claimer wins: the status and the attempt count it read must still hold. Every
+    # claim raises the count, so after a throttle an unchanged count also means no claim was
+    # taken since (a claim taken and released again leaves the claim absent but the count
+    # moved: tests/delivery/test_guarantees.py races both).
     same_attempts = "attribute_not_exists(attempts) OR attempts = :seen"
     try:
         if message.status in WAITING:
@@ -127,7 +129,7 @@ def _claim_and_send(message: Message, job: Job) -> None:
                     message.sid,
                     {**changes, "updated_ms": now},
                     statuses=[Status.SENDING],
-                    condition=f"attribute_not_exists(claim) AND ({same_attempts})",
+                    condition=same_attempts,
                     values={":seen": message.attempts},
                 )
             )

@@ -20,7 +20,7 @@ import re
 from urllib.parse import urlsplit
 
 # Country calling codes are prefix-free (ITU-T E.164): 1 and 7 are one digit, these are
-# two, every other is three. tests/test_observability.py checks this against libphonenumber.
+# two, every other is three. tests/observability/test_lines.py checks this against libphonenumber.
 _TWO_DIGIT_CODES = frozenset(
     {20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49, 51, 52, 53, 54,
      55, 56, 57, 58, 60, 61, 62, 63, 64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98}

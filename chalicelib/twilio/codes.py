@@ -2,7 +2,7 @@
 
 A request's error JSON, a message's `error_code`, a carrier's refusal, a webhook's TwiML
 error and the inbox's explanations all take their codes from here, by name: no other module
-writes a code as a number (tests/test_errors_registry.py checks, and that docs/errors.md
+writes a code as a number (tests/twilio/test_codes.py checks, and that docs/errors.md
 lists every code with the same meaning).
 
 MESSAGES holds what each code means, in Twilio's words where it has them. It is what a

@@ -9,9 +9,6 @@ from botocore.stub import Stubber
 from chalicelib.carriers import end_user_messaging as eum
 from chalicelib.carriers import eum_request, eum_settings
 
-# The pipeline on an embedded AWS: tests/delivery's own fixtures, registered here too.
-from tests.delivery.conftest import account, api, endpoint, line  # noqa: F401
-
 EUM_VARIABLES = (
     eum_settings.ORIGINATION_VARIABLE,
     eum_settings.MESSAGE_TYPE_VARIABLE,

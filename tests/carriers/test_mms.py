@@ -14,7 +14,7 @@ from chalicelib.outbound import media_fetch
 from chalicelib.runtime import clock
 from chalicelib.storage import media_objects
 from tests.conftest import body
-from tests.delivery.pipeline import create, fetched, receiver
+from tests.pipeline import create, fetched, receiver
 
 ACCOUNT = "AC" + "a" * 32
 SID = "MM" + "b" * 32

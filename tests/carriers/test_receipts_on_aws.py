@@ -16,7 +16,7 @@ from chalicelib import messages
 from chalicelib.carriers import eum_settings, events
 from chalicelib.runtime import clock
 from tests.carriers.conftest import _stubbing, carrier_events_topic
-from tests.delivery.pipeline import FROM, TO, create, fetched
+from tests.pipeline import FROM, TO, create, fetched
 
 # "SMS example log", AWS End User Messaging SMS User Guide (configuration-sets-event-format,
 # https://docs.aws.amazon.com/sms-voice/latest/userguide/configuration-sets-event-format.html),

@@ -8,7 +8,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from chalicelib.storage import events
-from tests.delivery.pipeline import create, fetched, receiver
+from tests.pipeline import create, fetched, receiver
 
 # A number whose message goes straight from `sending` to `failed` (two callbacks).
 REFUSED = "+15005550015"

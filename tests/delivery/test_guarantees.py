@@ -19,34 +19,7 @@ from chalicelib.jobs import batch
 from chalicelib.runtime import clock, config
 from chalicelib.storage import messages as stored_messages
 from chalicelib.storage import queues
-from tests.delivery.pipeline import create, fetched
-
-
-class Killed(BaseException):
-    """The process dies here."""
-
-
-def kill_once(monkeypatch, target, name, when="before"):
-    """Make target.name die once: before doing its work, or after it."""
-    real = getattr(target, name)
-    state = {"killed": False}
-
-    def dying(*args, **kwargs):
-        if state["killed"]:
-            return real(*args, **kwargs)
-        state["killed"] = True
-        if when == "before":
-            raise Killed(name)
-        result = real(*args, **kwargs)
-        raise Killed(name)
-        return result
-
-    monkeypatch.setattr(target, name, dying)
-
-
-def drain_until_killed(line):
-    with pytest.raises(Killed):
-        line.drain()
+from tests.pipeline import create, drain_until_killed, fetched, kill_once
 
 
 def test_killed_after_receiving_before_claiming(line, api, monkeypatch, lease_expires):
@@ -126,11 +99,9 @@ def test_duplicate_send_jobs_hand_over_once(line, api):
     assert fetched(api, sid)["status"] == "delivered" and line.handoffs[sid] == 1
 
 
-def test_two_workers_racing_hand_over_once(line, api, monkeypatch):
-    monkeypatch.setattr("chalicelib.delivery.dispatch.queues.send_many", lambda *_a: None)
-    sids = [create(api)["sid"] for _ in range(5)]
-    line.drain()  # the dispatcher queues nothing: the racers below are the only workers
-    start = threading.Barrier(8)
+def race_workers(api, sids: list[str], workers: int = 8) -> None:
+    """For each message, `workers` workers given its send job at the same instant."""
+    start = threading.Barrier(workers)
     failures = []
 
     def race(sid):
@@ -138,22 +109,86 @@ def test_two_workers_racing_hand_over_once(line, api, monkeypatch):
         try:
             worker.send_one(batch.Job({"account_sid": api.account_sid, "sid": sid}, "m", "r", 1))
         except batch.RetryLater:
-            pass  # found it claimed by the other racer
+            pass  # found it claimed by another racer
         except Exception as error:  # reported below
             failures.append(error)
 
     for sid in sids:
         start.reset()
-        threads = [threading.Thread(target=race, args=(sid,)) for _ in range(8)]
+        threads = [threading.Thread(target=race, args=(sid,)) for _ in range(workers)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=30)
     assert not failures
+
+
+def test_two_workers_racing_hand_over_once(line, api, monkeypatch):
+    monkeypatch.setattr("chalicelib.delivery.dispatch.queues.send_many", lambda *_a: None)
+    sids = [create(api)["sid"] for _ in range(5)]
+    line.drain()  # the dispatcher queues nothing: the racers below are the only workers
+    race_workers(api, sids)
     line.drain()
     for sid in sids:
         assert line.calls[sid] == 1, sid
         assert fetched(api, sid)["status"] == "delivered"
+
+
+def send_job(api, sid: str) -> batch.Job:
+    return batch.Job({"kind": "send", "account_sid": api.account_sid, "sid": sid}, "m", "r", 1)
+
+
+def stored(api, sid: str) -> messages.Message:
+    return messages.Message.from_fields(stored_messages.get_message(api.account_sid, sid))
+
+
+def released_after_a_throttle(line, api, monkeypatch) -> str:
+    """A message whose first hand-off the carrier throttled: sending, its claim released,
+    waiting for the retry. No job of the dispatcher's: the tests' calls are the only workers."""
+    monkeypatch.setattr("chalicelib.delivery.dispatch.queues.send_many", lambda *_a: None)
+    sid = create(api)["sid"]
+    line.drain()
+    monkeypatch.setenv("HERALD_SANDBOX_THROTTLE", "1")
+    with pytest.raises(batch.RetryLater):
+        worker.send_one(send_job(api, sid))
+    message = stored(api, sid)
+    assert (message.status, message.claim, message.attempts) == ("sending", None, 1)
+    return sid
+
+
+def test_workers_racing_for_the_retry_after_a_throttle_hand_over_once(line, api, monkeypatch):
+    sids = [released_after_a_throttle(line, api, monkeypatch) for _ in range(5)]
+    race_workers(api, sids)
+    for sid in sids:
+        # The throttled hand-off, then exactly one more: one racer's claim won.
+        assert (line.calls[sid], line.handoffs[sid]) == (2, 1), sid
+        message = stored(api, sid)
+        assert (message.status, message.attempts) == ("sent", 2), sid
+
+
+def test_a_retry_overtaken_by_another_claim_and_throttle_claims_nothing(line, api, monkeypatch):
+    """Between a worker's read of the released message and its claim, another worker claims
+    it, is throttled again and releases it: the claim is absent again, as the first worker
+    read it, but the attempt it read is gone. Its claim must lose, or it would hand over on
+    a stale count (and overwrite the other's attempt)."""
+    sid = released_after_a_throttle(line, api, monkeypatch)
+    monkeypatch.setenv("HERALD_SANDBOX_THROTTLE", "2")  # the overtaker is throttled too
+    real = worker.stored_messages.get_message
+    overtaken = {"yet": False}
+
+    def read_then_overtaken(*args):
+        fields = real(*args)
+        if not overtaken["yet"]:
+            overtaken["yet"] = True
+            with pytest.raises(batch.RetryLater):
+                worker.send_one(send_job(api, sid))  # the overtaker: claims, throttled
+        return fields
+
+    monkeypatch.setattr(worker.stored_messages, "get_message", read_then_overtaken)
+    worker.send_one(send_job(api, sid))  # the overtaken worker: its claim lost
+    message = stored(api, sid)
+    assert (message.status, message.claim, message.attempts) == ("sending", None, 2)
+    assert (line.calls[sid], line.handoffs[sid]) == (2, 0)
 
 
 def test_duplicate_and_late_receipts_change_nothing(line, api):

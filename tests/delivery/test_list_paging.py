@@ -25,7 +25,7 @@ from chalicelib.accounts import credentials
 from chalicelib.runtime import clock
 from chalicelib.storage import accounts, schema
 from tests.conftest import Api, body, listing
-from tests.delivery.pipeline import create
+from tests.pipeline import create
 
 PROPERTY = settings(
     max_examples=25,

@@ -12,9 +12,8 @@ from chalicelib.carriers.sandbox import Sandbox
 from chalicelib.delivery import receipts, scheduler
 from chalicelib.runtime import clock, config
 from chalicelib.storage import queues
-from tests.delivery.pipeline import FROM, TO, create, fetched, receiver
-from tests.delivery.test_guarantees import drain_until_killed, kill_once
 from tests.logs import check_line, of, parse, samples, total
+from tests.pipeline import FROM, TO, create, drain_until_killed, fetched, kill_once, receiver
 
 SECRET_BODY = "Your code is 918273, do not share it"
 QUERY_SECRET = "token=q-secret-4242"

@@ -6,7 +6,7 @@ from twilio.request_validator import RequestValidator
 
 from chalicelib import messages
 from tests.conftest import body
-from tests.delivery.pipeline import FROM, SANDBOX_OUTCOMES, TO, create, fetched, receiver
+from tests.pipeline import FROM, SANDBOX_OUTCOMES, TO, create, fetched, receiver
 
 
 def test_a_message_is_sent_and_delivered_with_signed_callbacks(line, api, account):

@@ -10,7 +10,7 @@ from chalicelib import messages
 from chalicelib.delivery import scheduler
 from chalicelib.runtime import clock
 from chalicelib.twilio import errors
-from tests.delivery.pipeline import create, fetched
+from tests.pipeline import create, fetched
 
 
 @pytest.fixture

@@ -17,8 +17,7 @@ from chalicelib.messages.status import (
     state_of,
 )
 from chalicelib.runtime import clock
-from tests.delivery.pipeline import create, fetched, receiver
-from tests.delivery.test_guarantees import drain_until_killed, kill_once
+from tests.pipeline import create, drain_until_killed, fetched, kill_once, receiver
 
 TIMES_OUT = "+15005550017"  # the sandbox's hand-off that never answers: failed 30410
 REFUSED = "+15005550015"  # refused at the hand-off: failed 30008, known not taken

@@ -14,9 +14,8 @@ from chalicelib.accounts import credentials as auth
 from chalicelib.delivery import dispatch
 from chalicelib.runtime import config
 from chalicelib.storage import client, events, queues, schema, tokens, url_credentials
-from tests.delivery.pipeline import create, fetched, receiver
-from tests.delivery.test_two_way import received, register, twiml
 from tests.logs import total
+from tests.pipeline import create, fetched, received, receiver, register, twiml
 
 SECRETS = {
     "callback": "cb-s3cret",
@@ -199,7 +198,7 @@ def test_another_accounts_credentials_copied_onto_a_number_are_not_sent(line, ap
     with receiver() as hook:
         register(api, SmsUrl=hook.url + "/sms")
         # Someone with write access to the table copies the other account's ciphertext in.
-        from tests.delivery.pipeline import FROM
+        from tests.pipeline import FROM
 
         copied = theirs.replace("127.0.0.1:9", hook.url.removeprefix("http://"))
         client.client().update_item(
