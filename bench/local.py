@@ -37,7 +37,8 @@ import time
 from pathlib import Path
 
 from bench import http_load
-from bench.local_run import CallbackReceiver, MakeRun, free_port, wait_for_calm
+from bench.harness import Receiver, callback_receiver
+from bench.local_run import MakeRun, free_port, wait_for_calm
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMAND = "make bench-local"
@@ -180,7 +181,7 @@ def api(run: MakeRun, bare: int, args) -> dict:
     return figures
 
 
-def steady_delivery(run: MakeRun, receiver: CallbackReceiver, count: int) -> dict:
+def steady_delivery(run: MakeRun, receiver: Receiver, count: int) -> dict:
     """`count` messages at 20 a second, each with a StatusCallback: create → delivered from
     each message's history, and the callbacks."""
     result = http_load.paced(run.port, creates(run.port, count, "s", receiver.url), 20)
@@ -197,7 +198,7 @@ def steady_delivery(run: MakeRun, receiver: CallbackReceiver, count: int) -> dic
     }
 
 
-def burst(run: MakeRun, receiver: CallbackReceiver, count: int) -> dict:
+def burst(run: MakeRun, receiver: Receiver, count: int) -> dict:
     began = time.time() * 1000
     result = http_load.closed_loop(run.port, creates(run.port, count, "b", receiver.url), 16)
     sids = sids_of(result)
@@ -336,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     bare = free_port()
     server = subprocess.Popen([sys.executable, "-m", "bench.http_load", str(bare)], cwd=ROOT)
     try:
-        with CallbackReceiver(TOKEN) as receiver:
+        with callback_receiver(auth_token=TOKEN) as receiver:
             log("the API, then create → delivered at 20/s with the default receipt delay")
             with MakeRun(SID, TOKEN) as run:
                 run.wait_banner()

@@ -1,5 +1,6 @@
 """What bench/local.py drives: `make run` as a user starts it (a separate process tree, read
-through /proc), and a status-callback receiver that checks every signature."""
+through /proc). Its status callbacks go to bench.harness's receiver, which checks every
+signature."""
 
 import contextlib
 import os
@@ -9,9 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl
 
 from bench import http_load
 
@@ -157,73 +156,3 @@ def wait_for_calm(run: MakeRun, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and run.idle_cpu(0.5) >= run.calm:
         pass
-
-
-class CallbackReceiver:
-    """Status callbacks on 127.0.0.1: when each (MessageSid, MessageStatus) first arrived,
-    and each signature checked with twilio's RequestValidator."""
-
-    def __init__(self, auth_token: str):
-        from twilio.request_validator import RequestValidator
-
-        validator = RequestValidator(auth_token)
-        self.arrived: dict[tuple[str, str], float] = {}
-        self.bad_signatures = 0
-        self.count = 0
-        self._lock = threading.Condition()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                form = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
-                url = f"http://{self.headers.get('Host')}{self.path}"
-                valid = validator.validate(url, form, self.headers.get("X-Twilio-Signature", ""))
-                with receiver._lock:
-                    key = (form.get("MessageSid", ""), form.get("MessageStatus", ""))
-                    receiver.arrived.setdefault(key, time.time() * 1000)
-                    receiver.count += 1
-                    receiver.bad_signatures += not valid
-                    receiver._lock.notify_all()
-                self.send_response(204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}/status"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def wait_for(self, sids: list[str], status: str, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while not all((sid, status) in self.arrived for sid in sids):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._lock.wait(min(left, 1.0))
-        return True
-
-    def summary(self, sids: list[str]) -> str:
-        wanted = set(sids)
-        with self._lock:
-            got = [key for key in self.arrived if key[0] in wanted]
-            statuses = {}
-            for _, status in got:
-                statuses[status] = statuses.get(status, 0) + 1
-        shown = ", ".join(f"{name} {n}" for name, n in sorted(statuses.items()))
-        return f"callbacks {shown or 'none'}; bad signatures {self.bad_signatures}"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
