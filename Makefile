@@ -20,7 +20,7 @@ HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/nul
 NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run test lint format clean package checkov wheelhouse dynalite chromium bench bench-cost
+.PHONY: install run test lint format clean package checkov wheelhouse dynalite chromium bench bench-local bench-cost
 
 install: $(STAMP)
 
@@ -40,6 +40,10 @@ test: install checkov wheelhouse dynalite chromium
 # Printed figures, not a test: DynamoDB calls per request, list cost and requests/s.
 bench: install dynalite
 	$(BIN)/python -m bench.run
+
+# Printed figures, not a test: make run as its users meet it (bench/local.py; ~15 minutes).
+bench-local: install
+	$(BIN)/python -m bench.local
 
 # Printed figures: what a message costs on AWS, every call the handlers make counted and
 # priced (bench/cost.py; docs/figures.md).

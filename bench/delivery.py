@@ -24,8 +24,8 @@ AWS call goes to moto (the embedded server, or in process for the throughput fig
    Where the time goes: moto runs in this process, so its SQS and DynamoDB Streams
    backends are wrapped to note (on the same wall clock as Herald's) when the stream reader
    first read each message change, when each job was queued and when it was first received.
-   The local workers sleep IDLE_SECONDS (0.1 s) after a poll that found nothing, so at low
-   rates each hop waits about half a poll cycle.
+   The local workers wait for work in long polls (devtools/long_polls.py), so no hop waits
+   for a poll cycle.
 2. **Throughput of the send worker on one core.** A fresh interpreter pinned to one CPU
    (os.sched_setaffinity, on the CPU that was idlest just before), moto in the same process
    (`mock_aws`: no HTTP, so everything the figure costs is on that one core, moto's share
@@ -357,8 +357,8 @@ def history_at(fields: dict, status: str) -> float | None:
 
 
 def idle_poll_ms(endpoint: str, env: dict) -> dict:
-    """What one idle poll of each kind costs against this moto server (the local workers
-    sleep IDLE_SECONDS after each such poll): the median of 20."""
+    """What one poll of each kind that finds nothing costs against this moto server, without
+    waiting: the median of 20."""
     import boto3
 
     sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1")
@@ -830,19 +830,15 @@ def latency_report(result: dict, phases: list[tuple[float, int]]) -> list[str]:
             [label, ms(stage.get("p50")), ms(stage.get("p90")), ms(stage.get("p99")),
              ms(stage.get("mean"))]
         )  # fmt: skip
-    cycle_stream = local_workers.IDLE_SECONDS * 1000 + polls["stream"]
-    cycle_queue = local_workers.IDLE_SECONDS * 1000 + polls["queue"]
     out += [
         table(header, rows),
         "",
-        f"An idle worker polls, then sleeps IDLE_SECONDS ({local_workers.IDLE_SECONDS:g} s; "
-        "devtools/local_workers.py): one idle poll costs "
-        f"{polls['stream']:.1f} ms on the stream (DescribeStream + GetRecords) and "
-        f"{polls['queue']:.1f} ms on a queue (ReceiveMessage, no long poll), so a change "
-        f"waits on average about half a cycle: ~{cycle_stream / 2:.0f} ms for the stream "
-        f"reader and ~{cycle_queue / 2:.0f} ms at each of the two queues on the way (send, "
-        "receipts), three hops that Lambda's event sources replace with their own polling. "
-        "The rest is Herald's work and moto's answers.",
+        f"An idle worker waits in a long poll (up to WAIT_SECONDS, {local_workers.WAIT_SECONDS} "
+        "s; devtools/local_workers.py and devtools/long_polls.py) that answers as soon as a "
+        "job is queued or a record written, so no step waits for a poll cycle. For reference, "
+        f"a poll that finds nothing and does not wait costs {polls['stream']:.1f} ms on the "
+        f"stream (DescribeStream + GetRecords) and {polls['queue']:.1f} ms on a queue "
+        "(ReceiveMessage). The rest is Herald's work and moto's answers.",
         "",
     ]
     return out

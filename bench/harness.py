@@ -32,25 +32,59 @@ class Receiver:
     url: str
     arrived: dict = field(default_factory=dict)  # (MessageSid, MessageStatus) -> first, ms
     count: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    bad_signatures: int = 0  # counted when the receiver checks signatures
+    lock: threading.Condition = field(default_factory=threading.Condition)
+
+    def wait_for(self, sids: list[str], status: str, timeout: float) -> bool:
+        """Wait until every one of `sids` had its `status` callback; False after `timeout`."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while not all((sid, status) in self.arrived for sid in sids):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.lock.wait(min(left, 1.0))
+        return True
+
+    def summary(self, sids: list[str]) -> str:
+        wanted = set(sids)
+        with self.lock:
+            statuses = Counter(status for sid, status in self.arrived if sid in wanted)
+        shown = ", ".join(f"{name} {n}" for name, n in sorted(statuses.items()))
+        return f"callbacks {shown or 'none'}; bad signatures {self.bad_signatures}"
 
 
 @contextlib.contextmanager
-def callback_receiver(hang_s: float = 0.0) -> Iterator[Receiver]:
+def callback_receiver(hang_s: float = 0.0, auth_token: str | None = None) -> Iterator[Receiver]:
     """An HTTP server on 127.0.0.1 that notes when each (MessageSid, MessageStatus) first
     arrived (wall clock, ms) and answers 200, after `hang_s` seconds (a slow customer) or at
-    once; stopped, with its threads, when the block ends."""
+    once; with `auth_token`, it checks each X-Twilio-Signature with twilio's RequestValidator
+    and counts the bad ones. Stopped, with its threads, when the block ends."""
     receiver = Receiver(url="")
     stopping = threading.Event()
+    validator = None
+    if auth_token is not None:
+        from twilio.request_validator import RequestValidator
+
+        validator = RequestValidator(auth_token)
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # kept-open connections, as Herald's client keeps them
+
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
             form = dict(parse_qsl(self.rfile.read(length).decode(), True))
+            valid = validator is None or validator.validate(
+                f"http://{self.headers.get('Host')}{self.path}",
+                form,
+                self.headers.get("X-Twilio-Signature", ""),
+            )
             with receiver.lock:
                 key = (form.get("MessageSid"), form.get("MessageStatus"))
                 receiver.arrived.setdefault(key, time.time() * 1000)
                 receiver.count += 1
+                receiver.bad_signatures += not valid
+                receiver.lock.notify_all()
             if hang_s:
                 stopping.wait(hang_s)
             with contextlib.suppress(OSError):

@@ -7,7 +7,8 @@ wheels bring files Herald never loads:
   it backs phonenumbers.shortnumberinfo, which Herald never calls; parsing, validating,
   formatting, regions and number types use `data/` only. `shortdata/__init__.py` stays, so
   the package imports as before (its loaders are only called by the short-number API).
-  tests/deploy/test_bundle.py checks, from the unpacked bundle, every phonenumbers call Herald makes.
+  tests/deploy/test_bundle.py checks, from the unpacked bundle, every phonenumbers call
+  Herald makes.
 - typing stubs (`*.pyi`, `py.typed`) and the wheels' install records (`RECORD`,
   `METADATA`, `INSTALLER`, `REQUESTED`, `direct_url.json`): nothing reads them at run time.
   Licence files are kept.

@@ -108,7 +108,22 @@ class StreamSource:
     batch_size: int = 100
     region: str = "us-east-1"
     checkpoint: Path | None = None
+    # > 0: a GetRecords that finds nothing waits up to this long for a record, on the
+    # embedded AWS (devtools/long_polls.py); elsewhere it answers at once all the same.
+    wait_seconds: float = 0
     _iterators: dict = field(default_factory=dict)
+    _shards: list = field(default_factory=list)
+
+    def __post_init__(self):
+        if self.wait_seconds:
+            from devtools.long_polls import WAIT_HEADER
+
+            def ask_to_wait(request, **_):
+                request.headers[WAIT_HEADER] = str(self.wait_seconds)
+
+            self.streams.meta.events.register(
+                "before-sign.dynamodb-streams.GetRecords", ask_to_wait
+            )
 
     def _start(self, shard_id: str) -> str:
         done = self._checkpoints().get(shard_id)
@@ -138,9 +153,10 @@ class StreamSource:
 
     def poll(self) -> int:
         handled = 0
-        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
-        for shard in shards["Shards"]:
-            shard_id = shard["ShardId"]
+        if not self._shards:  # a table's stream keeps its shards on the embedded AWS
+            described = self.streams.describe_stream(StreamArn=self.stream_arn)
+            self._shards = [shard["ShardId"] for shard in described["StreamDescription"]["Shards"]]
+        for shard_id in self._shards:
             if shard_id not in self._iterators:
                 self._iterators[shard_id] = self._start(shard_id)
             answer = self.streams.get_records(

@@ -3,12 +3,14 @@ app with its `local` stage, as `chalice local` does, and serves it on a listenin
 inherits from the supervisor (devtools/supervisor.py), which keeps that socket open across
 restarts so that no connection is ever refused.
 
-    python -m devtools.http_child --listen-fd N --ready-fd M [--stage local]
+    python -m devtools.http_child --listen-fd N --ready-fd M [--parent-pid P] [--stage local]
 
 It writes `ready <pid>` on the ready pipe once it accepts connections and has started the
 local workers (devtools/local_workers.py), or `failed` and a short error when the app does
 not load. It serves until SIGTERM or until its stdin (a pipe from the supervisor) closes;
-then it stops accepting, finishes the requests in flight, stops the workers and exits.
+then it stops accepting, finishes the requests in flight, stops the workers and exits. It
+never outlives the supervisor: within ORPHAN_SECONDS of its death it is gone, even when its
+stop hangs (devtools/parent_watch.py).
 
 Every answer is Twilio's error JSON or the app's own: any method reaches the app (whose
 routes answer the methods they do not serve with Twilio's 405), a path no route declares
@@ -34,7 +36,7 @@ from socketserver import ThreadingMixIn
 
 from chalice.local import ChaliceRequestHandler, LocalGateway, LocalGatewayException
 
-from devtools import local_workers
+from devtools import direct_aws, local_workers, parent_watch
 
 MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
 # An HTTP method is a token (RFC 9110 5.6.2); anything else is a malformed request.
@@ -49,6 +51,8 @@ DEBUG_PID = os.environ.get("HERALD_DEBUG_CHILD_PID") == "1"
 # would close to stay idle first.
 DRAIN_SECONDS = 30.0
 IDLE_GRACE = 1.0
+# How long a child whose supervisor died may take to stop before it is ended.
+ORPHAN_SECONDS = 3.0
 
 
 def twilio_error(status: int, message: str) -> bytes:
@@ -77,6 +81,10 @@ class TwilioRequestHandler(ChaliceRequestHandler):
     # http.server assumes HTTP/0.9 until the request line says otherwise, and answers 0.9
     # with a bare body: junk that is no request line at all still gets a status line.
     default_request_version = "HTTP/1.0"
+    # Buffered, flushed once per request by http.server: the headers and the body leave in
+    # one write. Unbuffered, they left in two, and on a kept-open connection the body waited
+    # for the client's delayed ACK of the headers (Nagle): ~40 ms on every answer.
+    wbufsize = -1
 
     def __init__(self, request, client_address, server, app_object, config):
         self.local_gateway = TwilioGateway(app_object, config)
@@ -210,6 +218,8 @@ class InheritedSocketServer(ThreadingMixIn, HTTPServer):
     def get_request(self):
         conn, address = self.socket.accept()
         conn.setblocking(True)  # the listener is non-blocking: see supervisor.listen
+        # An answer larger than the write buffer leaves in several writes: none may wait.
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return conn, address
 
     def process_request(self, request, client_address):
@@ -299,21 +309,34 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--listen-fd", type=int, required=True)
     parser.add_argument("--ready-fd", type=int, required=True)
+    parser.add_argument("--parent-pid", type=int, default=os.getppid())
     parser.add_argument("--stage", default="local")
     args = parser.parse_args(argv)
     # Ctrl-C reaches the whole process group: the supervisor decides when this one stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    parent_watch.exit_with(args.parent_pid, stop, ORPHAN_SECONDS)
+    ready = os.fdopen(args.ready_fd, "w")
+    # Load the libraries while the supervisor prepares (make run: its embedded AWS), then
+    # take the environment it sends on stdin: the first line.
+    _preload()
+    line = sys.stdin.buffer.readline()
+    if not line:
+        return 0  # it stopped before it was ready for us
+    os.environ.update(json.loads(line))
+    global DEBUG_PID
+    DEBUG_PID = os.environ.get("HERALD_DEBUG_CHILD_PID") == "1"
     # The supervisor holds our stdin open: EOF means it is gone (even if it was killed).
     threading.Thread(target=lambda: (sys.stdin.buffer.read(), stop.set()), daemon=True).start()
-    ready = os.fdopen(args.ready_fd, "w")
     project_dir = str(Path.cwd())
     listener = socket.socket(fileno=args.listen_fd)
     listener.setblocking(False)
     # chalice local logs the app's own logging to stdout, as Lambda would.
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
     logging.getLogger("botocore.credentials").setLevel(logging.WARNING)  # once per process
+    # The embedded AWS's requests through its door, not HTTP, for every client made below.
+    door = direct_aws.enter_from_environment()
     try:
         from chalice.local import LocalDevServer
 
@@ -325,23 +348,58 @@ def main(argv: list[str] | None = None) -> int:
             server_cls=lambda address, handler: InheritedSocketServer(listener, address, handler),
         )  # fmt: skip
     except Exception as error:
-        ready.write("failed\n" + short_error(error, project_dir) + "\n")
-        ready.close()
+        _say(ready, "failed\n" + short_error(error, project_dir) + "\n")
         return 3
     server = dev_server.server
-    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    # A daemon, so that nothing keeps this process alive once main returns.
+    serving = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+    )
     serving.start()
     workers = local_workers.start(app, stop)
-    ready.write(f"ready {os.getpid()}\n")
-    ready.close()
+    if not _say(ready, f"ready {os.getpid()}\n"):
+        stop.set()  # the supervisor stopped waiting for us: it is stopping
     while not stop.wait(1.0):
         pass
+    deadline = time.monotonic() + DRAIN_SECONDS
     server.shutdown()  # no more accept(); the other processes sharing the socket go on
     serving.join()
-    server.drain()
+    server.drain()  # meanwhile the workers finish their polls (stop is set)
     for worker in workers:
-        worker.join(timeout=DRAIN_SECONDS)
+        worker.join(timeout=max(0.0, deadline - time.monotonic()))
+    if door is not None:
+        door.close()
     return 0
+
+
+def _preload() -> None:
+    """What every child loads whatever its environment: chalice's loader and server, and
+    boto3 with the service models the app's clients need (a client made later by the app
+    from boto3's default session then takes milliseconds, not tens of them)."""
+    import boto3
+    from chalice.cli.factory import CLIFactory  # noqa: F401
+    from chalice.deploy.validate import validate_routes  # noqa: F401
+    from chalice.local import LocalDevServer  # noqa: F401
+
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    for service in ("dynamodb", "dynamodbstreams", "sqs", "kms"):
+        # Explicit credentials: the default session resolves (and keeps) its own later.
+        boto3.client(
+            service, region_name=region, endpoint_url="http://127.0.0.1:9",
+            aws_access_key_id="preload", aws_secret_access_key="preload",
+        )  # fmt: skip
+
+
+def _say(ready, line: str) -> bool:
+    """Write `line` to the supervisor and close the pipe; False if it no longer reads."""
+    try:
+        ready.write(line)
+        ready.close()
+        return True
+    except OSError:  # BrokenPipeError: it closed its end (it was interrupted, or gave up)
+        with contextlib.suppress(OSError):
+            ready.close()
+        return False
 
 
 if __name__ == "__main__":

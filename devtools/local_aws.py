@@ -60,9 +60,11 @@ def stream_arn(endpoint: str, table: str, region: str = "us-east-1") -> str:
     return dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
 
 
-def event_sources(app, env: dict, checkpoint: Path | None = None) -> list:
+def event_sources(app, env: dict, checkpoint: Path | None = None, wait_seconds: float = 0) -> list:
     """The stream and queue sources that feed the Chalice `app`'s delivery handlers, with
-    the endpoints and names in `env` (the app's own environment)."""
+    the endpoints and names in `env` (the app's own environment); with `wait_seconds`, each
+    poll that finds nothing waits that long for work (make run), without it answers at once
+    (the tests drain them step by step)."""
     from devtools.event_sources import QueueSource, StreamSource
 
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
@@ -73,9 +75,14 @@ def event_sources(app, env: dict, checkpoint: Path | None = None) -> list:
     from chalicelib.runtime import config
 
     arn = stream_arn(dynamodb, env.get("HERALD_TABLE_NAME") or config.DEFAULT_TABLE, region)
+    wait = {"wait_seconds": wait_seconds}
+    queues = (
+        ("HERALD_SEND_QUEUE_URL", "sender"),
+        ("HERALD_RECEIPT_QUEUE_URL", "receipts"),
+        ("HERALD_CALLBACK_QUEUE_URL", "callbacks"),
+    )
+    dispatcher = handlers["dispatcher"]
     return [
-        StreamSource(streams, arn, handlers["dispatcher"], "dispatcher", checkpoint=checkpoint),
-        QueueSource(sqs, env["HERALD_SEND_QUEUE_URL"], handlers["sender"], "sender"),
-        QueueSource(sqs, env["HERALD_RECEIPT_QUEUE_URL"], handlers["receipts"], "receipts"),
-        QueueSource(sqs, env["HERALD_CALLBACK_QUEUE_URL"], handlers["callbacks"], "callbacks"),
+        StreamSource(streams, arn, dispatcher, "dispatcher", checkpoint=checkpoint, **wait),
+        *(QueueSource(sqs, env[url], handlers[name], name, **wait) for url, name in queues),
     ]

@@ -8,13 +8,21 @@ connections, sets `stop_event` when the process is asked to stop, then joins the
 During a restart two children run at once for a moment: every handler is safe to run
 twice, and the stream's checkpoint file keeps the new child from starting over.
 
+A worker with nothing to do waits for work rather than asking again: each poll is a long
+poll of up to WAIT_SECONDS (SQS's WaitTimeSeconds, and its equivalent for the stream that
+the embedded AWS offers: devtools/long_polls.py), which answers as soon as a job is queued
+or a record written. So an idle make run costs next to nothing, a change is picked up as
+it lands, and a stop waits at most WAIT_SECONDS for a worker to notice it.
+
 Locally the scheduler sweeps every SWEEP_SECONDS instead of every minute, so a scheduled
-message goes out within seconds of its SendAt.
+message goes out within seconds of its SendAt. A sweep is a Query on each of the `due`
+index's 32 partitions: every 5 s that was half of what an idle make run spent.
 
 Lambda runs several invocations of a queue's function at once (it starts with five pollers
 per SQS source): a batch that waits on a slow customer's URL does not hold up the next
 batch. Each queue here likewise has up to INVOCATIONS batches in flight, from one polling
-thread; the stream's batches stay one at a time, in order, as Lambda reads a shard.
+thread that long-polls for the next batch while they run; the stream's batches stay one at
+a time, in order, as Lambda reads a shard.
 """
 
 import logging
@@ -24,8 +32,10 @@ import time
 from pathlib import Path
 
 log = logging.getLogger("herald.local")
-SWEEP_SECONDS = 5.0
-IDLE_SECONDS = 0.1
+SWEEP_SECONDS = 10.0
+WAIT_SECONDS = 2
+# After a poll fails (the handler raised, or the embedded AWS is going away).
+RETRY_SECONDS = 1.0
 INVOCATIONS = 4  # batches of one queue handled at once
 
 
@@ -38,7 +48,9 @@ def start(app, stop_event: threading.Event) -> list[threading.Thread]:
 
     checkpoint = env.get("HERALD_LOCAL_STREAM_CHECKPOINT")
     try:
-        sources = local_aws.event_sources(app, env, Path(checkpoint) if checkpoint else None)
+        sources = local_aws.event_sources(
+            app, env, Path(checkpoint) if checkpoint else None, wait_seconds=WAIT_SECONDS
+        )
     except Exception:
         # The API still serves; say loudly that nothing will be delivered.
         log.exception("the local delivery pipeline could not start: messages stay queued")
@@ -66,30 +78,37 @@ def start(app, stop_event: threading.Event) -> list[threading.Thread]:
 
 def _poll(source, stop_event: threading.Event) -> None:
     while not stop_event.is_set():
+        began = time.monotonic()
         try:
             found = source.poll()
         except Exception:
             # As Lambda would: log, and the batch comes back (stream) or reappears (queue).
             log.exception("local %s failed", source.name)
-            found = 0
+            stop_event.wait(RETRY_SECONDS)
+            continue
         if not found:
-            stop_event.wait(IDLE_SECONDS)
+            # A server that does not long-poll answers an empty poll at once: wait here.
+            stop_event.wait(max(0.0, WAIT_SECONDS - (time.monotonic() - began)))
 
 
 def _poll_queue(source, stop_event: threading.Event) -> None:
     """Receive batches and hand each to a thread of its own, up to INVOCATIONS at once."""
     slots = threading.BoundedSemaphore(INVOCATIONS)
     while not stop_event.is_set():
-        if not slots.acquire(timeout=IDLE_SECONDS):
+        if not slots.acquire(timeout=WAIT_SECONDS):
             continue  # every invocation busy
+        began = time.monotonic()
         try:
-            records = source.receive()
+            records = source.receive()  # a long poll: answered once a job is queued
         except Exception:
             log.exception("local %s failed", source.name)
-            records = []
+            slots.release()
+            stop_event.wait(RETRY_SECONDS)
+            continue
         if not records:
             slots.release()
-            stop_event.wait(IDLE_SECONDS)
+            # A server that does not long-poll answers an empty poll at once: wait here.
+            stop_event.wait(max(0.0, WAIT_SECONDS - (time.monotonic() - began)))
             continue
         threading.Thread(
             target=_invoke, args=(source, records, slots), name=source.name, daemon=True

@@ -149,7 +149,10 @@ def main() -> int:
             return _serve(stack, port, sid, token)
         except KeyboardInterrupt:
             # Whenever it comes (starting, printing the banner, serving), said before the
-            # stack unwinds, which takes a few seconds.
+            # stack unwinds, which takes a few seconds; a second Ctrl-C (or one the kernel
+            # handed over late) must not cut the unwinding short.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             print("\nstopping Herald", flush=True)
     return 0
 
@@ -158,32 +161,48 @@ def _serve(stack: contextlib.ExitStack, port: int, sid: str | None, token: str |
     """Start everything on `stack` and serve until interrupted; 1 if it cannot start."""
     endpoint = server.configured_endpoint()
     embedded = endpoint is None
-    # Always started: besides DynamoDB it serves the KMS key that every account needs.
-    aws = stack.enter_context(server.embedded_aws())
-    endpoint = endpoint or aws
-    env = server.server_environment(endpoint, embedded)
-    os.environ.update(env)
-    env.update(delivery_environment(aws, stack) if embedded else signing_environment(aws))
-    os.environ.update(env)
-
-    import admin
-    from chalicelib import storage
-
-    storage.reset()
-    storage.ensure_table()
-    # After the key exists: the account's token is encrypted for signing callbacks.
-    account = admin.create_account(sid, token)
+    if embedded:
+        for name, value in server.FAKE_CREDENTIALS.items():
+            os.environ.setdefault(name, value)
     try:
-        # The project is the current directory, as for `chalice local`.
-        serving = supervisor.serving(env, port, watch=True, project_dir=Path.cwd())
-        herald = stack.enter_context(serving)
+        listener = stack.enter_context(contextlib.closing(supervisor.listen(port)))
     except OSError as error:
         print(f"error: cannot listen on 127.0.0.1:{port}: {error.strerror}", file=sys.stderr)
         return 1
+    started: dict = {"endpoint": endpoint}
+
+    def prepare() -> dict:
+        """The embedded AWS, its resources, the table and the account: done while the HTTP
+        child loads its libraries (each takes most of a second)."""
+        # Always started: besides DynamoDB it serves the KMS key that every account needs.
+        aws = stack.enter_context(server.embedded_aws())
+        started["endpoint"] = endpoint or aws
+        env = server.server_environment(started["endpoint"], embedded)
+        os.environ.update(env)
+        env.update(delivery_environment(aws, stack) if embedded else signing_environment(aws))
+        os.environ.update(env)
+        import admin
+        from chalicelib import storage
+
+        storage.reset()
+        storage.ensure_table()
+        # After the key exists: the account's token is encrypted for signing callbacks.
+        started["account"] = admin.create_account(sid, token)
+        started["env"] = env
+        return env
+
+    try:
+        # The project is the current directory, as for `chalice local`.
+        serving = supervisor.serving(
+            dict(os.environ), listener=listener, watch=True, project_dir=Path.cwd(),
+            prepare=prepare,
+        )  # fmt: skip
+        herald = stack.enter_context(serving)
     except supervisor.ChildFailed as failure:
         print(f"error: the app failed to load:\n{failure}", file=sys.stderr)
         return 1
-    admin_env = admin_environment(env, embedded)
+    endpoint, account = started["endpoint"], started["account"]
+    admin_env = admin_environment(started["env"], embedded)
     print(banner(herald.url, endpoint, embedded, account, admin_env), flush=True)
     # Not signal.pause(): the kernel may hand Ctrl-C to any thread of this process (the
     # embedded AWS serves from many), and pause() wakes only for the main thread's. Python

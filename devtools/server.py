@@ -130,5 +130,8 @@ def server_environment(endpoint: str, embedded: bool) -> dict:
         for name, value in FAKE_CREDENTIALS.items():
             env.setdefault(name, value)
         env["DYNAMODB_ENDPOINT_URL"] = endpoint
+        from devtools import services
+
+        env.update(services.door_environment(endpoint))
     env.setdefault("AWS_DEFAULT_REGION", env.get("AWS_REGION", "us-east-1"))
     return env

@@ -27,13 +27,27 @@ calls this server's SQS, SNS or S3 before it answers waits until one side times 
 
 The locks are per process, not per server, because moto keeps its state in per-process
 globals that every embedded server in the process shares.
+
+How fast it answers (make run's throughput is mostly this server's): calls from this process
+and from make run's HTTP child skip HTTP (devtools/direct_aws.py); JSON-protocol requests skip
+Flask, and moto's costliest habits are cut (devtools/faster_moto.py); a Query reads a sorted
+index, not the whole table (devtools/query_index.py); simple UpdateItems skip moto's
+expression engine (devtools/fast_update.py); a worker's poll can wait for work
+(devtools/long_polls.py). Each answers as moto does, and each is held to moto's own answers
+by its tests.
 """
 
 import contextlib
+import functools
 import io
 import logging
+import os
 import threading
+import time
 from collections.abc import Iterator
+from http import HTTPStatus
+
+from devtools import fast_update, faster_moto, long_polls, query_index
 
 DYNAMODB_TARGETS = ("DynamoDB_20120810.", "DynamoDBStreams_20120810.")
 SQS_TARGET = "AmazonSQS."
@@ -73,16 +87,46 @@ class AtomicRequests:
     so a slow client never holds the lock; inside it is only moto's own work.
     """
 
-    def __init__(self, app):
+    def __init__(self, app, direct: bool = True):
         self.app = app
+        self.direct = direct
 
     def __call__(self, environ, start_response):
+        faster_moto.set_serving(True)
+        try:
+            return self._call(environ, start_response)
+        finally:
+            faster_moto.set_serving(False)
+
+    def _call(self, environ, start_response):
         lock = lock_for(environ)
         if lock is None:
-            return self.app(environ, start_response)
+            answer = self.app(environ, start_response)
+            try:  # read it now, while moto's speed-ups apply
+                return [b"".join(answer)]
+            finally:
+                if hasattr(answer, "close"):
+                    answer.close()
         length, stream = int(environ.get("CONTENT_LENGTH") or 0), environ["wsgi.input"]
         chunked = not length and environ.get("wsgi.input_terminated")
-        environ["wsgi.input"] = io.BytesIO(stream.read() if chunked else stream.read(length))
+        raw = stream.read() if chunked else stream.read(length)
+        # A stream reader's GetRecords may wait for a record (devtools/long_polls.py).
+        wait = long_polls.stream_wait_seconds(environ) if lock is DYNAMODB_LOCK else 0.0
+        deadline = time.monotonic() + wait
+        while True:
+            started, body, seen = self._locked(lock, environ, raw)
+            if not wait or long_polls.found_records(started[0], body):
+                break
+            if time.monotonic() >= deadline:
+                break
+            long_polls.wait_for_record(seen, deadline - time.monotonic())
+        start_response(*started[:3])
+        return [body]
+
+    def _locked(self, lock, environ, raw: bytes) -> tuple[list, bytes, int]:
+        """Run the request (its body `raw`) under `lock`: (status, headers, exc_info; the
+        body; how many stream records had been written when it ended)."""
+        environ["wsgi.input"] = io.BytesIO(raw)
         started = []
 
         def capture(status, headers, exc_info=None):
@@ -93,16 +137,30 @@ class AtomicRequests:
             _holds_sqs_lock.value = lock is SQS_LOCK
             _holds_dynamodb_lock.value = lock is DYNAMODB_LOCK
             try:
-                answer = self.app(environ, capture)
-                try:
-                    body = b"".join([*started[3:], *answer])
-                finally:
-                    if hasattr(answer, "close"):
-                        answer.close()
+                body = self._run(environ, capture, started)
             finally:
                 _holds_sqs_lock.value = _holds_dynamodb_lock.value = False
-        start_response(*started[:3])
-        return [body]
+            if lock is DYNAMODB_LOCK:  # the sorted indexes follow what it wrote
+                action = environ.get("HTTP_X_AMZ_TARGET", "").partition(".")[2]
+                query_index.written(action, raw)
+            return started[:3], body, long_polls.appended()
+
+    def _run(self, environ, capture, started) -> bytes:
+        """The body of the app's answer (the status and headers go to `capture`): straight
+        from moto's view for a JSON-protocol request (devtools/faster_moto.py), through
+        moto's whole WSGI app otherwise."""
+        direct = faster_moto.dispatch(environ) if self.direct else None
+        if direct is not None:
+            status, headers, body = direct
+            reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+            capture(f"{status} {reason}", [(k, str(v)) for k, v in headers.items()])
+            return body
+        answer = self.app(environ, capture)
+        try:
+            return b"".join([*started[3:], *answer])
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
 
 
 def _install_long_poll_release() -> None:
@@ -122,6 +180,7 @@ def _install_long_poll_release() -> None:
     def wait_for_messages(self, timeout):
         if not getattr(_holds_sqs_lock, "value", False):
             return original(self, timeout)
+        timeout = long_polls.until_next_due(self, timeout)
         _holds_sqs_lock.value = False
         SQS_LOCK.release()
         try:
@@ -238,17 +297,33 @@ def moto_app(atomic: bool = True):
         return app
     _install_long_poll_release()
     _install_item_level_rollback()
+    faster_moto.install()
+    long_polls.install()
+    query_index.install()
+    fast_update.install()
     return AtomicRequests(app)
 
 
+# Endpoint URL -> the path of its door (devtools/direct_aws.py), for the processes it starts.
+_doors: dict[str, str] = {}
+
+
 @contextlib.contextmanager
-def embedded_aws(atomic: bool = True, wrap=None) -> Iterator[str]:
+def embedded_aws(atomic: bool = True, direct: bool = True, wrap=None) -> Iterator[str]:
     """moto's server for every AWS service on a free 127.0.0.1 port, in this process, one
     thread per request; yields its endpoint URL and stops it on exit. `atomic=False` serves
     moto exactly as `moto_server` does (the tests use it to show what the locks change).
-    `wrap`, a WSGI middleware, sees every request and answer (bench/delivery.py's trace)."""
+    `wrap`, a WSGI middleware, sees every request and answer (bench/delivery.py's trace).
+
+    The same app also answers without HTTP (devtools/direct_aws.py): this process's own
+    botocore calls to the URL directly (unless `direct` is off), and other processes'
+    through a door whose path `door_environment` gives them."""
+    import tempfile
+
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
+
+    from devtools import direct_aws
 
     # One werkzeug line per AWS call would bury the HTTP server's request log.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -256,9 +331,29 @@ def embedded_aws(atomic: bool = True, wrap=None) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="embedded-aws", daemon=True)
     thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    url = f"http://127.0.0.1:{server.server_port}"
+    with contextlib.ExitStack() as stack:
+        private = stack.enter_context(tempfile.TemporaryDirectory(prefix="herald-aws-"))
+        door = direct_aws.Door(app, os.path.join(private, "door"))
+        stack.callback(door.close)
+        _doors[url] = door.path
+        stack.callback(_doors.pop, url, None)
+        if direct:
+            direct_aws.route(url, functools.partial(direct_aws.call_app, app))
+            stack.callback(direct_aws.unroute, url)
+        try:
+            yield url
+        finally:
+            stack.close()
+            server.shutdown()
+            server.server_close()
+            thread.join()
+
+
+def door_environment(url: str) -> dict:
+    """What a process this one starts needs to reach the embedded AWS at `url` through its
+    door instead of HTTP; {} for any other endpoint."""
+    from devtools import direct_aws
+
+    path = _doors.get(url)
+    return {direct_aws.DOOR_VARIABLE: path, direct_aws.ENDPOINT_VARIABLE: url} if path else {}

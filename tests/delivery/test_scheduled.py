@@ -139,14 +139,23 @@ def test_the_sweep_reads_every_partition_at_once_and_empties_it(line, api, moved
     per_partition = Counter(f"due#{schema.shard_of(sid, schema.DUE_SHARDS)}" for sid in made)
     calls: Counter = Counter()
     real = storage.client.call
+    # Each partition's first call waits until all of them have made theirs: at once, they
+    # all get there; one after another, the barrier breaks. And no worker is reused for a
+    # second partition (a fast embedded AWS let a worker finish one before the last began).
+    together = threading.Barrier(len(schema.due_partitions()), timeout=60)
 
     def counted(operation, **kwargs):
-        calls[threading.get_ident()] += 1
+        me = threading.get_ident()
+        if me not in calls and threading.current_thread().name.startswith("herald-due"):
+            calls[me] += 0
+            together.wait()
+        calls[me] += 1
         return real(operation, **kwargs)
 
     monkeypatch.setattr(storage.client, "call", counted)
     moved(11 * 60)
     assert scheduler.sweep() == len(made)
+    monkeypatch.setattr(storage.client, "call", real)  # the next sweep's threads may reuse ids
     assert scheduler.sweep() == 0
     # Fanned out: each partition on its own thread, the busiest thread no busier than the
     # busiest partition's own work (two calls a message, and its page reads).

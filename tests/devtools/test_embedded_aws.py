@@ -3,6 +3,7 @@ server breaks under concurrency: each DynamoDB request is atomic with respect to
 other, a cancelled transaction undoes its own writes and nothing else (in the table and in
 its stream), two SQS receivers never get the same message, and a long poll blocks nobody.
 
+Each test runs with the calls made in this process (devtools/direct_aws.py) and over HTTP.
 HERALD_TEST_PLAIN_MOTO=1 runs every test on moto's plain server too
 (`services.embedded_aws(atomic=False)`), to show what the locks change. There, racing
 conditional puts have several winners, racing transactions answer 500 (a table copied
@@ -28,12 +29,18 @@ from devtools import services
 
 pytestmark = pytest.mark.server
 
-VARIANTS = ["atomic"] + (["plain"] if os.environ.get("HERALD_TEST_PLAIN_MOTO") == "1" else [])
+# "direct": this process's calls reach the app without HTTP (devtools/direct_aws.py), as make
+# run's own calls and the delivery tests' do; "http": through its HTTP server, as any other
+# process's calls do. The same promises hold either way.
+VARIANTS = ["direct", "http"] + (
+    ["plain"] if os.environ.get("HERALD_TEST_PLAIN_MOTO") == "1" else []
+)
 
 
 @pytest.fixture(scope="module", params=VARIANTS)
 def endpoint(request):
-    with services.embedded_aws(atomic=request.param == "atomic") as url:
+    atomic, direct = request.param != "plain", request.param == "direct"
+    with services.embedded_aws(atomic=atomic, direct=direct) as url:
         yield url
 
 
@@ -256,3 +263,59 @@ def test_every_service_on_one_endpoint(endpoint):
     sns.publish(TopicArn=topic, Message="fan out")
     messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=2)["Messages"]
     assert "fan out" in messages[0]["Body"]
+
+
+def test_a_get_records_that_asks_to_wait_answers_with_the_record_written_meanwhile(endpoint):
+    """make run's stream reader waits for work (devtools/long_polls.py): its GetRecords,
+    asked to wait, answers when a write lands instead of at once with nothing."""
+    from devtools.long_polls import WAIT_HEADER
+
+    ddb, streams = client(endpoint, "dynamodb"), client(endpoint, "dynamodbstreams")
+    name = table(ddb, stream=True)
+    iterator = _stream_iterator(endpoint, name)
+    assert streams.get_records(ShardIterator=iterator)["Records"] == []  # not asked: at once
+
+    def ask_to_wait(request, **_):
+        request.headers[WAIT_HEADER] = "20"
+
+    streams.meta.events.register("before-sign.dynamodb-streams.GetRecords", ask_to_wait)
+    answer = {}
+    reader = threading.Thread(
+        target=lambda: answer.update(streams.get_records(ShardIterator=iterator))
+    )
+    reader.start()
+    time.sleep(0.3)  # it is waiting now (had it answered at once, it found no record)
+    ddb.put_item(TableName=name, Item={"pk": {"S": "landed"}})
+    reader.join()
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in answer["Records"]] == ["landed"]
+
+
+def test_another_process_reaches_the_app_through_the_door(endpoint, monkeypatch):
+    """make run's HTTP child calls the embedded AWS through its door, not over HTTP."""
+    import subprocess
+
+    from devtools import direct_aws
+
+    env = services.door_environment(endpoint)
+    assert env, "every embedded AWS has a door"
+    served = []
+    serve = direct_aws.Door._serve
+    monkeypatch.setattr(
+        direct_aws.Door, "_serve", lambda door, conn: served.append(1) or serve(door, conn)
+    )
+    ddb = client(endpoint, "dynamodb")
+    name = table(ddb)
+    script = (
+        "import boto3, sys\n"
+        "from devtools import direct_aws\n"
+        "direct_aws.enter_from_environment()\n"
+        "ddb = boto3.client('dynamodb', endpoint_url=sys.argv[1], region_name='us-east-1')\n"
+        "ddb.put_item(TableName=sys.argv[2], Item={'pk': {'S': 'from-the-child'}})\n"
+    )
+    credentials = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    subprocess.run(
+        [sys.executable, "-c", script, endpoint, name],
+        check=True, timeout=60, env={**os.environ, **env, **credentials},
+    )  # fmt: skip
+    assert served, "the child's call came over HTTP"
+    assert ddb.get_item(TableName=name, Key={"pk": {"S": "from-the-child"}}).get("Item")

@@ -272,6 +272,44 @@ def test_a_broken_edit_keeps_the_old_server_serving_until_it_is_fixed(tmp_path):
         assert old == first and _openapi(herald.url) == (200, new) and new != first, said
 
 
+def test_the_watcher_watches_the_app_s_files_and_no_others(tmp_path):
+    project = project_copy(tmp_path)
+    (project / "chalicelib" / "inbox" / "extra.js").write_text("// new")
+    for other in (".hypothesis/examples/x.py", "build/app.py", "docs/x.md", "tests/test_x.py"):
+        (project / other).parent.mkdir(parents=True, exist_ok=True)
+        (project / other).write_text("")
+    (project / "requirements-extra.txt").write_text("")
+    watched = supervisor.snapshot(project)
+    assert "chalicelib/inbox/extra.js" in watched and "requirements-extra.txt" in watched
+    assert {"app.py", ".chalice/config.json", "chalicelib/__init__.py"} <= set(watched)
+    assert all(name.startswith("chalicelib/") or "/" not in name or name.startswith(".chalice/")
+               for name in watched), sorted(watched)  # fmt: skip
+    assert not [name for name in watched if "__pycache__" in name or name.endswith(".pyc")]
+
+
+def test_the_child_loads_while_make_run_prepares(tmp_path):
+    """make run's child loads its libraries while make run starts its embedded AWS, then
+    takes the environment make run hands it (here: one that names the child in answers)."""
+    seen = {}
+
+    def prepare():
+        seen["children"] = _children(os.getpid())
+        return {"HERALD_DEBUG_CHILD_PID": "1"}
+
+    env = {k: v for k, v in os.environ.items() if k != "HERALD_DEBUG_CHILD_PID"}
+    with supervisor.serving(env, quiet=True, prepare=prepare) as herald:
+        status, pid = _openapi(herald.url)
+    assert herald.child_pid in seen["children"], "the child started after the preparation"
+    assert status == 200 and pid == str(herald.child_pid)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        found += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+    return found
+
+
 # tgkill(2): a signal to one thread of another process; Python has no call for it.
 TGKILL = {"x86_64": 234, "aarch64": 131}
 
@@ -328,6 +366,166 @@ def test_ctrl_c_while_make_run_is_still_starting_says_so_and_stops(tmp_path):
     assert process.returncode == 0, err
     assert out.splitlines()[-1] == "stopping Herald", out
     assert "Traceback" not in err, err
+
+
+def test_an_answer_leaves_in_one_write(herald):
+    """Headers and body in one write: in two, on a kept-open connection, the body waited for
+    the client's delayed ACK of the headers (Nagle), some 40 ms on every answer."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", herald.port), timeout=30) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        request = (
+            f"GET {herald.base}/Messages.json?PageSize=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: {basic(SID, TOKEN)}\r\n\r\n"
+        )
+        for _ in range(3):  # the first answer on a connection, and the ones after
+            sock.sendall(request.encode())
+            first = sock.recv(65536)  # whatever the first segment brought
+            head, _, body = first.partition(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+            assert head.startswith(b"HTTP/1.1 200") and len(body) == length, first
+
+
+@pytest.mark.parametrize(
+    ("how", "when"),
+    [("SIGINT to the group", "first answer"), ("SIGTERM", "first answer"),
+     ("SIGINT to the group", 0.3), ("SIGTERM", 0.6)],
+)  # fmt: skip
+def test_a_stop_while_it_starts_stops_everything(tmp_path, how, when):
+    """Ctrl-C or SIGTERM while make run starts (its child loading, its embedded AWS being
+    made) or right after its first answer: make run says so, exits 0 without a traceback,
+    and its child stops too (it was left serving on the port for good, and a Ctrl-C that
+    came as it started Python printed a traceback)."""
+    env = dict(os.environ, PORT=str(_free_port()), PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    env.update(HERALD_ACCOUNT_SID=SID, HERALD_AUTH_TOKEN=TOKEN)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devtools.run"], cwd=project_copy(tmp_path), env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+    port = int(env["PORT"])
+    try:
+        if when == "first answer":
+            while _openapi_status(port) is None:
+                assert process.poll() is None, process.stdout.read()
+                time.sleep(0.005)
+        else:
+            time.sleep(when)
+        if how == "SIGTERM":
+            process.send_signal(signal.SIGTERM)
+        else:
+            os.killpg(process.pid, signal.SIGINT)
+        out, _ = process.communicate(timeout=STOP_SECONDS)
+        assert process.returncode == 0, out
+        assert "stopping Herald" in out and "Traceback" not in out, out
+        assert _session_gone(process.pid), "a process of make run is still running"
+        assert supervisor.wait_for_port_free(port), "the port is still accepting"
+    finally:
+        server.stop(process)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _openapi_status(port: int) -> int | None:
+    try:
+        return _openapi(f"http://127.0.0.1:{port}")[0]
+    except OSError:
+        return None
+
+
+def _session_gone(session: int, timeout: float = STOP_SECONDS) -> bool:
+    """True once no process of the session `session` runs (zombies aside)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = []
+        for entry in os.listdir("/proc"):
+            with contextlib.suppress(OSError, IndexError):
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                if entry.isdigit() and fields[0] != "Z" and int(fields[3]) == session:
+                    alive.append(entry)
+        if not alive:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+# A parent that serves Herald from a child (as make run does), the child writing its log to
+# the parent's stderr; it prints the child's pid and its URL, and waits.
+PARENT = """
+import os, sys, time
+from devtools import supervisor
+with supervisor.serving(dict(os.environ)) as herald:
+    if sys.argv[1] == "fork" and os.fork() == 0:
+        time.sleep(300)  # a copy of the parent, holding what it held (the child's stdin)
+        os._exit(0)
+    print(herald.child_pid, herald.url, flush=True)
+    time.sleep(300)
+"""
+
+
+@pytest.mark.parametrize("held", ["fork", "log"])
+def test_the_child_never_outlives_make_run_killed_with_sigkill(held):
+    """make run's parent killed with SIGKILL: its child is gone within seconds, whatever
+    holds it. It stopped only when its stdin closed, so that a copy of its parent holding
+    the pipe (a fork: multiprocessing's default) kept it serving for good; and with its log
+    going to a full pipe nobody reads, its stop waited out a 30 s drain. Children were found
+    serving with ppid 1 after their parent had died."""
+    import fcntl
+    import socket
+
+    log_read, log_write = os.pipe()
+    fcntl.fcntl(log_write, fcntl.F_SETPIPE_SZ, 4096)  # a few log lines fill it
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("HERALD_DEBUG_CHILD_PID", None)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, held], cwd=ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=log_write, text=True, start_new_session=True,
+    )  # fmt: skip
+    os.close(log_write)
+    child = None
+    try:
+        pid, url = parent.stdout.readline().split()
+        child, port = int(pid), urlsplit(url).port
+        for _ in range(2000 if held == "log" else 0):  # each request logs a line...
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+                sock.sendall(b"GET /nowhere HTTP/1.0\r\n\r\n")
+                try:
+                    sock.recv(65536)
+                except TimeoutError:
+                    break  # ...until one is never answered: the child is stuck writing it
+        else:
+            assert held == "fork", "the child's log never blocked it"
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        # Its stop is given 3 s; a 30 s drain, or a stop that never comes, fails here.
+        assert _gone(child, timeout=20), "the child outlived its parent"
+    finally:
+        if child is not None and not _gone(child, timeout=0):
+            os.kill(child, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(parent.pid, signal.SIGKILL)  # the parent's fork
+        server.stop(parent)
+        parent.stdout.close()
+        os.close(log_read)
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    """True once `pid` has exited (a zombie counts: nothing runs)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state == "Z" or time.monotonic() >= deadline:
+            return state == "Z"
+        time.sleep(0.1)
 
 
 def test_a_malformed_credential_stops_make_run_before_it_starts():
