@@ -10,13 +10,12 @@ than the caller's (moving a number to another account).
 """
 
 from chalicelib.numbers.model import DEFAULT_METHOD, IncomingPhoneNumber, number_sid
-from chalicelib.outbound.addresses import is_callable, quoted
+from chalicelib.outbound.addresses import url_parameter
 from chalicelib.runtime import clock
 from chalicelib.twilio import addresses, codes, errors, forms
 from chalicelib.twilio.paths import API_VERSION
 
 MAX_FRIENDLY_NAME = 64
-MAX_URL = 4000
 API_VERSIONS = frozenset({API_VERSION, "2008-08-01"})
 METHODS = frozenset({"GET", "POST"})
 
@@ -167,7 +166,7 @@ def _settings(params: forms.Params) -> dict:
     settings: dict = {}
     for name, field in URL_PARAMS.items():
         if name in params:
-            settings[field] = _url(params, name)
+            settings[field] = url_parameter(params, name)
     for name, field in METHOD_PARAMS.items():
         if name in params:
             settings[field] = _method(params, name)
@@ -196,7 +195,7 @@ def _check_ignored(params: forms.Params) -> None:
     """Check the parameters Herald accepts and ignores as Twilio types them."""
     for name in IGNORED_URLS:
         if name in params:
-            _url(params, name)
+            url_parameter(params, name)
     for name in IGNORED_METHODS:
         if name in params:
             _method(params, name)
@@ -212,20 +211,6 @@ def _check_ignored(params: forms.Params) -> None:
         value = forms.single(params, name)
         if value and value.lower() not in ("true", "false"):
             raise errors.bad_parameter(f"{name} must be true or false")
-
-
-def _url(params: forms.Params, name: str) -> str | None:
-    value = forms.single(params, name)
-    if not value:
-        return None
-    # The rule every URL Herald calls passes (chalicelib.outbound.addresses): http(s) with a
-    # host, no control character written or percent-encoded; credentials sent as Basic auth.
-    if len(value) > MAX_URL or not is_callable(value):
-        raise errors.TwilioError(
-            codes.INVALID_CALLBACK_URL,
-            f"Invalid {name}: {quoted(value)} is not a valid http or https URL.",
-        )
-    return value
 
 
 def _method(params: forms.Params, name: str) -> str | None:

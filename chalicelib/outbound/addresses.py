@@ -92,6 +92,27 @@ def quoted(url: str) -> str:
     return text + ("…" if len(url) > 200 else "")
 
 
+MAX_URL_PARAMETER = 4000  # characters of a resource's webhook or callback URL
+
+
+def url_parameter(params, name: str) -> str | None:
+    """A resource's webhook or callback URL (an IncomingPhoneNumber's, a Messaging Service's):
+    None when absent or empty, else one that passes the rule every URL Herald calls passes
+    (http(s) with a host, no control character written or percent-encoded; credentials are
+    sent as Basic auth), or Twilio's 21609 naming the parameter."""
+    from chalicelib.twilio import codes, errors, forms
+
+    value = forms.single(params, name)
+    if not value:
+        return None
+    if len(value) > MAX_URL_PARAMETER or not is_callable(value):
+        raise errors.TwilioError(
+            codes.INVALID_CALLBACK_URL,
+            f"Invalid {name}: {quoted(value)} is not a valid http or https URL.",
+        )
+    return value
+
+
 def credentials(url: str) -> tuple[str, str | None]:
     """(the URL without `user:password@`, the `Authorization: Basic` value for them or None).
 

@@ -6,13 +6,12 @@ GET/POST, URLs ones Herald can call (chalicelib.outbound.addresses, as a number'
 Twilio's, ScanMessageContent one of inherit/enable/disable. An unknown parameter is 20001.
 """
 
-from chalicelib.outbound.addresses import is_callable, quoted
+from chalicelib.outbound.addresses import url_parameter
 from chalicelib.runtime import clock
 from chalicelib.services.model import VALIDITY_MAX, VALIDITY_MIN, Service, new_sid
-from chalicelib.twilio import codes, errors, forms
+from chalicelib.twilio import errors, forms
 
 MAX_FRIENDLY_NAME = 64
-MAX_URL = 4000
 METHODS = frozenset({"GET", "POST"})
 URL_PARAMS = {
     "InboundRequestUrl": "inbound_request_url",
@@ -72,7 +71,7 @@ def changes_of(params: forms.Params) -> dict:
             changes["friendly_name"] = name
     for param, field in URL_PARAMS.items():
         if param in params:
-            changes[field] = _url(params, param)
+            changes[field] = url_parameter(params, param)
     for param, field in METHOD_PARAMS.items():
         value = forms.single(params, param)
         if value:
@@ -99,15 +98,3 @@ def changes_of(params: forms.Params) -> dict:
             )
         changes["validity_period"] = int(value)
     return changes
-
-
-def _url(params: forms.Params, name: str) -> str | None:
-    value = forms.single(params, name)
-    if not value:
-        return None
-    if len(value) > MAX_URL or not is_callable(value):
-        raise errors.TwilioError(
-            codes.INVALID_CALLBACK_URL,
-            f"Invalid {name}: {quoted(value)} is not a valid http or https URL.",
-        )
-    return value

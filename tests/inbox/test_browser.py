@@ -302,6 +302,13 @@ def test_reply_as_the_handset_reaches_the_webhook_signed(page, herald, screensho
     assert reply.get_by_label("To (your number)").input_value() == FROM
     already = len(herald.hook.requests)
     reply.get_by_label("Message").fill("YES please")
+    # A thread is ordered by date_created, which has whole seconds, and within one second a
+    # received text comes first (it answers nothing sent later in that second): the handset
+    # answers in a later second than the question, as a person would.
+    wait_for(
+        lambda: time.time() >= asked.date_created.timestamp() + 1,
+        what="the question's second to pass",
+    )
     picture = herald.hook.url + "/table.svg"
     reply.get_by_label("Media URL").fill(picture)
     reply.get_by_role("button", name="Send as handset").click()
