@@ -117,6 +117,19 @@ class Document:
             {"$ref": f"{_URN}#/target"}, registry=registry, format_checker=FORMATS
         )
 
+    def resource_validators(
+        self, list_path: str, instance_path: str, component: str, name: str
+    ) -> dict:
+        """Validators of a v2010 resource's answers, by operation: create, fetch, update, a
+        list's page, and the resource itself (under `name`)."""
+        return {
+            "create": self.validator(self.response_schema(list_path, "POST", 201)),
+            "fetch": self.validator(self.response_schema(instance_path, "GET", 200)),
+            "update": self.validator(self.response_schema(instance_path, "POST", 200)),
+            "page": self.validator(self.response_schema(list_path, "GET", 200)),
+            name: self.validator(self.component(component)),
+        }
+
     def component(self, name: str) -> dict:
         return self.document["components"]["schemas"][name]
 

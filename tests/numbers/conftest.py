@@ -25,13 +25,7 @@ TWILIO = Document(json.loads(CONTRACT.read_text(encoding="utf-8")))
 NUMBER_PROPERTIES = TWILIO.properties(TWILIO.component(NUMBER))
 PAGE_SCHEMA = TWILIO.response_schema(LIST, "GET", 200)
 PAGE_PROPERTIES = TWILIO.properties(PAGE_SCHEMA)
-VALIDATORS = {
-    "create": TWILIO.validator(TWILIO.response_schema(LIST, "POST", 201)),
-    "fetch": TWILIO.validator(TWILIO.response_schema(INSTANCE, "GET", 200)),
-    "update": TWILIO.validator(TWILIO.response_schema(INSTANCE, "POST", 200)),
-    "page": TWILIO.validator(PAGE_SCHEMA),
-    "number": TWILIO.validator(TWILIO.component(NUMBER)),
-}
+VALIDATORS = TWILIO.resource_validators(LIST, INSTANCE, NUMBER, "number")
 
 
 def assert_number(number: dict, operation: str = "number") -> dict:

@@ -26,13 +26,7 @@ TWILIO = Document(json.loads(TWILIO_DOCUMENT.read_text(encoding="utf-8")))
 MESSAGE_PROPERTIES = TWILIO.properties(TWILIO.component(MESSAGE))
 PAGE_SCHEMA = TWILIO.response_schema(LIST, "GET", 200)
 PAGE_PROPERTIES = TWILIO.properties(PAGE_SCHEMA)
-VALIDATORS = {
-    "create": TWILIO.validator(TWILIO.response_schema(LIST, "POST", 201)),
-    "fetch": TWILIO.validator(TWILIO.response_schema(INSTANCE, "GET", 200)),
-    "update": TWILIO.validator(TWILIO.response_schema(INSTANCE, "POST", 200)),
-    "page": TWILIO.validator(PAGE_SCHEMA),
-    "message": TWILIO.validator(TWILIO.component(MESSAGE)),
-}
+VALIDATORS = TWILIO.resource_validators(LIST, INSTANCE, MESSAGE, "message")
 
 
 def json_of(response) -> dict:
