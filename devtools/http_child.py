@@ -97,11 +97,9 @@ class TwilioRequestHandler(ChaliceRequestHandler):
         raise AttributeError(name)
 
     def handle_one_request(self):
-        # Between two requests a keep-alive connection is idle, and a stopping server
-        # closes it; a new connection's first request is always served.
-        if not self.server.next_request(self.connection):
-            self.close_connection = True
-            return
+        # Between two requests a keep-alive connection is idle: a stopping server closes it
+        # once it stays idle (drain).
+        self.server.reading_next(self.connection)
         super().handle_one_request()
 
     def parse_request(self):
@@ -236,15 +234,15 @@ class InheritedSocketServer(ThreadingMixIn, HTTPServer):
         with self._lock:
             self._connections[conn] = (state, time.monotonic())
 
-    def next_request(self, conn) -> bool:
-        """False when a keep-alive connection should close instead of reading on."""
+    def reading_next(self, conn) -> None:
+        """A connection waits for its next request. Even when stopping: a client that had
+        its answer just before the stop began (without `Connection: close`) may already
+        have sent its next request; closing now would fail it (RemoteDisconnected), so it
+        is read and answered with `Connection: close`. A connection that sends nothing is
+        closed by `drain` once it has been idle for IDLE_GRACE."""
         with self._lock:
-            if self._connections.get(conn, ("new",))[0] == "new":
-                return True
-            if self.stopping:
-                return False
-            self._connections[conn] = ("idle", time.monotonic())
-            return True
+            if self._connections.get(conn, ("new",))[0] != "new":
+                self._connections[conn] = ("idle", time.monotonic())
 
     def request_started(self, conn) -> None:
         self._set(conn, "busy")
