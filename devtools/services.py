@@ -306,6 +306,29 @@ def moto_app(atomic: bool = True):
 
 # Endpoint URL -> the path of its door (devtools/direct_aws.py), for the processes it starts.
 _doors: dict[str, str] = {}
+# How many embedded AWS servers this process is serving: they share moto's state.
+_serving = 0
+_serving_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _fresh_state() -> Iterator[None]:
+    """The first embedded AWS in a process starts as a new moto server does, empty: moto's
+    state is per process, and what an earlier server (or `mock_aws`) left there (a table
+    holding another account's numbers) would otherwise be served again. A server started
+    while another serves shares its state, as it always has."""
+    global _serving
+    from moto.core.base_backend import BackendDict
+
+    with _serving_lock:
+        if _serving == 0:
+            BackendDict.reset()
+        _serving += 1
+    try:
+        yield
+    finally:
+        with _serving_lock:
+            _serving -= 1
 
 
 @contextlib.contextmanager
@@ -327,27 +350,28 @@ def embedded_aws(atomic: bool = True, direct: bool = True, wrap=None) -> Iterato
 
     # One werkzeug line per AWS call would bury the HTTP server's request log.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    app = moto_app(atomic) if wrap is None else wrap(moto_app(atomic))
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, name="embedded-aws", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    with contextlib.ExitStack() as stack:
-        private = stack.enter_context(tempfile.TemporaryDirectory(prefix="herald-aws-"))
-        door = direct_aws.Door(app, os.path.join(private, "door"))
-        stack.callback(door.close)
-        _doors[url] = door.path
-        stack.callback(_doors.pop, url, None)
-        if direct:
-            direct_aws.route(url, functools.partial(direct_aws.call_app, app))
-            stack.callback(direct_aws.unroute, url)
-        try:
-            yield url
-        finally:
-            stack.close()
-            server.shutdown()
-            server.server_close()
-            thread.join()
+    with _fresh_state():
+        app = moto_app(atomic) if wrap is None else wrap(moto_app(atomic))
+        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+        thread = threading.Thread(target=server.serve_forever, name="embedded-aws", daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{server.server_port}"
+        with contextlib.ExitStack() as stack:
+            private = stack.enter_context(tempfile.TemporaryDirectory(prefix="herald-aws-"))
+            door = direct_aws.Door(app, os.path.join(private, "door"))
+            stack.callback(door.close)
+            _doors[url] = door.path
+            stack.callback(_doors.pop, url, None)
+            if direct:
+                direct_aws.route(url, functools.partial(direct_aws.call_app, app))
+                stack.callback(direct_aws.unroute, url)
+            try:
+                yield url
+            finally:
+                stack.close()
+                server.shutdown()
+                server.server_close()
+                thread.join()
 
 
 def door_environment(url: str) -> dict:
