@@ -73,7 +73,8 @@ def herald():
 
 def test_a_webhook_cannot_reply_from_another_accounts_number_nor_store_bad_urls(herald):
     first, second = herald
-    assert first.api("POST", "/IncomingPhoneNumbers.json", PhoneNumber=FIRST)[0] == 201
+    made = first.api("POST", "/IncomingPhoneNumbers.json", PhoneNumber=FIRST)
+    assert made[0] == 201, made
     code = second.api("POST", "/Messages.json", To="+14155550123", From=FIRST, Body="x")
     assert (code[0], code[1]["code"]) == (400, 21606)
     answer = (
