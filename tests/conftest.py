@@ -38,6 +38,35 @@ from chalicelib.storage import tokens  # noqa: E402
 from chalicelib.twilio import errors  # noqa: E402
 from devtools import dynalite, server  # noqa: E402
 
+# `make test` spreads the suite over the machine's cores (pytest-xdist, `-n auto`). A test
+# file's tests run together on one worker: its module fixtures (a live Herald, the fuzzer's
+# tally of every request its tests sent) are made once. So are each of these folders', whose
+# session fixtures are costly: the deploy tests' packages, the inbox tests' Chromium.
+TOGETHER = ("tests/deploy/", "tests/inbox/")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFile(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return next((folder for folder in TOGETHER if path.startswith(folder)), path)
+
+    return ByFile(config, log)
+
+
+def pytest_collection_modifyitems(items):
+    """schemathesis names each operation's test `test_x[GET /path]`, but pytest 9 builds a
+    test's id from the function's name and its parameters: every operation of a document
+    had the same id, `test_x`, and pytest-xdist, which hands tests to workers by id, ran one
+    of them. Each gets the id its name says (tests/system/test_fuzz.py checks)."""
+    for item in items:
+        if type(item).__name__ == "SchemathesisFunction" and "[" in item.name:
+            item._id = item.parent.id.child(item.name)
+
+
 # A test module says which DynamoDB its tests run on with BACKENDS (default: moto alone), for
 # instance `BACKENDS = ("moto", "dynalite")`: dynalite is a second DynamoDB, a separate server
 # that validates requests as DynamoDB does and applies each one atomically, where moto is
