@@ -38,7 +38,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: install
 	PORT=$(PORT) $(BIN)/python -m devtools.run
 
-test: install checkov wheelhouse dynalite chromium
+# What the tests need is installed side by side (pip's two venvs, npm, apt-get), then the suite.
+test:
+	@$(MAKE) --no-print-directory -j 5 install checkov wheelhouse dynalite chromium
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # Printed figures, not a test: DynamoDB calls per request, list cost and requests/s.

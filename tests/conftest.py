@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -38,11 +39,20 @@ from chalicelib.storage import tokens  # noqa: E402
 from chalicelib.twilio import errors  # noqa: E402
 from devtools import dynalite, server  # noqa: E402
 
-# `make test` spreads the suite over the machine's cores (pytest-xdist, `-n auto`). A test
-# file's tests run together on one worker: its module fixtures (a live Herald, the fuzzer's
-# tally of every request its tests sent) are made once. So are each of these folders', whose
-# session fixtures are costly: the deploy tests' packages, the inbox tests' Chromium.
+# `make test` spreads the suite over the machine's cores (pytest-xdist). A test file's tests
+# run together on one worker: its module fixtures (a live Herald, the fuzzer's tally of every
+# request its tests sent) are made once. So are each of these folders', whose session
+# fixtures are costly: the deploy tests' packages, the inbox tests' Chromium.
 TOGETHER = ("tests/deploy/", "tests/inbox/")
+# Files of one test that takes seconds (the benchmarks' smoke runs): handed out first. Last,
+# they kept one worker busy for a minute and more after the others had finished.
+FIRST = ("tests/bench/",)
+
+
+def scope_of(nodeid: str) -> str:
+    """The tests that run together on one worker: a file, or a folder of TOGETHER."""
+    path = nodeid.split("::", 1)[0]
+    return next((folder for folder in TOGETHER if path.startswith(folder)), path)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -51,9 +61,10 @@ def pytest_xdist_make_scheduler(config, log):
 
     class ByFile(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            path = nodeid.split("::", 1)[0]
-            return next((folder for folder in TOGETHER if path.startswith(folder)), path)
+            return scope_of(nodeid)
 
+    # The order is the collection's (below), not xdist's own (the most tests first).
+    config.option.loadscopereorder = False
     return ByFile(config, log)
 
 
@@ -61,10 +72,15 @@ def pytest_collection_modifyitems(items):
     """schemathesis names each operation's test `test_x[GET /path]`, but pytest 9 builds a
     test's id from the function's name and its parameters: every operation of a document
     had the same id, `test_x`, and pytest-xdist, which hands tests to workers by id, ran one
-    of them. Each gets the id its name says (tests/system/test_fuzz.py checks)."""
+    of them. Each gets the id its name says (tests/test_suite.py checks).
+
+    Then the order: FIRST's files, then the others, the most tests first, each file's (or
+    TOGETHER folder's) tests in their own order, so that the workers end together."""
     for item in items:
         if type(item).__name__ == "SchemathesisFunction" and "[" in item.name:
             item._id = item.parent.id.child(item.name)
+    sizes = Counter(scope_of(item.nodeid) for item in items)
+    items.sort(key=lambda item: (not item.nodeid.startswith(FIRST), -sizes[scope_of(item.nodeid)]))
 
 
 # A test module says which DynamoDB its tests run on with BACKENDS (default: moto alone), for
