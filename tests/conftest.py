@@ -72,13 +72,16 @@ def pytest_collection_modifyitems(items):
     """schemathesis names each operation's test `test_x[GET /path]`, but pytest 9 builds a
     test's id from the function's name and its parameters: every operation of a document
     had the same id, `test_x`, and pytest-xdist, which hands tests to workers by id, ran one
-    of them. Each gets the id its name says (tests/test_suite.py checks).
+    of them. Each gets the id its name says, and a run whose tests share an id stops here.
 
     Then the order: FIRST's files, then the others, the most tests first, each file's (or
     TOGETHER folder's) tests in their own order, so that the workers end together."""
     for item in items:
         if type(item).__name__ == "SchemathesisFunction" and "[" in item.name:
             item._id = item.parent.id.child(item.name)
+    shared = [nodeid for nodeid, n in Counter(item.nodeid for item in items).items() if n > 1]
+    if shared:
+        raise pytest.UsageError(f"tests that share an id would run once: {shared[:5]}")
     sizes = Counter(scope_of(item.nodeid) for item in items)
     items.sort(key=lambda item: (not item.nodeid.startswith(FIRST), -sizes[scope_of(item.nodeid)]))
 
@@ -121,6 +124,13 @@ def cache_expires(monkeypatch):
     return expire
 
 
+# moto's own setting: keep boto3's default session from one test to the next instead of a
+# new one for each (moto's default). A new session loads and parses every service model
+# again: half of what a test's AWS cost to set up (65 ms of 132). The session's credentials
+# are the fake ones set above, in every test.
+MOTO = {"core": {"reset_boto3_session": False}}
+
+
 @pytest.fixture
 def aws(request, monkeypatch):
     """DynamoDB for one test: moto, fresh each time, or (when parametrized) dynalite; and
@@ -137,13 +147,13 @@ def aws(request, monkeypatch):
             request.getfixturevalue("dynalite_table"),
         )
         # moto answers only AWS's own endpoints: dynalite's requests go past it to dynalite.
-        with mock_aws(), dynalite.pointing_at(url, table, create=False):
+        with mock_aws(config=MOTO), dynalite.pointing_at(url, table, create=False):
             assert storage.client.client().meta.endpoint_url == url
             signing_key(monkeypatch)
             yield
         tokens.reset()
         return
-    with mock_aws():
+    with mock_aws(config=MOTO):
         storage.reset()
         storage.ensure_table()
         signing_key(monkeypatch)
