@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.system.test_make_run import SID, TOKEN, Herald, project_copy
+from tests.make_run import SID, TOKEN, started
 
 pytestmark = pytest.mark.server
 
@@ -22,11 +22,8 @@ DOC = ROOT / "docs" / "messaging-services.md"
 
 @pytest.fixture(scope="module")
 def herald(tmp_path_factory):
-    running = Herald(project_copy(tmp_path_factory.mktemp("project")))
-    try:
+    with started(tmp_path_factory.mktemp("project")) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def walkthrough() -> list[str]:

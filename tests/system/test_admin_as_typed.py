@@ -25,8 +25,8 @@ from chalicelib.runtime import config
 from chalicelib.storage import schema
 from devtools import local_aws, services
 from tests.conftest import FROM, TO, basic
+from tests.make_run import started
 from tests.pipeline import receiver
-from tests.system.test_make_run import Herald, project_copy
 
 pytestmark = pytest.mark.server
 
@@ -67,11 +67,8 @@ def filled(line: str, values: dict[str, str]) -> str:
 
 @pytest.fixture(scope="module")
 def herald(tmp_path_factory):
-    running = Herald(project_copy(tmp_path_factory.mktemp("project")))
-    try:
+    with started(tmp_path_factory.mktemp("project")) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")
