@@ -10,13 +10,10 @@ back a URL exactly as an answer showed it (`https://hook:****@…`) keeps the st
 client that reads a number and writes it back does not replace the password with `****`.
 """
 
-import random
-import time
-
 from chalicelib import storage
 from chalicelib.numbers.model import IncomingPhoneNumber, is_number_sid, number_path, number_sid
 from chalicelib.numbers.params import URL_PARAMS, apply, changes_of, new_number
-from chalicelib.runtime import clock
+from chalicelib.runtime import clock, retry
 from chalicelib.storage import numbers as stored_numbers
 from chalicelib.storage import url_credentials
 from chalicelib.twilio import codes, errors, forms
@@ -67,11 +64,7 @@ def update(account_sid: str, sid: str, params: forms.Params) -> IncomingPhoneNum
     them, in the same transaction. An update that asks for no change writes nothing."""
     given = changes_of(account_sid, params)
     changes = {**given, **_sealed_urls(account_sid, given)}
-    pause = 0.005
-    for attempt in range(UPDATE_ATTEMPTS):
-        if attempt:
-            time.sleep(pause * (0.5 + random.random()))
-            pause = min(pause * 2, 0.1)
+    for _ in retry.attempts(UPDATE_ATTEMPTS):
         current = fetch(account_sid, sid)
         changed = apply(current, {**changes, **_shown_back(current, given)})
         if changed == current:

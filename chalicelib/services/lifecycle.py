@@ -6,11 +6,8 @@ stored and masked in answers, as a number's are; an update that gives a URL back
 answer showed it (`https://hook:****@…`) keeps the stored one.
 """
 
-import random
-import time
-
 from chalicelib import storage
-from chalicelib.runtime import clock, config
+from chalicelib.runtime import clock, config, retry
 from chalicelib.services import pool
 from chalicelib.services.model import SERVICE_SID, Service, new_sid, service_path, services_url
 from chalicelib.services.params import URL_PARAMS, changes_of, new_service
@@ -62,11 +59,7 @@ def fetch(account_sid: str, sid: str) -> Service:
 
 def update(account_sid: str, sid: str, params: forms.Params) -> Service:
     given = changes_of(params)
-    pause = 0.005
-    for attempt in range(UPDATE_ATTEMPTS):
-        if attempt:
-            time.sleep(pause * (0.5 + random.random()))
-            pause = min(pause * 2, 0.1)
+    for _ in retry.attempts(UPDATE_ATTEMPTS):
         current = fetch(account_sid, sid)
         changes = {}
         for field, value in given.items():
