@@ -241,10 +241,9 @@ class Carrier:
         Carrier.current = None
 
     def _send(self, request, **_):
-        from botocore.awsrequest import AWSResponse
-
         from chalicelib.carriers import events
         from chalicelib.runtime import clock
+        from devtools import direct_aws
 
         sent = json.loads(request.body)
         context = sent.get("Context") or {}
@@ -260,20 +259,8 @@ class Carrier:
             self.sns.publish(TopicArn=self.topic, Message=json.dumps(event))
             self.published += 1
         body = json.dumps({"MessageId": message_id}).encode()
-        return AWSResponse(
-            request.url, 200, {"Content-Type": "application/x-amz-json-1.0"}, _Raw(body)
-        )
-
-
-class _Raw:
-    def __init__(self, data: bytes):
-        self._data = data
-
-    def stream(self, **_):
-        yield self._data
-
-    def read(self, *_):
-        return self._data
+        headers = {"Content-Type": "application/x-amz-json-1.0"}
+        return direct_aws.botocore_answer(request.url, 200, headers, body)
 
 
 def wrap_sources(sources, recorder: Recorder):

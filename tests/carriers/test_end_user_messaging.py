@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from botocore.awsrequest import AWSResponse
 from botocore.exceptions import (
     ConnectionClosedError,
     ConnectTimeoutError,
@@ -27,6 +26,7 @@ from chalicelib.carriers import eum_request, eum_settings, events
 from chalicelib.carriers.base import Accepted, Refused, Throttled, TimedOut
 from chalicelib.messages.model import Message
 from chalicelib.runtime import clock
+from devtools import direct_aws
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "AC" + "a" * 32
@@ -324,14 +324,6 @@ def test_every_error_becomes_its_outcome(stubber, code, fields, status, kind, tw
 # --- the network, and the rule that a request is never sent twice ---------------------
 
 
-class Body:
-    def __init__(self, content: bytes):
-        self.content = content
-
-    def stream(self, **_):
-        yield self.content
-
-
 @pytest.fixture
 def network(monkeypatch):
     """Play the network under a fresh client: `network.answer` (a status and a body, or an
@@ -349,7 +341,7 @@ def network(monkeypatch):
             if isinstance(self.answer, Exception):
                 raise self.answer
             status, body = self.answer
-            return AWSResponse(request.url, status, {}, Body(body))
+            return direct_aws.botocore_answer(request.url, status, {}, body)
 
     played = Network()
     eum.client().meta.events.register(

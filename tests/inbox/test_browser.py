@@ -11,7 +11,6 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
@@ -24,6 +23,7 @@ from twilio.rest import Client
 
 import admin
 from tests.conftest import live_herald
+from tests.pipeline import Request
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
@@ -42,14 +42,6 @@ PICTURE = (
     b'<rect width="120" height="80" fill="#e8a33d"/><circle cx="60" cy="40" r="25" fill="#fff"/>'
     b"</svg>"
 )
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    headers: dict
-    form: dict
 
 
 @contextlib.contextmanager

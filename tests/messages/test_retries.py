@@ -5,11 +5,11 @@ import json
 import threading
 
 import pytest
-from botocore.awsrequest import AWSResponse
 
 from chalicelib import messages, storage
 from chalicelib.runtime import clock
 from chalicelib.twilio import sids
+from devtools import direct_aws
 from tests.conftest import body
 
 FROM = "+15005550006"
@@ -174,21 +174,11 @@ def inject(operation: str, code: str, status: int = 400, times: int = 100):
         # own handler does not serve, so the failed attempt really writes nothing.
         request.url = "http://fault-injected.invalid/"
         payload = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}"}).encode()
-        return AWSResponse(request.url, status, {"x-amzn-ErrorType": code}, _Raw(payload))
+        headers = {"x-amzn-ErrorType": code}
+        return direct_aws.botocore_answer(request.url, status, headers, payload)
 
     storage.client.client().meta.events.register_first(f"before-send.dynamodb.{operation}", respond)
     return attempts
-
-
-class _Raw:
-    def __init__(self, data: bytes):
-        self._data = data
-
-    def stream(self, **_):
-        yield self._data
-
-    def read(self, *_):
-        return self._data
 
 
 def test_throttling_answers_429_with_retry_after_and_writes_nothing(api):
