@@ -84,3 +84,50 @@ def test_long_polling_workers_deliver_what_comes(line, api):
         for worker in workers:
             worker.join(timeout=30)
     assert not any(worker.is_alive() for worker in workers)
+
+
+def stream_batch(*due_at_ms: int) -> dict:
+    """A stream batch as the local stream reader hands it over: one INSERT a due time (a
+    scheduled message's `due_at`: its SendAt in 12 hex digits, then its Sid's hex), and a
+    message with none."""
+    sid_hex = "0" * 32
+    records = [
+        {"eventName": "INSERT", "dynamodb": {"NewImage": {"due_at": {"S": f"{ms:012x}{sid_hex}"}}}}
+        for ms in due_at_ms
+    ]
+    records.append({"eventName": "INSERT", "dynamodb": {"NewImage": {"sid": {"S": "SM1"}}}})
+    return {"Records": records}
+
+
+def test_the_local_scheduler_sweeps_when_a_noted_message_falls_due(monkeypatch):
+    """It sweeps once a scheduled message the stream showed is due, not every few seconds:
+    with nothing due, an idle make run makes no sweep before SWEEP_SECONDS."""
+    from chalicelib.runtime import clock
+
+    start, moved = time.monotonic(), {"ms": 0}
+    monkeypatch.setattr(
+        clock, "now_ms", lambda: int((time.monotonic() - start) * 1000) + moved["ms"]
+    )
+    due, stop = local_workers.DueTimes(), threading.Event()
+    handled = []
+    handler = due.noting(lambda event, context: handled.append(event))
+    handler(stream_batch(900, 60_000), None)
+    assert len(handled) == 1  # the stream's own handler still gets the batch
+    began = time.monotonic()
+    assert due.wait(stop, longest=30) is True  # the first falls due in 0.9 s
+    assert 0.5 < time.monotonic() - began < 5
+    moved["ms"] += 60_000  # the clock moves past the second
+    began = time.monotonic()
+    assert due.wait(stop, longest=30) is True
+    assert time.monotonic() - began < 3
+    began = time.monotonic()
+    assert due.wait(stop, longest=1.5) is True  # nothing noted: the periodic sweep
+    assert time.monotonic() - began >= 1.4
+
+
+def test_the_local_scheduler_stops_while_it_waits():
+    due, stop = local_workers.DueTimes(), threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    began = time.monotonic()
+    assert due.wait(stop, longest=60) is False
+    assert time.monotonic() - began < 3
