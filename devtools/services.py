@@ -350,28 +350,25 @@ def embedded_aws(atomic: bool = True, direct: bool = True, wrap=None) -> Iterato
 
     # One werkzeug line per AWS call would bury the HTTP server's request log.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    with _fresh_state():
+    with _fresh_state(), contextlib.ExitStack() as stack:
         app = moto_app(atomic) if wrap is None else wrap(moto_app(atomic))
         server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
         thread = threading.Thread(target=server.serve_forever, name="embedded-aws", daemon=True)
         thread.start()
+        # Undone last in, first out: the door and routes, then the server.
+        stack.callback(thread.join)
+        stack.callback(server.server_close)
+        stack.callback(server.shutdown)
         url = f"http://127.0.0.1:{server.server_port}"
-        with contextlib.ExitStack() as stack:
-            private = stack.enter_context(tempfile.TemporaryDirectory(prefix="herald-aws-"))
-            door = direct_aws.Door(app, os.path.join(private, "door"))
-            stack.callback(door.close)
-            _doors[url] = door.path
-            stack.callback(_doors.pop, url, None)
-            if direct:
-                direct_aws.route(url, functools.partial(direct_aws.call_app, app))
-                stack.callback(direct_aws.unroute, url)
-            try:
-                yield url
-            finally:
-                stack.close()
-                server.shutdown()
-                server.server_close()
-                thread.join()
+        private = stack.enter_context(tempfile.TemporaryDirectory(prefix="herald-aws-"))
+        door = direct_aws.Door(app, os.path.join(private, "door"))
+        stack.callback(door.close)
+        _doors[url] = door.path
+        stack.callback(_doors.pop, url, None)
+        if direct:
+            direct_aws.route(url, functools.partial(direct_aws.call_app, app))
+            stack.callback(direct_aws.unroute, url)
+        yield url
 
 
 def door_environment(url: str) -> dict:
