@@ -20,12 +20,13 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from devtools import services
+from tests.devtools import aws
+from tests.devtools.aws import put, table
 
 pytestmark = pytest.mark.server
 
@@ -55,35 +56,7 @@ def interleaved():
 
 def client(endpoint, service):
     config = Config(max_pool_connections=32, retries={"max_attempts": 1})
-    return boto3.client(
-        service, endpoint_url=endpoint, region_name="us-east-1", config=config,
-        aws_access_key_id="testing", aws_secret_access_key="testing",
-    )  # fmt: skip
-
-
-def table(ddb, filler: int = 0, range_key: bool = False, stream: bool = False) -> str:
-    """A new table (pk, and sk when `range_key`) holding `filler` items."""
-    name = f"t-{uuid.uuid4().hex[:8]}"
-    keys = [("pk", "HASH")] + ([("sk", "RANGE")] if range_key else [])
-    extra = {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}}
-    ddb.create_table(
-        TableName=name, BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": k, "KeyType": t} for k, t in keys],
-        AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k, _ in keys],
-        **(extra if stream else {}),
-    )  # fmt: skip
-    for start in range(0, filler, 25):
-        puts = [put(name, f"filler{i}", pad="x" * 200) for i in range(start, start + 25)]
-        ddb.transact_write_items(TransactItems=puts)
-    return name
-
-
-def put(table_name, pk, condition=None, **attrs):
-    item = {"pk": {"S": pk}, **{k: {"S": v} for k, v in attrs.items()}}
-    operation = {"TableName": table_name, "Item": item}
-    if condition:
-        operation["ConditionExpression"] = condition
-    return {"Put": operation}
+    return aws.client(endpoint, service, config)
 
 
 def error_code(error: ClientError) -> str:

@@ -12,12 +12,12 @@ import os
 import uuid
 from contextlib import contextmanager
 
-import boto3
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devtools import faster_moto, services
+from tests.devtools.aws import client, table
 
 pytestmark = pytest.mark.server
 
@@ -26,13 +26,6 @@ pytestmark = pytest.mark.server
 def endpoint():
     with services.embedded_aws() as url:
         yield url
-
-
-def client(endpoint, service):
-    return boto3.client(
-        service, endpoint_url=endpoint, region_name="us-east-1",
-        aws_access_key_id="testing", aws_secret_access_key="testing",
-    )  # fmt: skip
 
 
 @contextmanager
@@ -94,12 +87,7 @@ def test_an_answer_s_items_skip_moto_s_member_by_member_serializer(endpoint, mon
     from moto.core.serialize import ResponseSerializer
 
     ddb = client(endpoint, "dynamodb")
-    name = f"t-{uuid.uuid4().hex[:8]}"
-    ddb.create_table(
-        TableName=name, BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-    )  # fmt: skip
+    name = table(ddb)
     item = {"pk": {"S": "a"}, **{f"f{n}": {"S": "v" * n} for n in range(30)}}
     ddb.put_item(TableName=name, Item=item)
     members = []
@@ -175,12 +163,7 @@ def test_an_update_s_expressions_are_parsed_once(endpoint, monkeypatch):
     from moto.dynamodb.parsing.tokens import ExpressionTokenizer
 
     ddb = client(endpoint, "dynamodb")
-    name = f"t-{uuid.uuid4().hex[:8]}"
-    ddb.create_table(
-        TableName=name, BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-    )  # fmt: skip
+    name = table(ddb)
     ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "n": {"N": "0"}})
     tokenized, lexed = [], []
     make_list = ExpressionTokenizer.make_list.__func__
