@@ -102,9 +102,7 @@ def percentile(values: list[float], p: float) -> float:
 def closed_loop(port: int, requests: list[bytes], clients: int) -> dict:
     """`clients` threads, each on its own kept-open connection, send `requests` as fast as
     answers come; per-request latency, answers by status, and the rate."""
-    answers: list[tuple[int, bytes] | None] = [None] * len(requests)
-    latencies: list[float] = [0.0] * len(requests)
-    errors: list[str] = []
+    sent = _Sent(requests)
     cursor = iter(range(len(requests)))
     lock = threading.Lock()
     start = threading.Barrier(clients + 1)
@@ -117,12 +115,7 @@ def closed_loop(port: int, requests: list[bytes], clients: int) -> dict:
                 index = next(cursor, None)
             if index is None:
                 break
-            began = time.perf_counter()
-            try:
-                answers[index] = connection.send(requests[index])
-            except OSError as error:
-                errors.append(type(error).__name__)
-            latencies[index] = time.perf_counter() - began
+            sent.send(connection, index)
         connection.close()
 
     threads = [threading.Thread(target=run, daemon=True) for _ in range(clients)]
@@ -132,16 +125,13 @@ def closed_loop(port: int, requests: list[bytes], clients: int) -> dict:
     began = time.perf_counter()
     for thread in threads:
         thread.join()
-    took = time.perf_counter() - began
-    return _result(answers, latencies, errors, took)
+    return sent.result(time.perf_counter() - began)
 
 
 def paced(port: int, requests: list[bytes], rate: float, clients: int = 16) -> dict:
     """Send request i at t0 + i/rate from a pool of kept-open connections (a slow answer
     delays no later request while a connection is free)."""
-    answers: list[tuple[int, bytes] | None] = [None] * len(requests)
-    latencies: list[float] = [0.0] * len(requests)
-    errors: list[str] = []
+    sent = _Sent(requests)
     pool = [Connection(port) for _ in range(clients)]
     free = threading.Semaphore(clients)
     lock = threading.Lock()
@@ -150,12 +140,7 @@ def paced(port: int, requests: list[bytes], rate: float, clients: int = 16) -> d
     def one(index: int) -> None:
         with lock:
             connection = pool.pop()
-        began = time.perf_counter()
-        try:
-            answers[index] = connection.send(requests[index])
-        except OSError as error:
-            errors.append(type(error).__name__)
-        latencies[index] = time.perf_counter() - began
+        sent.send(connection, index)
         with lock:
             pool.append(connection)
         free.release()
@@ -174,24 +159,43 @@ def paced(port: int, requests: list[bytes], rate: float, clients: int = 16) -> d
     took = time.perf_counter() - began
     for connection in pool:
         connection.close()
-    return _result(answers, latencies, errors, took)
+    return sent.result(took)
 
 
-def _result(answers, latencies, errors, took) -> dict:
-    statuses: dict[int, int] = {}
-    for answer in answers:
-        if answer is not None:
-            statuses[answer[0]] = statuses.get(answer[0], 0) + 1
-    ms = [value * 1000 for value in latencies]
-    return {
-        "answers": answers,
-        "statuses": statuses,
-        "errors": len(errors) + sum(n for status, n in statuses.items() if status >= 400),
-        "rate": len(answers) / took,
-        "p50_ms": percentile(ms, 50),
-        "p99_ms": percentile(ms, 99),
-        "seconds": took,
-    }
+class _Sent:
+    """Each request's answer (or the error that ended it) and latency, by its index."""
+
+    def __init__(self, requests: list[bytes]):
+        self.requests = requests
+        self.answers: list[tuple[int, bytes] | None] = [None] * len(requests)
+        self.latencies: list[float] = [0.0] * len(requests)
+        self.errors: list[str] = []
+
+    def send(self, connection: "Connection", index: int) -> None:
+        began = time.perf_counter()
+        try:
+            self.answers[index] = connection.send(self.requests[index])
+        except OSError as error:
+            self.errors.append(type(error).__name__)
+        self.latencies[index] = time.perf_counter() - began
+
+    def result(self, took: float) -> dict:
+        """Answers by status, errors (failed sends and 4xx/5xx), the rate and latencies."""
+        statuses: dict[int, int] = {}
+        for answer in self.answers:
+            if answer is not None:
+                statuses[answer[0]] = statuses.get(answer[0], 0) + 1
+        ms = [value * 1000 for value in self.latencies]
+        failed = sum(n for status, n in statuses.items() if status >= 400)
+        return {
+            "answers": self.answers,
+            "statuses": statuses,
+            "errors": len(self.errors) + failed,
+            "rate": len(self.answers) / took,
+            "p50_ms": percentile(ms, 50),
+            "p99_ms": percentile(ms, 99),
+            "seconds": took,
+        }
 
 
 def sequential_ms(port: int, request: bytes, count: int, keep_open: bool = True) -> float:
