@@ -49,8 +49,15 @@ def assert_page(page: dict, count: int) -> None:
         assert_message(message, "message")
 
 
-def send_at(hours: int = 2) -> str:
-    return (datetime.now(UTC) + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+def scheduling(api) -> dict:
+    """The parameters that schedule a message two hours ahead, through a Messaging Service
+    (scheduling asks for one, 35118)."""
+    send_at = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "ScheduleType": "fixed",
+        "SendAt": send_at,
+        "MessagingServiceSid": service_of(api.account_sid),
+    }
 
 
 def created(api, operation: str = "create", **params) -> dict:
@@ -210,9 +217,7 @@ def test_scheduled_create_then_cancel(api):
         api,
         From=FROM,
         Body="later",
-        ScheduleType="fixed",
-        SendAt=send_at(),
-        MessagingServiceSid=service_of(api.account_sid),
+        **scheduling(api),
     )
     assert message["status"] == "scheduled" and message["date_sent"] is None
     response = api.update(message["sid"], Status="canceled")
@@ -236,9 +241,7 @@ def test_fetch_of_a_scheduled_media_message(api):
         api,
         From=FROM,
         MediaUrl="https://example.com/a.png",
-        ScheduleType="fixed",
-        SendAt=send_at(),
-        MessagingServiceSid=service_of(api.account_sid),
+        **scheduling(api),
     )
     response = api.fetch(message["sid"])
     assert response.status_code == 200
@@ -266,9 +269,7 @@ def test_list_pages_with_several_messages(api):
         api,
         From=FROM,
         Body="later",
-        ScheduleType="fixed",
-        SendAt=send_at(),
-        MessagingServiceSid=service_of(api.account_sid),
+        **scheduling(api),
     )
 
     first = json_of(api.list("From=%2B15005550006&PageSize=2"))
