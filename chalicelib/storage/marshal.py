@@ -44,3 +44,18 @@ def to_attrs(item: dict) -> dict:
 
 def from_attrs(attrs: dict) -> dict:
     return {k: value(v) for k, v in attrs.items()}
+
+
+def update_expression(changes: dict, names: dict, values: dict) -> str:
+    """The UpdateExpression that SETs each field of `changes` and REMOVEs those whose value
+    is None; the fields' names and values are added to `names` and `values` (#f0, :v0, …)."""
+    assignments, removals = [], []
+    for index, (field, value) in enumerate(sorted(changes.items())):
+        names[f"#f{index}"] = field
+        if value is None:
+            removals.append(f"#f{index}")
+        else:
+            values[f":v{index}"] = attr(value)
+            assignments.append(f"#f{index} = :v{index}")
+    clauses = [("SET", assignments), ("REMOVE", removals)]
+    return " ".join(f"{verb} {', '.join(parts)}" for verb, parts in clauses if parts)

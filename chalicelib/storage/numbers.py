@@ -189,23 +189,11 @@ def _put(item: dict) -> dict:
 
 def _update(key: dict, changes: dict, condition: str, names: dict, values: dict) -> dict:
     """An Update of `changes` (None: REMOVE) under `condition`."""
-    assignments, removals = [], []
-    for index, (field, value) in enumerate(sorted(changes.items())):
-        names[f"#f{index}"] = field
-        if value is None:
-            removals.append(f"#f{index}")
-        else:
-            values[f":v{index}"] = marshal.attr(value)
-            assignments.append(f"#f{index} = :v{index}")
-    expression = ""
-    if assignments:
-        expression += "SET " + ", ".join(assignments)
-    if removals:
-        expression += " REMOVE " + ", ".join(removals)
+    expression = marshal.update_expression(changes, names, values)
     return {
         "TableName": client.table(),
         "Key": key,
-        "UpdateExpression": expression.strip(),
+        "UpdateExpression": expression,
         "ConditionExpression": condition,
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values,

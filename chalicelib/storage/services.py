@@ -74,17 +74,9 @@ def update_service(current: dict, changes: dict) -> None:
     from botocore.exceptions import ClientError
 
     names, values = {"#rev": "revision"}, {":rev": {"N": str(current["revision"])}}
-    sets, removals = [], []
-    for index, (field, value) in enumerate(sorted({**changes}.items())):
-        names[f"#f{index}"] = field
-        if value is None:
-            removals.append(f"#f{index}")
-        else:
-            values[f":v{index}"] = marshal.attr(value)
-            sets.append(f"#f{index} = :v{index}")
-    values[":next"] = {"N": str(current["revision"] + 1)}
-    sets.append("#rev = :next")
-    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removals) if removals else "")
+    expression = marshal.update_expression(
+        {**changes, "revision": current["revision"] + 1}, names, values
+    )
     try:
         client.call(
             "update_item",
