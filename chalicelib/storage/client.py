@@ -129,6 +129,21 @@ def get(key: dict, consistent: bool = True) -> dict | None:
     return marshal.from_attrs(item) if item else None
 
 
+def put_new(item: dict) -> bool:
+    """Put `item` (plain values) unless an item has its key: False when one has."""
+    from botocore.exceptions import ClientError
+
+    try:
+        call(
+            "put_item", Item=marshal.to_attrs(item), ConditionExpression="attribute_not_exists(pk)"
+        )
+    except ClientError as error:
+        if is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
 def transact(request: dict, wait_seconds: float) -> list[dict] | None:
     """Run a TransactWriteItems: None when it committed, or the cancellation reasons (one per
     item, in order) when a condition refused it.

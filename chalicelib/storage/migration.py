@@ -153,7 +153,6 @@ def _writing_shards(account_sid: str, report: Report) -> int:
 
 def _record(item: dict, now_ms: int, report: Report) -> None:
     """A live idempotency record of the old layout: an alias at its key's Sid."""
-    from botocore.exceptions import ClientError
 
     expires = item.get(schema.TTL_ATTRIBUTE, 0)
     first = item.get("message") or {}
@@ -172,14 +171,6 @@ def _record(item: dict, now_ms: int, report: Report) -> None:
         schema.TTL_ATTRIBUTE: expires,
         schema.REPLAY: first,
     }
-    try:
-        client.call(
-            "put_item",
-            Item=marshal.to_attrs(alias),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
-    except ClientError as error:
-        if not client.is_condition_failure(error):
-            raise
+    if not client.put_new(alias):
         return  # written by an earlier pass
     report.aliases_written += 1

@@ -48,18 +48,8 @@ def put_new_service(fields: dict) -> None:
         schema.LIST_SORT_KEY: schema.list_key(fields["created_ms"], fields["sid"]),
         schema.LIST_INDEXES[schema.INDEX_NUMBERS]: fields["account_sid"] + LIST_SUFFIX,
     }
-    from botocore.exceptions import ClientError
-
-    try:
-        client.call(
-            "put_item",
-            Item=marshal.to_attrs(item),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
-    except ClientError as error:
-        if client.is_condition_failure(error):
-            raise Exists(fields["sid"]) from error
-        raise
+    if not client.put_new(item):
+        raise Exists(fields["sid"])
 
 
 def get_service(account_sid: str, sid: str) -> dict | None:
