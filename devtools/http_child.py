@@ -37,6 +37,7 @@ from socketserver import ThreadingMixIn
 from chalice.local import ChaliceRequestHandler, LocalGateway, LocalGatewayException
 
 from devtools import direct_aws, local_workers, parent_watch
+from devtools.memory_aws import door as memory_door
 
 MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
 # An HTTP method is a token (RFC 9110 5.6.2); anything else is a malformed request.
@@ -335,6 +336,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("botocore.credentials").setLevel(logging.WARNING)  # once per process
     # The embedded AWS's requests through its door, not HTTP, for every client made below.
     door = direct_aws.enter_from_environment()
+    # And DynamoDB, its stream and SQS, when in memory, without botocore.
+    memory = memory_door.enter_from_environment()
     try:
         from chalice.local import LocalDevServer
 
@@ -367,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
         worker.join(timeout=max(0.0, deadline - time.monotonic()))
     if door is not None:
         door.close()
+    if memory is not None:
+        memory.close()
     return 0
 
 

@@ -26,6 +26,8 @@ from devtools import server, supervisor
 # one line before anything starts.
 ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}\Z")
 AUTH_TOKEN = re.compile(r"[0-9a-f]{32}\Z")
+# `HERALD_EMBEDDED_AWS=moto make run`: moto for every service, as before the in-memory ones.
+ENGINE_VARIABLE = "HERALD_EMBEDDED_AWS"
 
 
 def usage_error(message: str) -> None:
@@ -122,6 +124,12 @@ def delivery_environment(endpoint: str, stack: contextlib.ExitStack) -> dict:
     }
 
 
+def in_memory() -> bool:
+    """DynamoDB, its stream and SQS in memory (devtools/memory_aws), unless
+    HERALD_EMBEDDED_AWS=moto asks for moto's, as the tests' live servers use."""
+    return os.environ.get(ENGINE_VARIABLE, "moto") != "moto"
+
+
 def signing_environment(endpoint: str) -> dict:
     """Against another DynamoDB there is no delivery pipeline, but every account still
     needs its AuthToken encrypted for signing: the embedded AWS's KMS, and a key on it."""
@@ -175,7 +183,7 @@ def _serve(stack: contextlib.ExitStack, port: int, sid: str | None, token: str |
         """The embedded AWS, its resources, the table and the account: done while the HTTP
         child loads its libraries (each takes most of a second)."""
         # Always started: besides DynamoDB it serves the KMS key that every account needs.
-        aws = stack.enter_context(server.embedded_aws())
+        aws = stack.enter_context(server.embedded_aws(memory=in_memory()))
         started["endpoint"] = endpoint or aws
         env = server.server_environment(started["endpoint"], embedded)
         os.environ.update(env)

@@ -304,8 +304,9 @@ def moto_app(atomic: bool = True):
     return AtomicRequests(app)
 
 
-# Endpoint URL -> the path of its door (devtools/direct_aws.py), for the processes it starts.
-_doors: dict[str, str] = {}
+# Endpoint URL -> the environment that names its doors (devtools/direct_aws.py, and
+# devtools/memory_aws/door.py with `memory`), for the processes it starts.
+_doors: dict[str, dict] = {}
 # How many embedded AWS servers this process is serving: they share moto's state.
 _serving = 0
 _serving_lock = threading.Lock()
@@ -332,7 +333,9 @@ def _fresh_state() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def embedded_aws(atomic: bool = True, direct: bool = True, wrap=None) -> Iterator[str]:
+def embedded_aws(
+    atomic: bool = True, direct: bool = True, wrap=None, memory: bool = False
+) -> Iterator[str]:
     """moto's server for every AWS service on a free 127.0.0.1 port, in this process, one
     thread per request; yields its endpoint URL and stops it on exit. `atomic=False` serves
     moto exactly as `moto_server` does (the tests use it to show what the locks change).
@@ -340,7 +343,10 @@ def embedded_aws(atomic: bool = True, direct: bool = True, wrap=None) -> Iterato
 
     The same app also answers without HTTP (devtools/direct_aws.py): this process's own
     botocore calls to the URL directly (unless `direct` is off), and other processes'
-    through a door whose path `door_environment` gives them."""
+    through a door whose path `door_environment` gives them.
+
+    With `memory`, DynamoDB, its stream and SQS are in-memory services instead of moto's
+    (devtools/memory_aws: make run's), fresh for each server; moto serves the rest."""
     import tempfile
 
     from moto.moto_server.werkzeug_app import MotoRequestHandler
@@ -351,7 +357,12 @@ def embedded_aws(atomic: bool = True, direct: bool = True, wrap=None) -> Iterato
     # One werkzeug line per AWS call would bury the HTTP server's request log.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     with _fresh_state(), contextlib.ExitStack() as stack:
-        app = moto_app(atomic) if wrap is None else wrap(moto_app(atomic))
+        app = base = moto_app(atomic)
+        if memory:
+            from devtools.memory_aws import wire
+
+            app = base = wire.JsonProtocol(base)
+        app = app if wrap is None else wrap(app)
         server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
         thread = threading.Thread(target=server.serve_forever, name="embedded-aws", daemon=True)
         thread.start()
@@ -363,8 +374,16 @@ def embedded_aws(atomic: bool = True, direct: bool = True, wrap=None) -> Iterato
         private = stack.enter_context(tempfile.TemporaryDirectory(prefix="herald-aws-"))
         door = direct_aws.Door(app, os.path.join(private, "door"))
         stack.callback(door.close)
-        _doors[url] = door.path
+        _doors[url] = {direct_aws.DOOR_VARIABLE: door.path, direct_aws.ENDPOINT_VARIABLE: url}
         stack.callback(_doors.pop, url, None)
+        if memory:
+            from devtools.memory_aws import aws
+            from devtools.memory_aws import door as memory_door
+
+            base.memory = aws.MemoryAWS(url)
+            opened = memory_door.MemoryDoor(base.memory, os.path.join(private, "memory"))
+            stack.callback(opened.close)
+            _doors[url][memory_door.DOOR_VARIABLE] = opened.path
         if direct:
             direct_aws.route(url, functools.partial(direct_aws.call_app, app))
             stack.callback(direct_aws.unroute, url)
@@ -374,7 +393,4 @@ def embedded_aws(atomic: bool = True, direct: bool = True, wrap=None) -> Iterato
 def door_environment(url: str) -> dict:
     """What a process this one starts needs to reach the embedded AWS at `url` through its
     door instead of HTTP; {} for any other endpoint."""
-    from devtools import direct_aws
-
-    path = _doors.get(url)
-    return {direct_aws.DOOR_VARIABLE: path, direct_aws.ENDPOINT_VARIABLE: url} if path else {}
+    return dict(_doors.get(url, {}))
