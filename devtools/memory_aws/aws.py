@@ -27,10 +27,11 @@ class MemoryAWS:
     """The services, by the name botocore gives them, for the embedded AWS at `endpoint_url`."""
 
     def __init__(self, endpoint_url: str, region: str = "us-east-1"):
-        from devtools.memory_aws.dynamodb import MemoryDynamoDB, MemoryStreams
+        from devtools.memory_aws.dynamodb import MemoryDynamoDB
         from devtools.memory_aws.sqs import MemorySQS
+        from devtools.memory_aws.streams import MemoryStreams
 
-        self.dynamodb = MemoryDynamoDB()
+        self.dynamodb = MemoryDynamoDB(region=region)
         self.services = {
             "dynamodb": self.dynamodb,
             "dynamodbstreams": MemoryStreams(self.dynamodb),
