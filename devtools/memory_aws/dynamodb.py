@@ -55,7 +55,7 @@ class MemoryDynamoDB:
             raise not_found(operation)
         return table
 
-    def _current(self, table: Table, operation: str) -> None:
+    def current(self, table: Table, operation: str) -> None:
         """Under the lock: `table` (found before it) is still the table of its name."""
         if self.tables.get(table.name) is not table:
             raise not_found(operation)
@@ -110,7 +110,8 @@ class MemoryDynamoDB:
             return {"TableDescription": answer}
 
     def list_tables(self, *, ExclusiveStartTableName=None, Limit=100) -> dict:
-        names = sorted(self.tables)
+        with self.lock:
+            names = sorted(self.tables)
         if ExclusiveStartTableName is not None:
             names = [name for name in names if name > ExclusiveStartTableName]
         answer = {"TableNames": names[:Limit]}
@@ -171,7 +172,7 @@ class MemoryDynamoDB:
                           ProjectionExpression=ProjectionExpression)  # fmt: skip
         projection = request.projection()
         with self.lock:
-            self._current(table, operation)
+            self.current(table, operation)
             item = table.items.get(key)
         if item is None:
             return {}
@@ -192,7 +193,7 @@ class MemoryDynamoDB:
                           ConditionExpression=ConditionExpression)  # fmt: skip
         test = request.condition()
         with self.lock:
-            self._current(table, operation)
+            self.current(table, operation)
             old = table.items.get(key)
             if test is not None and not request.run(test, old):
                 raise _refused(operation, old, ReturnValuesOnConditionCheckFailure)
@@ -216,7 +217,7 @@ class MemoryDynamoDB:
         change = updates.Update(table, Key, request)
         test = request.condition()
         with self.lock:
-            self._current(table, operation)
+            self.current(table, operation)
             old = table.items.get(key)
             if test is not None and not request.run(test, old):
                 raise _refused(operation, old, ReturnValuesOnConditionCheckFailure)
@@ -237,7 +238,7 @@ class MemoryDynamoDB:
                           ConditionExpression=ConditionExpression)  # fmt: skip
         test = request.condition()
         with self.lock:
-            self._current(table, operation)
+            self.current(table, operation)
             old = table.items.get(key)
             if test is not None and not request.run(test, old):
                 raise _refused(operation, old, ReturnValuesOnConditionCheckFailure)
@@ -256,7 +257,7 @@ class MemoryDynamoDB:
               ReturnConsumedCapacity=None) -> dict:  # fmt: skip
         operation = "Query"
         table = self.table(TableName, operation)
-        index = _index_of(table, IndexName, ConsistentRead, operation)
+        index = reads.index_of(table, IndexName, ConsistentRead, operation)
         if KeyConditionExpression is None:
             raise validation(
                 operation, "Either the KeyConditions or KeyConditionExpression parameter must "
@@ -268,9 +269,9 @@ class MemoryDynamoDB:
                           ProjectionExpression=ProjectionExpression)  # fmt: skip
         condition = request.key_condition((index or table).hash_name)
         filter_test, projection = request.condition("FilterExpression"), request.projection()
-        _check_page(operation, Limit, Select, ProjectionExpression)
+        reads.check_page(operation, Limit, Select, ProjectionExpression)
         with self.lock:
-            self._current(table, operation)
+            self.current(table, operation)
             page = reads.query_page(table, index, condition, request, limit=Limit,
                                     start_key=ExclusiveStartKey,
                                     forward=ScanIndexForward is not False)  # fmt: skip
@@ -284,7 +285,7 @@ class MemoryDynamoDB:
              ReturnConsumedCapacity=None) -> dict:  # fmt: skip
         operation = "Scan"
         table = self.table(TableName, operation)
-        index = _index_of(table, IndexName, ConsistentRead, operation)
+        index = reads.index_of(table, IndexName, ConsistentRead, operation)
         if (Segment is None) != (TotalSegments is None) or (
             TotalSegments is not None and not 0 <= Segment < TotalSegments
         ):
@@ -296,9 +297,9 @@ class MemoryDynamoDB:
                           FilterExpression=FilterExpression,
                           ProjectionExpression=ProjectionExpression)  # fmt: skip
         filter_test, projection = request.condition("FilterExpression"), request.projection()
-        _check_page(operation, Limit, Select, ProjectionExpression)
+        reads.check_page(operation, Limit, Select, ProjectionExpression)
         with self.lock:
-            self._current(table, operation)
+            self.current(table, operation)
             page = reads.scan_page(table, index, segment=Segment, total=TotalSegments,
                                    limit=Limit, start_key=ExclusiveStartKey)  # fmt: skip
         return reads.answer(table, index, page, request, filter_test=filter_test,
@@ -328,30 +329,3 @@ def _check_return_values(operation: str, return_values) -> None:
 def _refused(operation: str, old, return_values_on_failure: str):
     wanted = return_values_on_failure == "ALL_OLD" and old is not None
     return condition_failed(operation, copy_item(old) if wanted else None)
-
-
-def _index_of(table: Table, name, consistent: bool, operation: str):
-    if name is None:
-        return None
-    index = table.indexes.get(name)
-    if index is None:
-        raise validation(
-            operation, f"The table does not have the specified index: {name}"
-        )  # fmt: skip
-    if consistent and index.is_global:
-        raise validation(
-            operation, "Consistent reads are not supported on global secondary indexes"
-        )
-    return index
-
-
-def _check_page(operation: str, limit, select, projection) -> None:
-    if limit is not None and (not isinstance(limit, int) or limit < 1):
-        raise validation(
-            operation, f"1 validation error detected: Value '{limit}' at 'limit' failed to "
-            "satisfy constraint: Member must have value greater than or equal to 1",
-        )  # fmt: skip
-    if select == "COUNT" and projection is not None:
-        raise validation(
-            operation, "Cannot specify the ProjectionExpression when choosing to get only the Count"
-        )  # fmt: skip

@@ -207,3 +207,30 @@ def answer(table, index, page: Page, request, *, filter_test, projection, count_
     if page.full and page.read:
         result["LastEvaluatedKey"] = table.typed_key(page.read[-1], index)
     return result
+
+
+def index_of(table, name, consistent: bool, operation: str):
+    if name is None:
+        return None
+    index = table.indexes.get(name)
+    if index is None:
+        raise validation(
+            operation, f"The table does not have the specified index: {name}"
+        )  # fmt: skip
+    if consistent and index.is_global:
+        raise validation(
+            operation, "Consistent reads are not supported on global secondary indexes"
+        )
+    return index
+
+
+def check_page(operation: str, limit, select, projection) -> None:
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        raise validation(
+            operation, f"1 validation error detected: Value '{limit}' at 'limit' failed to "
+            "satisfy constraint: Member must have value greater than or equal to 1",
+        )  # fmt: skip
+    if select == "COUNT" and projection is not None:
+        raise validation(
+            operation, "Cannot specify the ProjectionExpression when choosing to get only the Count"
+        )  # fmt: skip

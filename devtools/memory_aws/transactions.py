@@ -120,7 +120,7 @@ def transact_write(dynamodb, items, token) -> dict:
         if dynamodb.tokens.replayed(token, fingerprint, now):
             return {}
         for write in writes:
-            dynamodb._current(write.table, operation)
+            dynamodb.current(write.table, operation)
         olds = [write.table.items.get(write.key) for write in writes]
         outcomes = [write.outcome(old) for write, old in zip(writes, olds, strict=True)]
         if any(reason is not None for reason, _ in outcomes):
@@ -155,7 +155,7 @@ def transact_get(dynamodb, items) -> dict:
         )
     with dynamodb.lock:
         for table, _, _ in gets:
-            dynamodb._current(table, operation)
+            dynamodb.current(table, operation)
         found = [table.items.get(key) for table, key, _ in gets]
     return {
         "Responses": [
@@ -185,7 +185,7 @@ def batch_get(dynamodb, request_items) -> dict:
     with dynamodb.lock:
         found = []
         for table, keys, _ in wanted:
-            dynamodb._current(table, operation)
+            dynamodb.current(table, operation)
             found.append([table.items.get(key) for key in keys])
     responses = {}
     for (table, _, projection), items in zip(wanted, found, strict=True):
@@ -228,7 +228,7 @@ def batch_write(dynamodb, request_items) -> dict:
         )  # fmt: skip
     with dynamodb.lock:
         for table, *_ in writes:
-            dynamodb._current(table, operation)
+            dynamodb.current(table, operation)
         for table, key, item, size, placed in writes:
             old = table.items.get(key)
             if item is not None or old is not None:
