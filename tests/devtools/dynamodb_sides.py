@@ -36,6 +36,12 @@ def outcome(client, operation: str, request: dict) -> dict:
     return {name: value for name, value in answer.items() if name not in TRANSPORT}
 
 
+def canonical(item: dict) -> str:
+    """An item's text whatever the order of its attributes: to sort answers DynamoDB gives
+    in no particular order."""
+    return repr(sorted(item.items()))
+
+
 class Sides:
     def __init__(self, dynamodb, streams):
         self.moto, self.moto_streams = dynamodb, streams

@@ -10,7 +10,7 @@ tests/devtools/test_memory_dynamodb_queries.py holds queries, paging and scans t
 import pytest
 
 from chalicelib.storage.tables import table_definition
-from tests.devtools.dynamodb_sides import sides
+from tests.devtools.dynamodb_sides import canonical, sides
 
 TABLE = "herald-conformance"
 
@@ -374,8 +374,8 @@ def test_batches_answer_as_moto_does(both):
         theirs, ours = both.both("batch_get_item", RequestItems={TABLE: {"Keys": keys, **extra}})
         assert ours["UnprocessedKeys"] == theirs["UnprocessedKeys"] == {}
         # DynamoDB answers a batch's items in no particular order.
-        assert sorted(ours["Responses"][TABLE], key=str) == sorted(
-            theirs["Responses"][TABLE], key=str
+        assert sorted(ours["Responses"][TABLE], key=canonical) == sorted(
+            theirs["Responses"][TABLE], key=canonical
         )
 
 
@@ -506,3 +506,117 @@ def test_a_failed_update_in_a_transaction_is_its_validation_error_reason(both):
     reasons = refused.value.response["CancellationReasons"]
     assert [reason["Code"] for reason in reasons] == ["None", "ValidationError"]
     assert both.memory.scan(TableName=TABLE)["Items"] == []
+
+
+def random_writes(chance, count: int):
+    """Writes, reads and transactions on a few keys, with conditions that pass and fail."""
+    keys = ["a", "b", "c", "d"]
+    conditions = [None, "attribute_not_exists(pk)", "attribute_exists(pk)", "#s = :q",
+                  "attribute_exists(n) AND n < :ten", "attribute_exists(l)"]  # fmt: skip
+    values = {":q": {"S": "queued"}, ":ten": {"N": "10"}}
+
+    def conditional(body: dict) -> dict:
+        condition = chance.choice(conditions)
+        if condition is None:
+            return body
+        used = {name: value for name, value in values.items() if name in condition}
+        body = body | {"ConditionExpression": condition}
+        if "#s" in condition:
+            body["ExpressionAttributeNames"] = {
+                **body.get("ExpressionAttributeNames", {}),
+                "#s": "st",
+            }
+        if used:
+            body["ExpressionAttributeValues"] = {
+                **body.get("ExpressionAttributeValues", {}),
+                **used,
+            }
+        if chance.random() < 0.5:
+            body["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        return body
+
+    def write(pk: str) -> tuple[str, dict]:
+        kind = chance.choice(["put", "update", "update", "delete"])
+        if kind == "put":
+            item = message(pk, st=chance.choice(["queued", "sent"]), n=chance.randrange(20))
+            if chance.random() < 0.6:
+                item |= {"list_pk": {"S": "L"}, "lk": {"S": f"{chance.randrange(50):03d}"}}
+            return "Put", conditional({"TableName": TABLE, "Item": item})
+        if kind == "delete":
+            return "Delete", conditional({"TableName": TABLE, "Key": key(pk)})
+        update, update_values = chance.choice([
+            ("SET st = :s", {":s": {"S": "sent"}}),
+            ("ADD n :two", {":two": {"N": "2"}}),
+            ("REMOVE lk, st", {}),
+            ("SET l = list_append(if_not_exists(l, :none), :l)",
+             {":none": {"L": []}, ":l": {"L": [{"S": "x"}]}}),
+            ("SET lk = :lk, list_pk = :lp", {":lk": {"S": "025"}, ":lp": {"S": "L"}}),
+        ])  # fmt: skip
+        body = {"TableName": TABLE, "Key": key(pk), "UpdateExpression": update}
+        if update_values:
+            body["ExpressionAttributeValues"] = update_values
+        return "Update", conditional(body)
+
+    for _ in range(count):
+        roll = chance.random()
+        if roll < 0.6:
+            kind, body = write(chance.choice(keys))
+            operation = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}[kind]
+            # UPDATED_OLD and UPDATED_NEW: moto answers what changed, DynamoDB what the update
+            # wrote (test_updated_old_and_new_are_what_the_update_wrote).
+            choices = ["NONE", "ALL_OLD"] + (["ALL_NEW"] if kind == "Update" else [])
+            body.pop("TableName")
+            yield operation, {"TableName": TABLE, "ReturnValues": chance.choice(choices), **body}
+        elif roll < 0.8:
+            first, second = chance.sample(keys, 2)
+            items = [dict([write(first)]), dict([write(second)])]
+            for item in items:
+                for body in item.values():
+                    body.pop("ReturnValuesOnConditionCheckFailure", None)
+                    if chance.random() < 0.5 and "ConditionExpression" in body:
+                        body["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+            yield "transact_write_items", {"TransactItems": items}
+        elif roll < 0.9:
+            yield "get_item", {"TableName": TABLE, "Key": key(chance.choice(keys))}
+        else:
+            yield "query", {"TableName": TABLE, "IndexName": "by-account",
+                            "KeyConditionExpression": "list_pk = :p AND lk > :low",
+                            "ExpressionAttributeValues": {":p": {"S": "L"}, ":low": {"S": "010"}},
+                            "ScanIndexForward": chance.random() < 0.5}  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_writes_answer_as_moto_does(both, seed):
+    import random
+
+    for operation, request_ in random_writes(random.Random(seed), 120):
+        both.same(operation, **request_)
+    theirs, ours = (
+        sorted(side.scan(TableName=TABLE)["Items"], key=canonical)
+        for side in (both.moto, both.memory)
+    )
+    assert ours == theirs
+
+
+def test_updated_old_and_new_are_what_the_update_wrote(both):
+    """ReturnValues UPDATED_OLD and UPDATED_NEW: "only the updated attributes, as they appeared
+    before (after) the UpdateItem operation" (UpdateItem reference): every attribute the
+    update writes, changed or not, and none it only removes (for UPDATED_NEW). moto answers
+    only the attributes whose value changed, and the whole item for an update that makes it
+    or only removes."""
+    both.same("put_item", TableName=TABLE, Item=message("a", st="sent", lk="001"))
+    cases = [
+        ("a", "SET st = :s", "UPDATED_OLD", {"st": {"S": "sent"}}),
+        ("a", "SET st = :s", "UPDATED_NEW", {"st": {"S": "sent"}}),
+        ("new", "SET st = :s", "UPDATED_NEW", {"st": {"S": "sent"}}),
+        ("newer", "SET st = :s", "UPDATED_OLD", None),
+        ("a", "REMOVE lk", "UPDATED_NEW", None),
+        ("a", "REMOVE st", "UPDATED_OLD", {"st": {"S": "sent"}}),
+    ]
+    for pk, update, choice, expected in cases:
+        values = {":s": {"S": "sent"}} if ":s" in update else None
+        answer = both.memory.update_item(
+            TableName=TABLE, Key=key(pk), UpdateExpression=update, ReturnValues=choice,
+            **({"ExpressionAttributeValues": values} if values else {}),
+        )  # fmt: skip
+        assert answer == ({"Attributes": expected} if expected else {}), (pk, update, choice)

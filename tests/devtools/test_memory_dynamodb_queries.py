@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.devtools.dynamodb_sides import sides
+from tests.devtools.dynamodb_sides import canonical, sides
 
 TABLE = "sorts"
 WORDS = ["", "a", "ab", "abc", "b", "Z", "é", "\uffff", "😀", "ab😀"]  # "" is: no s
@@ -209,12 +209,12 @@ def test_a_scan_finds_what_moto_s_finds(both, limit, index):
         if start is None:
             break
         assert page["ScannedCount"] == limit
-    assert sorted(found, key=str) == sorted(theirs, key=str)
+    assert sorted(found, key=canonical) == sorted(theirs, key=canonical)
     segments = [both.memory.scan(**request, Segment=n, TotalSegments=3)["Items"] for n in range(3)]
-    assert sorted((i for s in segments for i in s), key=str) == sorted(theirs, key=str)
+    assert sorted((i for s in segments for i in s), key=canonical) == sorted(theirs, key=canonical)
     filtered = {"FilterExpression": "v = :v", "ExpressionAttributeValues": {":v": {"N": "3"}}}
     theirs, ours = (side.scan(**request, **filtered) for side in (both.moto, both.memory))
-    assert sorted(ours["Items"], key=str) == sorted(theirs["Items"], key=str)
+    assert sorted(ours["Items"], key=canonical) == sorted(theirs["Items"], key=canonical)
     assert (ours["Count"], ours["ScannedCount"]) == (theirs["Count"], theirs["ScannedCount"])
 
 
