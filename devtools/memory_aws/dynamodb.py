@@ -12,6 +12,7 @@ Where this differs from moto it follows DynamoDB's documentation, and says so wh
 (tests/devtools/test_memory_dynamodb.py holds the rest to moto's answers).
 """
 
+import copy
 import threading
 import time
 
@@ -76,6 +77,7 @@ class MemoryDynamoDB:
 
     def create_table(self, **request) -> dict:
         operation = "CreateTable"
+        request = copy.deepcopy(request)  # the table keeps it: the caller may change theirs
         check_definition(request, operation)
         with self.lock:
             if request["TableName"] in self.tables:
