@@ -96,10 +96,14 @@ class JsonProtocol:
             error = answer.get("Error", {})
             status = answer.get("ResponseMetadata", {}).get("HTTPStatusCode") or 400
             body = {k: v for k, v in answer.items() if k not in ("Error", "ResponseMetadata")}
-            body.update(__type=ERROR_PREFIXES[service] + error.get("Code", ""))
+            # botocore picks the exception class by the `__type`; for SQS that is the error's
+            # shape (QueueNameExists), and the code it shows comes from x-amzn-query-error.
+            shape = error.get("QueryErrorCode") or error.get("Code", "")
+            body.update(__type=ERROR_PREFIXES[service] + shape)
             body["message"] = error.get("Message", "")
             if service == "sqs":
-                headers.append(("x-amzn-query-error", f"{error.get('Code', '')};Sender"))
+                kind = error.get("Type", "Sender")
+                headers.append(("x-amzn-query-error", f"{error.get('Code', '')};{kind}"))
         data = json.dumps(body, default=_to_json, separators=(",", ":")).encode()
         headers.append(("Content-Length", str(len(data))))
         start_response(f"{status} {'OK' if status == 200 else 'Error'}", headers)

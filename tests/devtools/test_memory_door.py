@@ -181,3 +181,24 @@ def test_other_services_go_to_moto():
         "dynamodbstreams",
         "get_records",
     )
+
+
+def test_over_http_the_in_memory_services_raise_botocores_own_exceptions():
+    """What the admin command and the supervisor's own clients meet: the same exception
+    classes and codes as from SQS and DynamoDB (local_aws.provision catches QueueNameExists
+    when a queue is there with other attributes)."""
+    import boto3
+
+    from devtools import services
+
+    with services.embedded_aws(memory=True) as url:
+        sqs = boto3.client("sqs", endpoint_url=url, region_name="us-east-1")
+        sqs.create_queue(QueueName="q", Attributes={"VisibilityTimeout": "30"})
+        with pytest.raises(sqs.exceptions.QueueNameExists):
+            sqs.create_queue(QueueName="q", Attributes={"VisibilityTimeout": "31"})
+        with pytest.raises(sqs.exceptions.QueueDoesNotExist) as raised:
+            sqs.get_queue_url(QueueName="nowhere")
+        assert raised.value.response["Error"]["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
+        dynamodb = boto3.client("dynamodb", endpoint_url=url, region_name="us-east-1")
+        with pytest.raises(dynamodb.exceptions.ResourceNotFoundException):
+            dynamodb.get_item(TableName="none", Key={"pk": {"S": "a"}})
