@@ -96,6 +96,11 @@ def pytest_collection_modifyitems(items):
 
 
 def pytest_generate_tests(metafunc):
+    # The pipeline's embedded AWS: moto's (as the live-server tests have it), or make run's
+    # in-memory DynamoDB, stream and SQS behind the same endpoint (devtools/memory_aws).
+    engines = getattr(metafunc.module, "ENGINES", None)
+    if engines and "endpoint" in metafunc.fixturenames:
+        metafunc.parametrize("endpoint", engines, indirect=True, scope="module")
     backends = getattr(metafunc.module, "BACKENDS", None)
     if backends and "aws" in metafunc.fixturenames:
         metafunc.parametrize("aws", backends, indirect=True)
@@ -353,9 +358,10 @@ def other_api(chalice_client, other_account):
 
 
 @pytest.fixture(scope="module")
-def endpoint():
-    """One embedded AWS server per module for the tests that drive the pipeline."""
-    with server.embedded_aws() as url:
+def endpoint(request):
+    """One embedded AWS server per module for the tests that drive the pipeline: moto's, or
+    (a module's ENGINES) make run's in-memory one."""
+    with server.embedded_aws(memory=getattr(request, "param", "moto") == "memory") as url:
         yield url
 
 

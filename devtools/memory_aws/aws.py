@@ -38,6 +38,11 @@ class MemoryAWS:
             "sqs": MemorySQS(endpoint_url, region=region),
         }
 
+    def reset(self) -> None:
+        """Forget every table, stream record, queue and message."""
+        self.dynamodb.reset()
+        self.services["sqs"].reset()
+
     def answer(self, service: str, operation: str, kwargs: dict) -> tuple[str, dict]:
         """("ok", the answer) or ("error", the error response botocore would have parsed)."""
         from botocore.exceptions import ClientError

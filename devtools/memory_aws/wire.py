@@ -25,6 +25,8 @@ ERROR_PREFIXES = {
 # Members that JSON carries as base64 text: attribute values (B, BS) and SQS's
 # message attributes (BinaryValue, BinaryListValues).
 _BINARY = {"B", "BinaryValue"}
+# moto's own "forget everything" (POST): the in-memory services forget theirs too.
+RESET_PATH = "/moto-api/reset"
 _BINARY_LISTS = {"BS", "BinaryListValues"}
 
 
@@ -72,6 +74,8 @@ class JsonProtocol:
         self.app, self.memory = app, memory
 
     def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == RESET_PATH and self.memory is not None:
+            self.memory.reset()  # and moto's state, as it answers
         called = operation_of(environ.get("HTTP_X_AMZ_TARGET", ""))
         if called is None or self.memory is None:
             return self.app(environ, start_response)
