@@ -77,13 +77,13 @@ class Stream:
     def read(self, position: int, limit: int, wait: float) -> tuple[list, int]:
         """Up to `limit` records from `position`, waiting up to `wait` s for one."""
         with self.changed:
+            if wait > 0 and position >= self.end and self.open:
+                self.changed.wait_for(lambda: position < self.end or not self.open, wait)
             if position < self.first:
                 raise client_error(
                     "TrimmedDataAccessException", "The operation attempted to read past the "
                     "oldest stream record in a shard.", "GetRecords",
                 )  # fmt: skip
-            if wait > 0 and position >= self.end and self.open:
-                self.changed.wait_for(lambda: position < self.end or not self.open, wait)
             start = position - self.first
             taken = self.records[start : start + limit]
         return [self._record(position + n, record) for n, record in enumerate(taken)], (

@@ -285,3 +285,23 @@ def test_list_streams_and_refusals():
             "ValidationException",
             "ResourceNotFoundException",
         )
+
+
+def test_records_trimmed_while_a_reader_waited_are_refused_not_misread():
+    dynamodb, streams, iterator = memory_stream()
+    stream = next(iter(dynamodb.streams.values()))
+    stream.max_records = 2
+    start = iterator()
+    waited = stream.changed.wait_for
+
+    def many_arrive(predicate, timeout):  # while the reader waits, records come and go
+        for n in range(6):
+            stream.records.append(("INSERT", None, key(str(n)), 0.0, 1, None))
+        del stream.records[:4]
+        stream.first += 4
+        return waited(predicate, timeout)
+
+    stream.changed.wait_for = many_arrive
+    with pytest.raises(ClientError) as trimmed:
+        streams.get_records(ShardIterator=start, WaitSeconds=5)
+    assert trimmed.value.response["Error"]["Code"] == "TrimmedDataAccessException"
