@@ -33,7 +33,9 @@ class Index:
         projection = definition.get("Projection") or {}
         self.projection = projection.get("ProjectionType", "ALL")
         keys = {table.hash_name, table.range_name, self.hash_name, self.range_name} - {None}
-        self.included = frozenset(keys | set(projection.get("NonKeyAttributes") or ()))
+        # What the index holds of an item, in a fixed order (answers' order is the same run
+        # after run).
+        self.included = tuple(sorted(keys | set(projection.get("NonKeyAttributes") or ())))
         self.is_global = is_global
         self.partitions: dict = {}  # index partition value -> sorted entries
         self.description = {
@@ -79,7 +81,7 @@ class Index:
         """What the index holds of `item` (shared values: the caller copies)."""
         if self.projection == "ALL":
             return item
-        return {name: value for name, value in item.items() if name in self.included}
+        return {name: item[name] for name in self.included if name in item}
 
     def key_names(self) -> tuple:
         return (self.hash_name, self.range_name) if self.range_name else (self.hash_name,)

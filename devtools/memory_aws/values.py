@@ -20,7 +20,11 @@ _NUMBER_DIGITS = 38
 
 def copy_item(item: dict) -> dict:
     """A copy the caller may change: stored values are shared, never handed out."""
-    return {name: copy_value(value) for name, value in item.items()}
+    return {
+        # A value holds one type: a string or a number (most of them) is a flat dict.
+        name: value.copy() if "S" in value or "N" in value else copy_value(value)
+        for name, value in item.items()
+    }
 
 
 def copy_value(value: dict) -> dict:
