@@ -1,8 +1,9 @@
 """`make run`: Herald on http://127.0.0.1:$PORT with nothing to configure.
 
-Starts an embedded AWS (moto's server with atomic DynamoDB requests: devtools/services.py;
-when DYNAMODB_ENDPOINT_URL or AWS_ENDPOINT_URL_DYNAMODB names another DynamoDB, only its KMS
-key is used), creates the table when it is missing, creates a development account
+Starts an embedded AWS (devtools/services.py: DynamoDB, its stream and SQS in memory,
+devtools/memory_aws, or with HERALD_EMBEDDED_AWS=moto moto's with atomic requests; KMS and the
+rest moto's; when DYNAMODB_ENDPOINT_URL or AWS_ENDPOINT_URL_DYNAMODB names another DynamoDB,
+only its KMS key is used), creates the table when it is missing, creates a development account
 (HERALD_ACCOUNT_SID / HERALD_AUTH_TOKEN fix its credentials), and serves the API from a child
 process on a socket this process keeps open (devtools/supervisor.py): a change to the app's
 files restarts the child without refusing a request, other files change nothing. Prints the
@@ -127,7 +128,7 @@ def delivery_environment(endpoint: str, stack: contextlib.ExitStack) -> dict:
 def in_memory() -> bool:
     """DynamoDB, its stream and SQS in memory (devtools/memory_aws), unless
     HERALD_EMBEDDED_AWS=moto asks for moto's, as the tests' live servers use."""
-    return os.environ.get(ENGINE_VARIABLE, "moto") != "moto"
+    return os.environ.get(ENGINE_VARIABLE, "memory") != "moto"
 
 
 def signing_environment(endpoint: str) -> dict:
