@@ -42,6 +42,8 @@ pool is the account's own), an opt-out (one GetItem, or one BatchGetItem for a F
 service together).
 """
 
+import time
+
 from chalicelib.messages.model import Message
 from chalicelib.outbound.addresses import is_callable, quoted
 from chalicelib.runtime import config
@@ -49,6 +51,20 @@ from chalicelib.twilio import addresses, codes, errors
 
 MAX_BODY_CHARS = 1600
 MAX_MEDIA = 10
+# Without the flag, the (account, number) pairs this container read as a From the account may
+# use (its own number, or one no account holds), and when: _may_send_from.
+SENDABLE_SECONDS = 10.0
+SENDABLE_ENTRIES = 1000
+_sendable: dict[tuple[str, str], float] = {}
+
+
+def forget() -> None:
+    """Drop what this container read of who may send from which number."""
+    _sendable.clear()
+
+
+def _monotonic() -> float:
+    return time.monotonic()
 
 
 def to_address(text: str) -> str:
@@ -209,13 +225,30 @@ def _may_send_from(account_sid: str, number: str, required: bool) -> bool:
     consistent, as inbound texts are routed by it: an eventually consistent one (half the
     read units) could, for its replication lag after a number moved between accounts, let
     the old owner send from it and refuse the new one, and with the flag refuse a number
-    just registered."""
+    just registered.
+
+    Without the flag a yes is kept SENDABLE_SECONDS, as a Messaging Service's pool is
+    (chalicelib.services.pool): an account sending 10,000 messages a second from one number
+    reads its owner item about once per container and period, not once per message (one
+    partition serves 3,000 reads a second). So for that long after a number becomes another
+    account's (registered, or moved), a container that read it as sendable a moment before
+    still takes it. A no is read again each time, and with the flag nothing is kept: what
+    the flag decides is decided on the stored item, as it always was."""
+    key = (account_sid, number)
+    if not required:
+        read_at = _sendable.get(key)
+        if read_at is not None and _monotonic() - read_at < SENDABLE_SECONDS:
+            return True
     from chalicelib.storage import numbers
 
     owner = numbers.get_owner(number)
-    if owner is None:
-        return not required
-    return owner["account_sid"] == account_sid
+    allowed = not required if owner is None else owner["account_sid"] == account_sid
+    if allowed and not required:
+        _sendable.pop(key, None)
+        if len(_sendable) >= SENDABLE_ENTRIES:
+            _sendable.pop(next(iter(_sendable)))
+        _sendable[key] = _monotonic()
+    return allowed
 
 
 def not_opted_out(from_: str | None, to: str, service_sid: str | None = None) -> None:
