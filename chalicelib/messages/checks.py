@@ -37,9 +37,9 @@ http or https with a host, no control character or space, written or percent-enc
 The first rules read nothing; the last ones one call each, and only for a message that
 passed the others: the service's pool (chalicelib.services.pool, cached per container), the
 owner item of a From number (one GetItem, flag or not: the flag only decides what a number
-no account holds gets; none for a From that is a sender of the message's service, whose
-pool is the account's own), an opt-out (one GetItem, or one BatchGetItem for a From and its
-service together).
+no account holds gets; without it a yes is kept per container, _may_send_from; none for a
+From that is a sender of the message's service, whose pool is the account's own), an
+opt-out (one GetItem, or one BatchGetItem for a From and its service together).
 """
 
 import time
