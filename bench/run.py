@@ -6,6 +6,8 @@ Prints, as Markdown, measured in one run on moto (in process) and, when Node.js 
 1. DynamoDB calls per API request, counted on botocore's event hooks of the client that
    `chalicelib.storage` uses; the authentication GetItem (made only when auth's
    per-container cache misses) is counted apart, on a request made with the cache empty.
+   A create reads its From's owner item when the container has not read it as sendable
+   within chalicelib.messages.checks.SENDABLE_SECONDS: a row of its own, from a new From.
 2. What one list page costs as the account grows to 10, 1,000 and 10,000 messages: the
    index Query calls, their ScannedCount, the BatchGetItem that reads the page's messages
    and the latency, without and with a To filter.
@@ -20,6 +22,7 @@ import argparse
 import contextlib
 import copy
 import functools
+import itertools
 import os
 import platform
 import statistics
@@ -237,8 +240,13 @@ def count_round_trips(recorder: Recorder, client: Client, big: Client, big_size:
     def created() -> str:
         return json_body(handle(client.create(To=TO, From=FROM, Body="hi")))["sid"]
 
+    new_from = (f"+1415200{n:04d}" for n in itertools.count())
     cases: list[tuple[str, Callable[[], dict]]] = [
         ("create", lambda: client.create(To=TO, From=FROM, Body="hello")),
+        (
+            "create, a From not read in 10 s",
+            lambda: client.create(To=TO, From=next(new_from), Body="hello"),
+        ),
         (
             "create with Idempotency-Key",
             lambda: client.event(

@@ -34,6 +34,7 @@ from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
 import admin  # noqa: E402
 from chalicelib import storage  # noqa: E402
 from chalicelib.accounts import credentials  # noqa: E402
+from chalicelib.messages import checks  # noqa: E402
 from chalicelib.runtime import clock as herald_clock  # noqa: E402
 from chalicelib.storage import tokens  # noqa: E402
 from chalicelib.twilio import errors  # noqa: E402
@@ -115,6 +116,14 @@ def fresh_credential_cache():
     credentials.forget()
     yield
     credentials.forget()
+
+
+@pytest.fixture(autouse=True)
+def fresh_sender_cache():
+    """And with no From read as sendable (chalicelib.messages.checks), as a new container."""
+    checks.forget()
+    yield
+    checks.forget()
 
 
 @pytest.fixture

@@ -13,17 +13,21 @@ out, and nothing else stores new messages. The rules, with Twilio's codes:
     21623 / 21620  more than 10 media URLs / one that is not an http(s) URL Herald can fetch
     21609          a status callback (StatusCallback, a TwiML `action`) that is not an
                    http(s) URL Herald can call
-    21606          with HERALD_REQUIRE_REGISTERED_FROM=1, a From phone number that is not one
-                   of the account's IncomingPhoneNumbers (on End User Messaging the From
-                   becomes the OriginationIdentity: one account must never send from
-                   another's number)
+    21606          a From phone number that is another account's IncomingPhoneNumber, whatever
+                   the stage (on End User Messaging the From becomes the OriginationIdentity:
+                   one account never sends from another's number); with
+                   HERALD_REQUIRE_REGISTERED_FROM=1, any that is not one of the account's own.
+                   Without the flag an unregistered From is taken (the sandbox, Twilio's
+                   magic test numbers), and another account's is refused with the very answer
+                   the flag gives an unregistered one, so nothing more is said about it
     21610          the To texted STOP to the From, or to any number of the message's
                    Messaging Service (except the answer to a keyword itself)
     21701 / 21704  a MessagingServiceSid that names no service of the account / a service
                    with no sender at all, when the message has no From of its own
-    21606          with HERALD_REQUIRE_REGISTERED_FROM=1 and a Messaging Service, a From that
-                   is not one of the service's senders; without one, an alphanumeric From
-                   that is none of the account's AlphaSenders
+    21606          with a Messaging Service, a From that is not one of the service's senders
+                   and is another account's number (with HERALD_REQUIRE_REGISTERED_FROM=1:
+                   any From not one of its senders); without one, with the flag, an
+                   alphanumeric From that is none of the account's AlphaSenders
 
 A URL is one Herald can call when chalicelib.outbound.addresses reads it as the call will:
 http or https with a host, no control character or space, written or percent-encoded
@@ -32,9 +36,13 @@ http or https with a host, no control character or space, written or percent-enc
 
 The first rules read nothing; the last ones one call each, and only for a message that
 passed the others: the service's pool (chalicelib.services.pool, cached per container), the
-owner item of a From number, an opt-out (one GetItem, or one BatchGetItem for a From and its
-service together).
+owner item of a From number (one GetItem, flag or not: the flag only decides what a number
+no account holds gets; without it a yes is kept per container, _may_send_from; none for a
+From that is a sender of the message's service, whose pool is the account's own), an
+opt-out (one GetItem, or one BatchGetItem for a From and its service together).
 """
+
+import time
 
 from chalicelib.messages.model import Message
 from chalicelib.outbound.addresses import is_callable, quoted
@@ -43,6 +51,20 @@ from chalicelib.twilio import addresses, codes, errors
 
 MAX_BODY_CHARS = 1600
 MAX_MEDIA = 10
+# Without the flag, the (account, number) pairs this container read as a From the account may
+# use (its own number, or one no account holds), and when: _may_send_from.
+SENDABLE_SECONDS = 10.0
+SENDABLE_ENTRIES = 1000
+_sendable: dict[tuple[str, str], float] = {}
+
+
+def forget() -> None:
+    """Drop what this container read of who may send from which number."""
+    _sendable.clear()
+
+
+def _monotonic() -> float:
+    return time.monotonic()
 
 
 def to_address(text: str) -> str:
@@ -144,24 +166,39 @@ def messaging_service(message: Message) -> dict | None:
         raise errors.TwilioError(
             codes.SERVICE_WITHOUT_NUMBERS, codes.MESSAGES[codes.SERVICE_WITHOUT_NUMBERS]
         )
-    if message.from_ and config.load().require_registered_from and message.from_ not in senders:
+    # Without the flag an explicit From need not be one of the service's senders, but it is
+    # never another account's number (End User Messaging sends from it): refused as the
+    # flag refuses any From that is not a sender.
+    from_ = message.from_
+    if (
+        from_
+        and from_ not in senders
+        and (
+            config.load().require_registered_from
+            or (from_.startswith("+") and not _may_send_from(message.account_sid, from_, False))
+        )
+    ):
         raise errors.TwilioError(
             codes.FROM_NOT_ALLOWED,
-            f"The From {message.from_} is not a sender of the Messaging Service"
+            f"The From {from_} is not a sender of the Messaging Service"
             f" {message.messaging_service_sid}.",
         )
     return found
 
 
 def registered_sender(account_sid: str, from_: str | None) -> None:
-    """Where the stage asks for it (HERALD_REQUIRE_REGISTERED_FROM=1; off in the sandbox), a
-    From phone number must be one of the account's IncomingPhoneNumbers (one GetItem on the
-    number's owner item), an alphanumeric From one of its services' AlphaSenders (one Query,
-    a yes cached per container: chalicelib.services.pool.holds_alpha).
+    """A From phone number is never another account's IncomingPhoneNumber, and where the
+    stage asks for it (HERALD_REQUIRE_REGISTERED_FROM=1; off in the sandbox) it must be one
+    of the account's own: one GetItem on the number's owner item either way. With the flag,
+    an alphanumeric From must be one of the account's services' AlphaSenders (one Query, a
+    yes cached per container: chalicelib.services.pool.holds_alpha).
     Channel addresses (`whatsapp:`) are not checked."""
-    if not from_ or not config.load().require_registered_from:
+    if not from_:
         return
+    required = config.load().require_registered_from
     if addresses.ALPHANUMERIC_SENDER.match(from_) and not from_.startswith("+"):
+        if not required:
+            return
         from chalicelib.services import pool
 
         if not pool.holds_alpha(account_sid, from_):
@@ -170,17 +207,48 @@ def registered_sender(account_sid: str, from_: str | None) -> None:
                 f"The From {from_} is not an AlphaSender of any Messaging Service of your account.",
             )
         return
-    if not from_.startswith("+"):
-        return
-    from chalicelib.storage import numbers
-
-    owner = numbers.get_owner(from_)
-    if owner is None or owner["account_sid"] != account_sid:
+    if from_.startswith("+") and not _may_send_from(account_sid, from_, required):
+        # One answer for a number no account holds (refused only with the flag) and for
+        # another account's: the refusal says nothing of who holds it.
         raise errors.TwilioError(
             codes.FROM_NOT_ALLOWED,
             f"The From phone number {from_} is not a valid, SMS-capable inbound phone number"
             " or short code for your account.",
         )
+
+
+def _may_send_from(account_sid: str, number: str, required: bool) -> bool:
+    """Whether the account may send from the E.164 `number`: its own, yes; another
+    account's, never; one no account holds, only where registration is not `required`.
+
+    One GetItem of the number's owner item (chalicelib.storage.numbers.get_owner), strongly
+    consistent, as inbound texts are routed by it: an eventually consistent one (half the
+    read units) could, for its replication lag after a number moved between accounts, let
+    the old owner send from it and refuse the new one, and with the flag refuse a number
+    just registered.
+
+    Without the flag a yes is kept SENDABLE_SECONDS, as a Messaging Service's pool is
+    (chalicelib.services.pool): an account sending 10,000 messages a second from one number
+    reads its owner item about once per container and period, not once per message (one
+    partition serves 3,000 reads a second). So for that long after a number becomes another
+    account's (registered, or moved), a container that read it as sendable a moment before
+    still takes it. A no is read again each time, and with the flag nothing is kept: what
+    the flag decides is decided on the stored item, as it always was."""
+    key = (account_sid, number)
+    if not required:
+        read_at = _sendable.get(key)
+        if read_at is not None and _monotonic() - read_at < SENDABLE_SECONDS:
+            return True
+    from chalicelib.storage import numbers
+
+    owner = numbers.get_owner(number)
+    allowed = not required if owner is None else owner["account_sid"] == account_sid
+    if allowed and not required:
+        _sendable.pop(key, None)
+        if len(_sendable) >= SENDABLE_ENTRIES:
+            _sendable.pop(next(iter(_sendable)))
+        _sendable[key] = _monotonic()
+    return allowed
 
 
 def not_opted_out(from_: str | None, to: str, service_sid: str | None = None) -> None:

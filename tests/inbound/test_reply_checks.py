@@ -30,11 +30,17 @@ def replies(api) -> list[dict]:
     return [m for m in listed(api) if m["direction"] == "outbound-reply"]
 
 
+@pytest.mark.parametrize("flag", ["on", "off"])
 def test_a_twiml_reply_cannot_send_from_another_accounts_number(
-    line, api, other_api, registered_from
+    line, api, other_api, flag, monkeypatch
 ):
     """Item 1 of issue 14: the API refuses the other account's From (21606), and so must the
-    reply; on End User Messaging that From would become the OriginationIdentity."""
+    reply; on End User Messaging that From would become the OriginationIdentity. Whatever
+    HERALD_REQUIRE_REGISTERED_FROM says: off, only a number no account holds is taken."""
+    if flag == "on":
+        monkeypatch.setenv("HERALD_REQUIRE_REGISTERED_FROM", "1")
+    else:
+        monkeypatch.delenv("HERALD_REQUIRE_REGISTERED_FROM", raising=False)
     register(other_api, PhoneNumber=OTHERS)
     assert error_of(api.create(To="+14155550123", From=OTHERS, Body="x")) == (400, 21606)
     spoof = f'<Message from="{OTHERS}" to="+14155550123">from your bank</Message>'

@@ -194,6 +194,24 @@ def test_the_registered_sender_rule_applies_to_stored_replies(account, other_acc
     assert getattr(refused.value, "code", None) == 21606
 
 
+def test_without_the_flag_a_stored_reply_is_never_from_another_accounts_number(
+    account, other_account, monkeypatch
+):
+    """A TwiML reply or a keyword's answer (stored past the opt-outs) from the other
+    account's number is refused as the API's create is; one from a number no account holds
+    is taken, as the API's is, where HERALD_REQUIRE_REGISTERED_FROM is off."""
+    from chalicelib.numbers import lifecycle
+
+    monkeypatch.delenv("HERALD_REQUIRE_REGISTERED_FROM", raising=False)
+    lifecycle.create(other_account["account_sid"], {"PhoneNumber": ["+15005550007"]})
+    for answers_keyword in (False, True):
+        with pytest.raises(Exception) as refused:
+            reply = _outbound(account["account_sid"], from_="+15005550007")
+            store_new(reply, answers_keyword=answers_keyword)
+        assert getattr(refused.value, "code", None) == 21606
+    store_new(_outbound(account["account_sid"], from_="+15005550009"))
+
+
 def test_only_creation_stores_new_messages():
     """Every outbound message is stored by chalicelib.messages.creation, which applies
     checks.outbound: no other module may call storage's put of a new message."""
