@@ -1,12 +1,12 @@
 """botocore calls to the embedded AWS without HTTP: the same WSGI app, the same locks, no
 socket server, no HTTP parsing on either side.
 
-The embedded AWS (devtools/services.py) is moto's WSGI app behind `AtomicRequests`. Over
-HTTP every call pays urllib3 and http.client in the caller, and werkzeug's server in the
-embedded AWS: a profile of `make run` under load put most of the embedded AWS's time there,
-beside moto itself. Here botocore's public `before-send` event hands the request botocore has
-built and signed to that same WSGI app, and the app's answer back to botocore as the
-response it would have read from the socket:
+The embedded AWS (devtools/services.py) is moto's WSGI app behind `AtomicRequests`
+(devtools/atomic_moto.py). Over HTTP every call pays urllib3 and http.client in the caller, and
+werkzeug's server in the embedded AWS: a profile of `make run` under load put most of the
+embedded AWS's time there, beside moto itself. Here botocore's public `before-send` event hands
+the request botocore has built and signed to that same WSGI app, and the app's answer back to
+botocore as the response it would have read from the socket:
 
 - in the process that holds the embedded AWS (make run's supervisor, the tests), directly;
 - from another process (make run's HTTP child, which runs the app and its workers) through a

@@ -115,7 +115,12 @@ class StreamSource:
     _shards: list = field(default_factory=list)
 
     def __post_init__(self):
-        if self.wait_seconds:
+        # The in-memory stream (devtools/memory_aws) takes the wait as a parameter; moto's,
+        # behind botocore, as a header.
+        self._wait = {}
+        if self.wait_seconds and getattr(self.streams, "accepts_wait_seconds", False):
+            self._wait = {"WaitSeconds": self.wait_seconds}
+        elif self.wait_seconds:
             from devtools.long_polls import WAIT_HEADER
 
             def ask_to_wait(request, **_):
@@ -160,7 +165,7 @@ class StreamSource:
             if shard_id not in self._iterators:
                 self._iterators[shard_id] = self._start(shard_id)
             answer = self.streams.get_records(
-                ShardIterator=self._iterators[shard_id], Limit=self.batch_size
+                ShardIterator=self._iterators[shard_id], Limit=self.batch_size, **self._wait
             )
             records = [self._as_lambda(r) for r in answer.get("Records", [])]
             if records:

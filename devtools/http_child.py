@@ -6,9 +6,10 @@ restarts so that no connection is ever refused.
     python -m devtools.http_child --listen-fd N --ready-fd M [--parent-pid P] [--stage local]
 
 It writes `ready <pid>` on the ready pipe once it accepts connections and has started the
-local workers (devtools/local_workers.py), or `failed` and a short error when the app does
-not load. It serves until SIGTERM or until its stdin (a pipe from the supervisor) closes;
-then it stops accepting, finishes the requests in flight, stops the workers and exits. It
+delivery pipeline's process (devtools/worker_process.py), or `failed` and a short error when
+the app does not load. It serves until SIGTERM or until its stdin (a pipe from the
+supervisor) closes; then it stops accepting, finishes the requests in flight, stops the
+pipeline's process and exits. It
 never outlives the supervisor: within ORPHAN_SECONDS of its death it is gone, even when its
 stop hangs (devtools/parent_watch.py).
 
@@ -36,7 +37,8 @@ from socketserver import ThreadingMixIn
 
 from chalice.local import ChaliceRequestHandler, LocalGateway, LocalGatewayException
 
-from devtools import direct_aws, local_workers, parent_watch
+from devtools import direct_aws, parent_watch, worker_process
+from devtools.memory_aws import door as memory_door
 
 MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
 # An HTTP method is a token (RFC 9110 5.6.2); anything else is a malformed request.
@@ -335,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("botocore.credentials").setLevel(logging.WARNING)  # once per process
     # The embedded AWS's requests through its door, not HTTP, for every client made below.
     door = direct_aws.enter_from_environment()
+    # And DynamoDB, its stream and SQS, when in memory, without botocore.
+    memory = memory_door.enter_from_environment()
     try:
         from chalice.local import LocalDevServer
 
@@ -354,7 +358,10 @@ def main(argv: list[str] | None = None) -> int:
         target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
     )
     serving.start()
-    workers = local_workers.start(app, stop)
+    # The delivery pipeline runs in a process of its own (devtools/worker_process.py).
+    pipeline = None
+    if os.environ.get("HERALD_SEND_QUEUE_URL"):
+        pipeline = worker_process.spawn(project_dir, args.stage)
     if not _say(ready, f"ready {os.getpid()}\n"):
         stop.set()  # the supervisor stopped waiting for us: it is stopping
     while not stop.wait(1.0):
@@ -362,11 +369,16 @@ def main(argv: list[str] | None = None) -> int:
     deadline = time.monotonic() + DRAIN_SECONDS
     server.shutdown()  # no more accept(); the other processes sharing the socket go on
     serving.join()
-    server.drain()  # meanwhile the workers finish their polls (stop is set)
-    for worker in workers:
-        worker.join(timeout=max(0.0, deadline - time.monotonic()))
+    if pipeline is not None:  # it finishes its batches meanwhile
+        pipeline.send_signal(signal.SIGTERM)
+    server.drain()
+    if pipeline is not None:
+        left = deadline - time.monotonic()
+        worker_process.stop(pipeline, timeout=min(worker_process.STOP_SECONDS, left))
     if door is not None:
         door.close()
+    if memory is not None:
+        memory.close()
     return 0
 
 

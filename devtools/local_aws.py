@@ -8,9 +8,8 @@ tests that run the delivery pipeline call it once per server (or per test, after
 import functools
 from pathlib import Path
 
-import boto3
-
 from chalicelib.delivery import sources
+from chalicelib.storage import boto
 
 QUEUES = {
     "HERALD_SEND_QUEUE_URL": sources.SEND_QUEUE,
@@ -22,10 +21,17 @@ QUEUES = {
 LOCAL_VISIBILITY_SECONDS = 30
 
 
+def _client(service: str, endpoint: str | None, region: str):
+    """A client of the embedded AWS; in make run's HTTP child, for DynamoDB's stream and SQS,
+    the in-memory services' door (chalicelib/storage/boto.substitute)."""
+    return boto.new_client(service, None, endpoint_url=endpoint, region_name=region)
+
+
 @functools.cache
 def _clients(endpoint: str, region: str):
-    make = functools.partial(boto3.client, endpoint_url=endpoint, region_name=region)
-    return make("sqs"), make("kms"), make("dynamodbstreams")
+    return tuple(
+        _client(service, endpoint, region) for service in ("sqs", "kms", "dynamodbstreams")
+    )
 
 
 def provision(
@@ -56,7 +62,7 @@ def signing_key(endpoint: str | None, region: str = "us-east-1") -> str:
 
 
 def stream_arn(endpoint: str, table: str, region: str = "us-east-1") -> str:
-    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name=region)
+    dynamodb = _client("dynamodb", endpoint, region)
     return dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
 
 
@@ -70,7 +76,7 @@ def event_sources(app, env: dict, checkpoint: Path | None = None, wait_seconds: 
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
     dynamodb = env["DYNAMODB_ENDPOINT_URL"]
     sqs, _, _ = _clients(env["AWS_ENDPOINT_URL"], region)
-    streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb, region_name=region)
+    streams = _client("dynamodbstreams", dynamodb, region)
     handlers = app.handler_map
     from chalicelib.runtime import config
 

@@ -1,8 +1,9 @@
 """`make run`: Herald on http://127.0.0.1:$PORT with nothing to configure.
 
-Starts an embedded AWS (moto's server with atomic DynamoDB requests: devtools/services.py;
-when DYNAMODB_ENDPOINT_URL or AWS_ENDPOINT_URL_DYNAMODB names another DynamoDB, only its KMS
-key is used), creates the table when it is missing, creates a development account
+Starts an embedded AWS (devtools/services.py: DynamoDB, its stream and SQS in memory,
+devtools/memory_aws, or with HERALD_EMBEDDED_AWS=moto moto's with atomic requests; KMS and the
+rest moto's; when DYNAMODB_ENDPOINT_URL or AWS_ENDPOINT_URL_DYNAMODB names another DynamoDB,
+only its KMS key is used), creates the table when it is missing, creates a development account
 (HERALD_ACCOUNT_SID / HERALD_AUTH_TOKEN fix its credentials), and serves the API from a child
 process on a socket this process keeps open (devtools/supervisor.py): a change to the app's
 files restarts the child without refusing a request, other files change nothing. Prints the
@@ -26,6 +27,8 @@ from devtools import server, supervisor
 # one line before anything starts.
 ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}\Z")
 AUTH_TOKEN = re.compile(r"[0-9a-f]{32}\Z")
+# `HERALD_EMBEDDED_AWS=moto make run`: moto for every service, as before the in-memory ones.
+ENGINE_VARIABLE = "HERALD_EMBEDDED_AWS"
 
 
 def usage_error(message: str) -> None:
@@ -122,6 +125,12 @@ def delivery_environment(endpoint: str, stack: contextlib.ExitStack) -> dict:
     }
 
 
+def in_memory() -> bool:
+    """DynamoDB, its stream and SQS in memory (devtools/memory_aws), unless
+    HERALD_EMBEDDED_AWS=moto asks for moto's, as the tests' live servers use."""
+    return os.environ.get(ENGINE_VARIABLE, "memory") != "moto"
+
+
 def signing_environment(endpoint: str) -> dict:
     """Against another DynamoDB there is no delivery pipeline, but every account still
     needs its AuthToken encrypted for signing: the embedded AWS's KMS, and a key on it."""
@@ -175,7 +184,7 @@ def _serve(stack: contextlib.ExitStack, port: int, sid: str | None, token: str |
         """The embedded AWS, its resources, the table and the account: done while the HTTP
         child loads its libraries (each takes most of a second)."""
         # Always started: besides DynamoDB it serves the KMS key that every account needs.
-        aws = stack.enter_context(server.embedded_aws())
+        aws = stack.enter_context(server.embedded_aws(memory=in_memory()))
         started["endpoint"] = endpoint or aws
         env = server.server_environment(started["endpoint"], embedded)
         os.environ.update(env)

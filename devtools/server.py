@@ -54,13 +54,13 @@ def configured_endpoint() -> str | None:
     return None
 
 
-def embedded_aws(wrap=None):
+def embedded_aws(wrap=None, memory: bool = False):
     """moto's server for every AWS service, each DynamoDB request atomic, on a free
     127.0.0.1 port in this process (devtools/services.py); yields its URL. `wrap`: a WSGI
-    middleware around it."""
+    middleware around it. `memory`: DynamoDB, its stream and SQS in memory (make run's)."""
     from devtools import services
 
-    return services.embedded_aws(wrap=wrap)
+    return services.embedded_aws(wrap=wrap, memory=memory)
 
 
 # The name the callers knew when the embedded server was DynamoDB only.

@@ -90,12 +90,18 @@ def pytest_collection_modifyitems(items):
 # A test module says which DynamoDB its tests run on with BACKENDS (default: moto alone), for
 # instance `BACKENDS = ("moto", "dynalite")`: dynalite is a second DynamoDB, a separate server
 # that validates requests as DynamoDB does and applies each one atomically, where moto is
-# lenient (tests/storage/test_dynalite.py runs on dynalite only and says what it lacks). And
+# lenient (tests/storage/test_dynalite.py runs on dynalite only and says what it lacks);
+# "memory" is make run's in-memory DynamoDB (devtools/memory_aws), in the test's process. And
 # with LIST_SHARDS, on accounts whose lists are spread over that many shards: (1, 8).
 # Declared in the module itself, so it holds wherever the module lives.
 
 
 def pytest_generate_tests(metafunc):
+    # The pipeline's embedded AWS: moto's (as the live-server tests have it), or make run's
+    # in-memory DynamoDB, stream and SQS behind the same endpoint (devtools/memory_aws).
+    engines = getattr(metafunc.module, "ENGINES", None)
+    if engines and "endpoint" in metafunc.fixturenames:
+        metafunc.parametrize("endpoint", engines, indirect=True, scope="module")
     backends = getattr(metafunc.module, "BACKENDS", None)
     if backends and "aws" in metafunc.fixturenames:
         metafunc.parametrize("aws", backends, indirect=True)
@@ -142,10 +148,11 @@ MOTO = {"core": {"reset_boto3_session": False}}
 
 @pytest.fixture
 def aws(request, monkeypatch):
-    """DynamoDB for one test: moto, fresh each time, or (when parametrized) dynalite; and
-    moto's KMS with a key (HERALD_KMS_KEY_ID), without which no account can be made. A test
-    that drives the delivery pipeline (asks for `line`, itself or through a fixture) gets the
-    pipeline's embedded AWS instead: its `account`, `api` and `other_api` live there."""
+    """DynamoDB for one test: moto, fresh each time, or (when parametrized) dynalite or the
+    in-memory DynamoDB; and moto's KMS with a key (HERALD_KMS_KEY_ID), without which no
+    account can be made. A test that drives the delivery pipeline (asks for `line`, itself
+    or through a fixture) gets the pipeline's embedded AWS instead: its `account`, `api` and
+    `other_api` live there."""
     if "line" in request.fixturenames:
         request.getfixturevalue("line")
         yield
@@ -162,6 +169,13 @@ def aws(request, monkeypatch):
             yield
         tokens.reset()
         return
+    if getattr(request, "param", "moto") == "memory":
+        with mock_aws(config=MOTO), memory_dynamodb():
+            storage.ensure_table()
+            signing_key(monkeypatch)
+            yield
+        tokens.reset()
+        return
     with mock_aws(config=MOTO):
         storage.reset()
         storage.ensure_table()
@@ -169,6 +183,23 @@ def aws(request, monkeypatch):
         yield
     storage.reset()
     tokens.reset()
+
+
+@contextlib.contextmanager
+def memory_dynamodb():
+    """Herald's DynamoDB client is the in-memory DynamoDB (devtools/memory_aws), in this
+    process, through storage's port for substitutes; KMS and the rest stay moto's."""
+    from chalicelib.storage import boto
+    from devtools.memory_aws.dynamodb import MemoryDynamoDB
+
+    engine = MemoryDynamoDB()
+    boto.substitute("dynamodb", lambda: engine)
+    storage.reset()
+    try:
+        yield engine
+    finally:
+        boto.substitute("dynamodb", None)
+        storage.reset()
 
 
 def signing_key(monkeypatch) -> str:
@@ -336,9 +367,10 @@ def other_api(chalice_client, other_account):
 
 
 @pytest.fixture(scope="module")
-def endpoint():
-    """One embedded AWS server per module for the tests that drive the pipeline."""
-    with server.embedded_aws() as url:
+def endpoint(request):
+    """One embedded AWS server per module for the tests that drive the pipeline: moto's, or
+    (a module's ENGINES) make run's in-memory one."""
+    with server.embedded_aws(memory=getattr(request, "param", "moto") == "memory") as url:
         yield url
 
 

@@ -12,6 +12,10 @@ keep whatever garbage was waiting for a collection.
 
 import gc
 import os
+from collections.abc import Callable
+
+# service -> what `new_client` returns instead of a boto3 client (`substitute`).
+_substitutes: dict[str, Callable[[], object]] = {}
 
 
 def short_retries(**settings) -> dict:
@@ -23,8 +27,22 @@ def short_retries(**settings) -> dict:
     return {"retries": retries, "connect_timeout": 2, **settings}
 
 
+def substitute(service: str, factory: Callable[[], object] | None) -> None:
+    """Make `new_client(service, ...)` return `factory()` from now on (None: boto3 again).
+
+    The port behind which make run puts its in-memory AWS (devtools/memory_aws): an object
+    with a boto3 client's methods, answers and ClientErrors, without botocore's work on
+    every call. Callers cache their clients: reset them after a change."""
+    if factory is None:
+        _substitutes.pop(service, None)
+    else:
+        _substitutes[service] = factory
+
+
 def new_client(service: str, settings: dict | None = None, **kwargs):
-    """boto3.client(service, config=Config(**settings), **kwargs)."""
+    """boto3.client(service, config=Config(**settings), **kwargs), or the substitute."""
+    if service in _substitutes:
+        return _substitutes[service]()
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -21,6 +21,9 @@ from chalicelib.storage import messages as stored_messages
 from chalicelib.storage import queues
 from tests.pipeline import create, drain_until_killed, fetched, kill_once
 
+# The guarantees hold on make run's in-memory AWS (devtools/memory_aws) as on moto's.
+ENGINES = ["moto", "memory"]
+
 
 def test_killed_after_receiving_before_claiming(line, api, monkeypatch, lease_expires):
     kill_once(monkeypatch, worker.stored_messages, "get_message")

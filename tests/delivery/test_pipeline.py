@@ -8,6 +8,9 @@ from chalicelib import messages
 from tests.conftest import body
 from tests.pipeline import FROM, SANDBOX_OUTCOMES, TO, create, fetched, receiver
 
+# The guarantees hold on make run's in-memory AWS (devtools/memory_aws) as on moto's.
+ENGINES = ["moto", "memory"]
+
 
 def test_a_message_is_sent_and_delivered_with_signed_callbacks(line, api, account):
     with receiver() as hook:

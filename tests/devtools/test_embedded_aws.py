@@ -1,7 +1,8 @@
-"""The embedded AWS of `make run` (devtools/services.py) keeps the promises moto's own
-server breaks under concurrency: each DynamoDB request is atomic with respect to every
-other, a cancelled transaction undoes its own writes and nothing else (in the table and in
-its stream), two SQS receivers never get the same message, and a long poll blocks nobody.
+"""The embedded AWS of the live-server tests (devtools/services.py, atomic_moto.py) keeps the
+promises moto's own server breaks under concurrency: each DynamoDB request is atomic with
+respect to every other, a cancelled transaction undoes its own writes and nothing else (in the
+table and in its stream), two SQS receivers never get the same message, and a long poll blocks
+nobody.
 
 Each test runs with the calls made in this process (devtools/direct_aws.py) and over HTTP.
 HERALD_TEST_PLAIN_MOTO=1 runs every test on moto's plain server too

@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import body, error_of
 from tests.services.helpers import make_service, with_sender  # noqa: F401 (a fixture)
 
-BACKENDS = ("moto", "dynalite")  # conftest.py: every test on both DynamoDBs
+BACKENDS = ("moto", "dynalite", "memory")  # conftest.py: every test on each DynamoDB
 FROM = "+15005550006"
 TO = "+14155550100"
 

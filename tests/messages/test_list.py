@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import body, error_of, listing, make, make_sent, ms, newest_first, sids_of
 from tests.services.helpers import service_of, with_sender  # noqa: F401 (a fixture)
 
-BACKENDS = ("moto", "dynalite")  # conftest.py: every test on both DynamoDBs
+BACKENDS = ("moto", "dynalite", "memory")  # conftest.py: every test on each DynamoDB
 LIST_SHARDS = (1, 8)  # and on a 1-shard and an 8-shard account
 FROM = "+15005550006"
 OTHER_FROM = "+15005550007"

@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import body, error_of, make, mark_sent
 from tests.oas import TWILIO_DOCUMENT, Document, errors_of
 
-BACKENDS = ("moto", "dynalite")  # conftest.py: every test on both DynamoDBs
+BACKENDS = ("moto", "dynalite", "memory")  # conftest.py: every test on each DynamoDB
 TWILIO = Document(json.loads(TWILIO_DOCUMENT.read_text(encoding="utf-8")))
 MEDIA_LIST = "/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media.json"
 MEDIA = "/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{Sid}.json"

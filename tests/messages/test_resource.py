@@ -8,7 +8,7 @@ import admin
 from chalicelib.storage import messages as stored
 from tests.conftest import basic, body, error_of, make, scheduled
 
-BACKENDS = ("moto", "dynalite")  # conftest.py: every test on both DynamoDBs
+BACKENDS = ("moto", "dynalite", "memory")  # conftest.py: every test on each DynamoDB
 FROM = "+15005550006"
 TO = "+14155550100"
 

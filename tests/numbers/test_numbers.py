@@ -1,7 +1,8 @@
-"""IncomingPhoneNumbers on both backends: fetch, list, paging and filters, every refusal that
+"""IncomingPhoneNumbers on every backend: fetch, list, paging and filters, every refusal that
 comes before a write, and tenant isolation of every route.
 
-BACKENDS runs this module on moto and on dynalite (conftest.py). dynalite 4.0.0 has no
+BACKENDS runs this module on moto, on dynalite and on the in-memory DynamoDB (conftest.py).
+dynalite 4.0.0 has no
 TransactWriteItems, which every write of a number is (one transaction of both its items):
 there numbers are registered by putting the same two items one after the other (the
 `register` fixture), a create, update or delete that gets as far as its write answers a clean
@@ -28,7 +29,7 @@ from tests.numbers.conftest import (
     assert_page,
 )
 
-BACKENDS = ("moto", "dynalite")  # conftest.py: every test on both DynamoDBs
+BACKENDS = ("moto", "dynalite", "memory")  # conftest.py: every test on each DynamoDB
 MISSING = "PN" + "0123456789abcdef" * 2
 
 

@@ -19,6 +19,8 @@ from chalicelib.runtime import clock
 from chalicelib.storage import accounts, schema
 from tests.conftest import body, listing, make, ms, sids_of, spread_lists
 
+BACKENDS = ("moto", "memory")  # conftest.py: every test on moto and the in-memory DynamoDB
+
 
 @pytest.fixture
 def calls(monkeypatch):

@@ -18,6 +18,8 @@ from chalicelib.storage import marshal, schema
 from tests.conftest import body, listing, make, ms, sids_of
 from tests.services.helpers import service_of
 
+BACKENDS = ("moto", "memory")  # conftest.py: every test on moto and the in-memory DynamoDB
+
 FROM, TO = "+15005550006", "+14155550100"
 
 

@@ -15,6 +15,8 @@ from chalicelib.runtime import config
 from chalicelib.storage import client, tokens, url_credentials
 from tests.conftest import FROM, TO, body, error_of, make
 
+BACKENDS = ("moto", "memory")  # conftest.py: every test on moto and the in-memory DynamoDB
+
 SECRET = "s3cret-pa55"
 
 

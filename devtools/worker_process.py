@@ -1,0 +1,105 @@
+"""make run's delivery pipeline in a process of its own, beside the HTTP child that serves
+the API (devtools/http_child.py), as on AWS the API function and the delivery functions are
+separate Lambdas.
+
+In one process the two shared one interpreter lock: every batch the stream and the queues
+handed over ran on the core that was answering creates, and a burst of creates was as slow
+as its own delivery. Here the HTTP child starts this process once it serves, with its own
+environment (the embedded AWS's doors, the queues), and the process loads the app and runs
+the local workers (devtools/local_workers.py) until the child stops it. It runs at a lower
+priority (NICENESS): when both want the cores, requests are answered first and delivery
+catches up after; when the API is idle, delivery has them all.
+
+It never outlives the child: on Linux the kernel kills it the moment the child dies, even
+killed (PR_SET_PDEATHSIG), as its threads died with the child before; elsewhere it stops
+once it sees the child gone (devtools/parent_watch.py). A stopping child asks it to stop
+(SIGTERM): it finishes its batches in flight, within a long poll's wait.
+
+    python -m devtools.worker_process --parent-pid P [--stage local]
+"""
+
+import argparse
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+NICENESS = 5
+# How long the process may take to finish its batches once asked to stop.
+STOP_SECONDS = 3.0
+_PR_SET_PDEATHSIG = 1
+
+
+def spawn(project_dir: str, stage: str = "local") -> subprocess.Popen:
+    """Start the pipeline's process for the app in `project_dir`, a child of this process
+    (with this process's environment and output)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "devtools.worker_process",
+         "--parent-pid", str(os.getpid()), "--stage", stage],
+        cwd=project_dir, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def stop(process: subprocess.Popen, timeout: float = STOP_SECONDS) -> None:
+    """Ask it to stop and wait up to `timeout` seconds; kill it if it has not."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=max(0.1, timeout))
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _die_with(parent_pid: int) -> bool:
+    """Have the kernel kill this process when its parent dies (Linux); False elsewhere, or
+    when the parent is already gone."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            return False
+    except (OSError, AttributeError):
+        return False
+    return os.getppid() == parent_pid  # it may have died before the prctl
+
+
+def main(argv: list[str] | None = None) -> int:
+    from devtools import direct_aws, local_workers, parent_watch
+    from devtools.http_child import load_app
+    from devtools.memory_aws import door as memory_door
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--parent-pid", type=int, default=os.getppid())
+    parser.add_argument("--stage", default="local")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the child decides when this one stops
+    stop_event = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop_event.set())
+    if not _die_with(args.parent_pid):
+        parent_watch.exit_with(args.parent_pid, stop_event, STOP_SECONDS)
+    if os.getppid() != args.parent_pid:
+        return 0
+    with contextlib.suppress(OSError):
+        os.nice(NICENESS)
+    doors = [direct_aws.enter_from_environment(), memory_door.enter_from_environment()]
+    app, _ = load_app(os.getcwd(), args.stage)
+    workers = local_workers.start(app, stop_event)
+    while not stop_event.wait(1.0):
+        pass
+    deadline = time.monotonic() + STOP_SECONDS
+    for worker in workers:
+        worker.join(timeout=max(0.0, deadline - time.monotonic()))
+    for door in doors:
+        if door is not None:
+            door.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

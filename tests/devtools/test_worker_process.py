@@ -1,0 +1,69 @@
+"""make run's delivery pipeline in a process of its own (devtools/worker_process.py): it
+stops when asked, and never outlives the HTTP child that started it, even killed."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from devtools import worker_process
+
+ROOT = Path(__file__).resolve().parents[2]
+# No queues: the process loads the app and waits, with no pipeline to run.
+QUIET = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
+
+
+def _gone(pid: int, within: float = 10.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        # A zombie is gone too: it waits only for its reaper.
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        if state == "Z":
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_it_stops_when_asked(monkeypatch):
+    monkeypatch.setattr(os, "environ", dict(QUIET))
+    process = worker_process.spawn(str(ROOT))
+    try:
+        time.sleep(1.0)  # loading the app, or waiting: either way a SIGTERM stops it
+        assert process.poll() is None
+        worker_process.stop(process, timeout=10)
+        assert process.returncode == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_it_dies_with_the_child_that_started_it_even_killed():
+    """The HTTP child killed (SIGKILL: no stop of its own) takes the pipeline with it, as
+    the pipeline's threads died with it when they ran inside it."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from devtools import worker_process; "
+         f"p = worker_process.spawn({str(ROOT)!r}); print(p.pid, flush=True); time.sleep(60)"],
+        cwd=ROOT, env={**QUIET, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    worker_pid = None
+    try:
+        worker_pid = int(parent.stdout.readline())
+        time.sleep(1.0)
+        os.kill(worker_pid, 0)  # it runs
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        assert _gone(worker_pid), "the pipeline's process outlived its parent"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+        if worker_pid is not None and not _gone(worker_pid, within=0):
+            os.kill(worker_pid, signal.SIGKILL)
