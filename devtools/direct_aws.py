@@ -24,7 +24,6 @@ import contextlib
 import io
 import json
 import os
-import queue
 import socket
 import struct
 import sys
@@ -32,6 +31,8 @@ import threading
 import traceback
 from collections.abc import Callable
 from urllib.parse import unquote, urlsplit
+
+from devtools import unix_door
 
 HEAD = struct.Struct("!II")
 # The door a child process should use, and the endpoint whose requests go through it.
@@ -200,20 +201,8 @@ class Door:
 
     def __init__(self, app, path: str):
         self.app, self.path = app, path
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(path)
-        self.listener.listen(socket.SOMAXCONN)
-        self._closed = False
-        self._thread = threading.Thread(target=self._accept, name="aws-door", daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return  # closed
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        # Looked up at each connection, not bound once (the tests count what it serves).
+        self._listener = unix_door.Listener(path, lambda conn: self._serve(conn), "aws-door")
 
     def _serve(self, conn: socket.socket) -> None:
         with conn, contextlib.suppress(OSError, ValueError):
@@ -223,34 +212,22 @@ class Door:
                 _send(conn, [status, answer_headers], data)
 
     def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.listener.shutdown(socket.SHUT_RDWR)
-        self.listener.close()
-        self._thread.join()
-        with contextlib.suppress(OSError):
-            os.unlink(self.path)
+        self._listener.close()
 
 
 class DoorClient:
-    """Calls through a Door from another process: a pool of connections, one per request in
-    flight, kept for the next one."""
+    """Calls through a Door from another process, on a pool of connections."""
 
     def __init__(self, path: str):
         self.path = path
-        self._idle: queue.LifoQueue = queue.LifoQueue()
+        self._pool = unix_door.Pool(path, DOOR_TIMEOUT)
 
     def __call__(self, method: str, url: str, headers: list, body: bytes):
         from botocore.exceptions import EndpointConnectionError
 
+        conn = None
         try:
-            conn = self._idle.get_nowait()
-        except queue.Empty:
-            conn = None
-        try:
-            if conn is None:
-                conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                conn.settimeout(DOOR_TIMEOUT)
-                conn.connect(self.path)
+            conn = self._pool.take()
             _send(conn, [method, url, headers], body)
             frame = _receive(conn)
             if frame is None:
@@ -259,16 +236,12 @@ class DoorClient:
             if conn is not None:
                 conn.close()
             raise EndpointConnectionError(endpoint_url=url, error=error) from error
-        self._idle.put(conn)
+        self._pool.give(conn)
         (status, answer_headers), data = frame
         return status, answer_headers, data
 
     def close(self) -> None:
-        while True:
-            try:
-                self._idle.get_nowait().close()
-            except queue.Empty:
-                return
+        self._pool.close()
 
 
 def enter_from_environment(env: dict | None = None) -> DoorClient | None:

@@ -16,10 +16,10 @@ directory only that user can enter (devtools/services.embedded_aws makes it).
 import contextlib
 import os
 import pickle
-import queue
 import socket
 import struct
-import threading
+
+from devtools import unix_door
 
 HEAD = struct.Struct("!I")
 DOOR_VARIABLE = "HERALD_MEMORY_AWS_DOOR"
@@ -60,19 +60,7 @@ class MemoryDoor:
 
     def __init__(self, memory, path: str):
         self.memory, self.path = memory, path
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(path)
-        self.listener.listen(socket.SOMAXCONN)
-        self._thread = threading.Thread(target=self._accept, name="memory-door", daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return  # closed
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        self._listener = unix_door.Listener(path, lambda conn: self._serve(conn), "memory-door")
 
     def _serve(self, conn: socket.socket) -> None:
         with conn, contextlib.suppress(OSError, ValueError, EOFError, pickle.PickleError):
@@ -80,33 +68,22 @@ class MemoryDoor:
                 _send(conn, self.memory.answer(*call))
 
     def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.listener.shutdown(socket.SHUT_RDWR)
-        self.listener.close()
-        self._thread.join()
-        with contextlib.suppress(OSError):
-            os.unlink(self.path)
+        self._listener.close()
 
 
 class Connections:
-    """A pool of connections to the door at `path`: one per call in flight, kept for the next."""
+    """Calls through the door at `path` from another process, on a pool of connections."""
 
     def __init__(self, path: str):
         self.path = path
-        self._idle: queue.LifoQueue = queue.LifoQueue()
+        self._pool = unix_door.Pool(path, TIMEOUT_SECONDS)
 
     def call(self, service: str, operation: str, kwargs: dict):
         from botocore.exceptions import ClientError, EndpointConnectionError
 
+        conn = None
         try:
-            conn = self._idle.get_nowait()
-        except queue.Empty:
-            conn = None
-        try:
-            if conn is None:
-                conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                conn.settimeout(TIMEOUT_SECONDS)
-                conn.connect(self.path)
+            conn = self._pool.take()
             _send(conn, (service, operation, kwargs))
             answer = _receive(conn)
             if answer is None:
@@ -117,18 +94,14 @@ class Connections:
             # What botocore raises when it cannot reach an endpoint: storage reads it as
             # Unavailable, a queue's poller as a poll to try again.
             raise EndpointConnectionError(endpoint_url=f"unix:{self.path}", error=error) from None
-        self._idle.put(conn)
+        self._pool.give(conn)
         outcome, value = answer
         if outcome == "error":
             raise ClientError(value, operation)
         return value
 
     def close(self) -> None:
-        while True:
-            try:
-                self._idle.get_nowait().close()
-            except queue.Empty:
-                return
+        self._pool.close()
 
 
 class RemoteClient:
