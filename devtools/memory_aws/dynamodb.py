@@ -165,6 +165,15 @@ class MemoryDynamoDB:
 
     # Items
 
+    def _allowed(self, table: Table, key: tuple, request, test, on_failure: str):
+        """Under the lock: the item at `key` (None when there is none), once the request's
+        condition allows the write; refused as DynamoDB refuses it otherwise."""
+        self.current(table, request.operation)
+        old = table.items.get(key)
+        if test is not None and not request.run(test, old):
+            raise _refused(request.operation, old, on_failure)
+        return old
+
     def get_item(self, *, TableName, Key, ConsistentRead=False, ProjectionExpression=None,
                  ExpressionAttributeNames=None, ReturnConsumedCapacity=None) -> dict:  # fmt: skip
         operation = "GetItem"
@@ -195,10 +204,7 @@ class MemoryDynamoDB:
                           ConditionExpression=ConditionExpression)  # fmt: skip
         test = request.condition()
         with self.lock:
-            self.current(table, operation)
-            old = table.items.get(key)
-            if test is not None and not request.run(test, old):
-                raise _refused(operation, old, ReturnValuesOnConditionCheckFailure)
+            old = self._allowed(table, key, request, test, ReturnValuesOnConditionCheckFailure)
             self.apply(table, key, old, item, size, placed)
         if ReturnValues == "ALL_OLD" and old is not None:
             return {"Attributes": copy_item(old)}
@@ -219,10 +225,7 @@ class MemoryDynamoDB:
         change = updates.Update(table, Key, request)
         test = request.condition()
         with self.lock:
-            self.current(table, operation)
-            old = table.items.get(key)
-            if test is not None and not request.run(test, old):
-                raise _refused(operation, old, ReturnValuesOnConditionCheckFailure)
+            old = self._allowed(table, key, request, test, ReturnValuesOnConditionCheckFailure)
             new, size, placed = change(key, old)
             self.apply(table, key, old, new, size, placed)
         return updates.answer(ReturnValues, old, new, change.paths)
@@ -240,10 +243,7 @@ class MemoryDynamoDB:
                           ConditionExpression=ConditionExpression)  # fmt: skip
         test = request.condition()
         with self.lock:
-            self.current(table, operation)
-            old = table.items.get(key)
-            if test is not None and not request.run(test, old):
-                raise _refused(operation, old, ReturnValuesOnConditionCheckFailure)
+            old = self._allowed(table, key, request, test, ReturnValuesOnConditionCheckFailure)
             if old is not None:
                 self.apply(table, key, old, None)
         if ReturnValues == "ALL_OLD" and old is not None:
