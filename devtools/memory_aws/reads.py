@@ -112,15 +112,21 @@ def _run(entries, sort_key, test, range_name, range_type, item_at, bounds) -> tu
     return low, high
 
 
-def _start_entry(table, index, start_key, partition, operation):
-    """Where an ExclusiveStartKey sits in the partition's order."""
+def _start_key(table, index, start_key, operation) -> tuple:
+    """The table key of an ExclusiveStartKey that names exactly the table's keys and the
+    index's; refused as DynamoDB refuses any other."""
     names = set(table.key_names) | (set(index.key_names()) if index else set())
     if not isinstance(start_key, dict) or set(start_key) != names:
         raise validation(
             operation, "The provided starting key is invalid: The provided key element does not "
             "match the schema",
         )  # fmt: skip
-    key = table.key({name: start_key[name] for name in table.key_names}, operation)
+    return table.key({name: start_key[name] for name in table.key_names}, operation)
+
+
+def _start_entry(table, index, start_key, partition, operation):
+    """Where an ExclusiveStartKey sits in the partition's order."""
+    key = _start_key(table, index, start_key, operation)
     if index is None:
         return key[1]
     if index.range_name is None:
@@ -162,13 +168,7 @@ def scan_page(table, index, *, segment, total, limit, start_key) -> Page:
         order, keys = [order[at] for at in chosen], [keys[at] for at in chosen]
     low = 0
     if start_key is not None:
-        names = set(table.key_names) | (set(index.key_names()) if index else set())
-        if not isinstance(start_key, dict) or set(start_key) != names:
-            raise validation(
-                operation, "The provided starting key is invalid: The provided key element "
-                "does not match the schema",
-            )  # fmt: skip
-        key = table.key({name: start_key[name] for name in table.key_names}, operation)
+        key = _start_key(table, index, start_key, operation)
         if index is None:
             low = bisect.bisect_right(order, key)
         else:
