@@ -31,13 +31,14 @@ import sys
 import threading
 import time
 import traceback
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from socketserver import ThreadingMixIn
 
 from chalice.local import ChaliceRequestHandler, LocalGateway, LocalGatewayException
 
-from devtools import direct_aws, parent_watch, worker_process
+from devtools import direct_aws, inherited_server, parent_watch, worker_process
+from devtools.chalice_app import load_app, short_error
+from devtools.inherited_server import InheritedSocketServer
 from devtools.memory_aws import door as memory_door
 
 MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
@@ -51,8 +52,6 @@ TWILIO_CODES = {404: 20404, 405: 20004, 429: 20429}
 DEBUG_PID = os.environ.get("HERALD_DEBUG_CHILD_PID") == "1"
 # How long a stopping server waits for the requests in flight, and for a connection it
 # would close to stay idle first.
-DRAIN_SECONDS = 30.0
-IDLE_GRACE = 1.0
 # How long a child whose supervisor died may take to stop before it is ended.
 ORPHAN_SECONDS = 3.0
 
@@ -200,111 +199,6 @@ class TwilioRequestHandler(ChaliceRequestHandler):
         self.server.request_served(self.connection)
 
 
-class InheritedSocketServer(ThreadingMixIn, HTTPServer):
-    """A threaded HTTP server on an already listening socket, which it never binds or
-    closes for the other processes sharing it; it can stop gracefully (`drain`)."""
-
-    daemon_threads = True
-
-    def __init__(self, listener: socket.socket, _address, handler):
-        super().__init__(listener.getsockname(), handler, bind_and_activate=False)
-        self.socket.close()
-        self.socket = listener
-        self.stopping = False
-        self._lock = threading.Condition()
-        # Each open connection: ("new" (no request yet) | "busy" | "served" | "idle", since).
-        self._connections: dict[socket.socket, tuple[str, float]] = {}
-
-    def get_request(self):
-        conn, address = self.socket.accept()
-        conn.setblocking(True)  # the listener is non-blocking: see supervisor.listen
-        # An answer larger than the write buffer leaves in several writes: none may wait.
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return conn, address
-
-    def process_request(self, request, client_address):
-        self._set(request, "new")
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request):
-        super().shutdown_request(request)
-        with self._lock:
-            self._connections.pop(request, None)
-            self._lock.notify_all()
-
-    def _set(self, conn, state: str) -> None:
-        with self._lock:
-            self._connections[conn] = (state, time.monotonic())
-
-    def reading_next(self, conn) -> None:
-        """A connection waits for its next request. Even when stopping: a client that had
-        its answer just before the stop began (without `Connection: close`) may already
-        have sent its next request; closing now would fail it (RemoteDisconnected), so it
-        is read and answered with `Connection: close`. A connection that sends nothing is
-        closed by `drain` once it has been idle for IDLE_GRACE."""
-        with self._lock:
-            if self._connections.get(conn, ("new",))[0] != "new":
-                self._connections[conn] = ("idle", time.monotonic())
-
-    def request_started(self, conn) -> None:
-        self._set(conn, "busy")
-
-    def request_served(self, conn) -> None:
-        self._set(conn, "served")
-
-    def drain(self, timeout: float = DRAIN_SECONDS) -> None:
-        """Call after shutdown(): wait for every connection to end. A request in flight
-        finishes, answered with `Connection: close`, so an active keep-alive client moves
-        to the new process on its next request; a connection that stays idle (or sends
-        nothing) for IDLE_GRACE seconds is closed, when a client reusing it is unlikely."""
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            self.stopping = True
-            while self._connections and time.monotonic() < deadline:
-                now = time.monotonic()
-                for conn, (state, since) in self._connections.items():
-                    if state in ("new", "idle") and now - since > IDLE_GRACE:
-                        with contextlib.suppress(OSError):
-                            conn.shutdown(socket.SHUT_RD)  # its readline gets EOF
-                self._lock.wait(0.1)
-
-
-def load_app(project_dir: str, stage: str):
-    """The app and its stage config, built as `chalice local --stage STAGE` builds them
-    (the stage's environment_variables applied to os.environ first)."""
-    from chalice import local
-    from chalice.cli.factory import CLIFactory
-    from chalice.deploy.validate import validate_routes
-
-    os.environ["AWS_CHALICE_CLI_MODE"] = "true"
-    config = CLIFactory(project_dir, environ=os.environ).create_config_obj(stage)
-    app = config.chalice_app
-    validate_routes(app.routes)
-    # What chalice.local.create_local_server does: a request per thread gets its own
-    # app.current_request.
-    local.CustomLocalChalice.__bases__ = (local.LocalChalice, app.__class__)
-    app.__class__ = local.CustomLocalChalice
-    return app, config
-
-
-def short_error(error: BaseException, project_dir: str) -> str:
-    """Where in the project loading failed, and why, in a few lines (no traceback)."""
-    while not isinstance(error, SyntaxError) and (error.__cause__ or error.__context__):
-        error = error.__cause__ or error.__context__
-    if isinstance(error, SyntaxError) and error.filename:
-        where = f"{os.path.relpath(error.filename, project_dir)}:{error.lineno}"
-        return f"  {where}\n  SyntaxError: {error.msg}"
-    frames = [
-        frame
-        for frame in traceback.extract_tb(error.__traceback__)
-        if frame.filename.startswith(project_dir) and "/.venv" not in frame.filename
-    ]
-    why = "".join(traceback.format_exception_only(error)).strip()
-    if not frames:
-        return f"  {why}"
-    return f"  {os.path.relpath(frames[-1].filename, project_dir)}:{frames[-1].lineno}\n  {why}"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--listen-fd", type=int, required=True)
@@ -366,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         stop.set()  # the supervisor stopped waiting for us: it is stopping
     while not stop.wait(1.0):
         pass
-    deadline = time.monotonic() + DRAIN_SECONDS
+    deadline = time.monotonic() + inherited_server.DRAIN_SECONDS
     server.shutdown()  # no more accept(); the other processes sharing the socket go on
     serving.join()
     if pipeline is not None:  # it finishes its batches meanwhile

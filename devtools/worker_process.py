@@ -71,7 +71,7 @@ def _die_with(parent_pid: int) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     from devtools import direct_aws, local_workers, parent_watch
-    from devtools.http_child import load_app
+    from devtools.chalice_app import load_app
     from devtools.memory_aws import door as memory_door
 
     parser = argparse.ArgumentParser()

@@ -9,7 +9,7 @@ from chalice import Chalice
 from chalice.config import Config
 from chalice.local import LocalDevServer
 
-from devtools import http_child
+from devtools import http_child, inherited_server
 
 
 @contextlib.contextmanager
@@ -27,7 +27,7 @@ def serving():
     dev_server = LocalDevServer(
         app, Config(), host, port,
         handler_cls=http_child.TwilioRequestHandler,
-        server_cls=lambda address, handler: http_child.InheritedSocketServer(
+        server_cls=lambda address, handler: inherited_server.InheritedSocketServer(
             listener, address, handler
         ),
     )  # fmt: skip
