@@ -52,8 +52,11 @@ class MemoryAWS:
             method = getattr(self.services[service], operation, None)
         if method is None:
             return "error", _error("UnknownOperationException", f"{service}.{operation}")
+        from devtools.memory_aws import values
+
         try:
-            return "ok", method(**kwargs)
+            with values.serialized():  # the caller pickles or JSON-encodes the answer
+                return "ok", method(**kwargs)
         except ClientError as error:
             return "error", error.response
         except TypeError as error:  # a parameter the operation does not take

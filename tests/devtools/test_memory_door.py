@@ -202,3 +202,19 @@ def test_over_http_the_in_memory_services_raise_botocores_own_exceptions():
         dynamodb = boto3.client("dynamodb", endpoint_url=url, region_name="us-east-1")
         with pytest.raises(dynamodb.exceptions.ResourceNotFoundException):
             dynamodb.get_item(TableName="none", Key={"pk": {"S": "a"}})
+
+
+def test_answers_to_be_serialized_are_not_copied_first_and_others_still_are():
+    from chalicelib.storage.tables import table_definition
+
+    memory = aws.MemoryAWS("http://127.0.0.1:1")
+    dynamodb = memory.services["dynamodb"]
+    dynamodb.create_table(**table_definition("t"))
+    key = {"pk": {"S": "a"}, "sk": {"S": "b"}}
+    dynamodb.put_item(TableName="t", Item={**key, "l": {"L": [{"S": "x"}]}})
+    ask = {"TableName": "t", "Key": key}
+    first, second = (memory.answer("dynamodb", "get_item", ask)[1]["Item"] for _ in range(2))
+    assert first == second and first["l"] is second["l"]  # the stored value, pickled next
+    direct = dynamodb.get_item(**ask)["Item"]
+    direct["l"]["L"].append({"S": "changed by a caller"})
+    assert dynamodb.get_item(**ask)["Item"] == first  # a direct caller's is its own copy
