@@ -24,6 +24,12 @@ def attr(value) -> dict:
 
 
 def value(typed: dict):
+    # Most values are strings and numbers: a lookup each, not the pair unpacked (a list
+    # page turns some 2,000 values back).
+    if "S" in typed:
+        return typed["S"]
+    if "N" in typed:
+        return int(typed["N"])
     ((kind, raw),) = typed.items()
     if kind in ("S", "BOOL", "B"):
         return raw
