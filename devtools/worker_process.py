@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 
-NICENESS = 5
+NICENESS = 10
 # How long the process may take to finish its batches once asked to stop.
 STOP_SECONDS = 3.0
 _PR_SET_PDEATHSIG = 1
