@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         os.nice(NICENESS)
     doors = [direct_aws.enter_from_environment(), memory_door.enter_from_environment()]
     app, _ = load_app(os.getcwd(), args.stage)
-    workers = local_workers.start(app, stop_event)
+    # Asked to stop while it loaded (a stop right after start): no poll to start and wait for.
+    workers = [] if stop_event.is_set() else local_workers.start(app, stop_event)
     while not stop_event.wait(1.0):
         pass
     deadline = time.monotonic() + STOP_SECONDS
