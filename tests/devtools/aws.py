@@ -13,17 +13,22 @@ def client(endpoint, service, config=None):
     )  # fmt: skip
 
 
+def keys(range_key: bool = True) -> dict:
+    """A table's string keys, pk (and sk when `range_key`), on demand: create_table's
+    arguments beside TableName."""
+    names = [("pk", "HASH")] + ([("sk", "RANGE")] if range_key else [])
+    return {
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": [{"AttributeName": k, "KeyType": t} for k, t in names],
+        "AttributeDefinitions": [{"AttributeName": k, "AttributeType": "S"} for k, _ in names],
+    }
+
+
 def table(ddb, filler: int = 0, range_key: bool = False, stream: bool = False) -> str:
     """A new table (pk, and sk when `range_key`) holding `filler` items."""
     name = f"t-{uuid.uuid4().hex[:8]}"
-    keys = [("pk", "HASH")] + ([("sk", "RANGE")] if range_key else [])
     extra = {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}}
-    ddb.create_table(
-        TableName=name, BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": k, "KeyType": t} for k, t in keys],
-        AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k, _ in keys],
-        **(extra if stream else {}),
-    )  # fmt: skip
+    ddb.create_table(TableName=name, **keys(range_key), **(extra if stream else {}))
     for start in range(0, filler, 25):
         puts = [put(name, f"filler{i}", pad="x" * 200) for i in range(start, start + 25)]
         ddb.transact_write_items(TransactItems=puts)

@@ -17,6 +17,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from devtools.memory_aws import expressions
+from tests.devtools.aws import keys
 
 KEY = {"pk": {"S": "k"}, "sk": {"S": "k"}}
 
@@ -60,18 +61,7 @@ class Reference:
     @classmethod
     def create(cls, name: str, table: str, **client_options) -> "Reference":
         client = boto3.client("dynamodb", region_name="us-east-1", **client_options)
-        client.create_table(
-            TableName=table,
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-        )
+        client.create_table(TableName=table, **keys())
         client.get_waiter("table_exists").wait(
             TableName=table, WaiterConfig={"Delay": 0.05, "MaxAttempts": 200}
         )

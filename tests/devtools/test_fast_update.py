@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devtools import fast_update, services
+from tests.devtools.aws import keys
 
 pytestmark = pytest.mark.server
 
@@ -38,15 +39,7 @@ def new_table(ddb) -> tuple[str, str]:
     name = f"u-{uuid.uuid4().hex[:8]}"
     answer = ddb.create_table(
         TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
+        **keys(),
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
     return name, answer["TableDescription"]["LatestStreamArn"]
