@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass
 
 from chalicelib.accounts.model import Account
+from chalicelib.runtime import caches
 from chalicelib.storage import accounts
 from chalicelib.twilio import errors, sids
 
@@ -113,19 +114,11 @@ def _lookup(
     if item is None:
         _misses.spend(now)
         _cache.pop(key, None)
-        _remember(_missing, key, now, MISSING_ENTRIES)
+        caches.remember(_missing, key, now, MISSING_ENTRIES)
     else:
         _missing.pop(key, None)
-        _remember(_cache, key, _Cached(now, item), CACHE_ENTRIES)
+        caches.remember(_cache, key, _Cached(now, item), CACHE_ENTRIES)
     return item
-
-
-def _remember(cache: dict, key, value, bound: int) -> None:
-    """Put `key` last (newest); past `bound`, the oldest entry makes room."""
-    cache.pop(key, None)
-    if len(cache) >= bound:
-        cache.pop(next(iter(cache)))
-    cache[key] = value
 
 
 def account(account_sid: str) -> Account | None:

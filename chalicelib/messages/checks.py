@@ -46,7 +46,7 @@ import time
 
 from chalicelib.messages.model import Message
 from chalicelib.outbound.addresses import is_callable, quoted
-from chalicelib.runtime import config
+from chalicelib.runtime import caches, config
 from chalicelib.twilio import addresses, codes, errors
 
 MAX_BODY_CHARS = 1600
@@ -244,10 +244,7 @@ def _may_send_from(account_sid: str, number: str, required: bool) -> bool:
     owner = numbers.get_owner(number)
     allowed = not required if owner is None else owner["account_sid"] == account_sid
     if allowed and not required:
-        _sendable.pop(key, None)
-        if len(_sendable) >= SENDABLE_ENTRIES:
-            _sendable.pop(next(iter(_sendable)))
-        _sendable[key] = _monotonic()
+        caches.remember(_sendable, key, _monotonic(), SENDABLE_ENTRIES)
     return allowed
 
 

@@ -26,6 +26,7 @@ import hashlib
 import time
 from dataclasses import dataclass
 
+from chalicelib.runtime import caches
 from chalicelib.storage import service_senders
 from chalicelib.storage import services as stored
 from chalicelib.twilio import addresses, codes
@@ -66,9 +67,7 @@ def holds_alpha(account_sid: str, alpha_sender: str) -> bool:
     _alphas.pop(key, None)
     if not service_senders.holds_alpha(account_sid, alpha_sender):
         return False
-    if len(_alphas) >= POOL_ENTRIES:
-        _alphas.pop(next(iter(_alphas)))
-    _alphas[key] = now
+    caches.remember(_alphas, key, now, POOL_ENTRIES)
     return True
 
 
@@ -81,10 +80,7 @@ def pool(account_sid: str, service_sid: str) -> dict | None:
     if cached is not None and now - cached[0] < POOL_SECONDS:
         return cached[1]
     found = stored.pool(account_sid, service_sid)
-    _cache.pop(key, None)
-    if len(_cache) >= POOL_ENTRIES:
-        _cache.pop(next(iter(_cache)))
-    _cache[key] = (now, found)
+    caches.remember(_cache, key, (now, found), POOL_ENTRIES)
     return found
 
 
