@@ -35,11 +35,18 @@ class Echo:
     def break_down(self, **_):
         raise RuntimeError("a bug")
 
+    def trip(self, **_):
+        return len(None)  # a bug that raises TypeError inside the operation
+
+    def helper(self, **_):
+        return {"Not": "an operation"}
+
 
 class FakeMemory(aws.MemoryAWS):
     def __init__(self):
         self.echo = Echo()
         self.services = {"dynamodb": self.echo}
+        self.operations = {"dynamodb": frozenset({"echo", "refuse", "break_down", "trip"})}
 
 
 @pytest.fixture
@@ -74,7 +81,9 @@ def test_unknown_operations_and_services_bugs_are_errors_not_dropped_calls(opene
         ("dynamodb", "no_such_thing", "UnknownOperationException"),
         ("s3", "echo", "UnknownOperationException"),
         ("dynamodb", "_private", "UnknownOperationException"),
+        ("dynamodb", "helper", "UnknownOperationException"),
         ("dynamodb", "break_down", "InternalServerError"),
+        ("dynamodb", "trip", "InternalServerError"),
     ):
         with pytest.raises(ClientError) as raised:
             connections.call(service, operation, {})
@@ -218,3 +227,18 @@ def test_answers_to_be_serialized_are_not_copied_first_and_others_still_are():
     direct = dynamodb.get_item(**ask)["Item"]
     direct["l"]["L"].append({"S": "changed by a caller"})
     assert dynamodb.get_item(**ask)["Item"] == first  # a direct caller's is its own copy
+
+
+def test_only_the_services_operations_are_answered_not_their_helpers():
+    """`reset` (or any other method of the services that is no AWS operation) through the
+    door or over HTTP would have emptied make run's tables."""
+    from chalicelib.storage.tables import table_definition
+
+    memory = aws.MemoryAWS("http://127.0.0.1:1")
+    memory.services["dynamodb"].create_table(**table_definition("t"))
+    for operation in ("reset", "expire_items", "tables", "get_waiter", "table"):
+        outcome, answer = memory.answer("dynamodb", operation, {})
+        assert (outcome, answer["Error"]["Code"]) == ("error", "UnknownOperationException")
+    assert memory.answer("dynamodb", "list_tables", {}) == ("ok", {"TableNames": ["t"]})
+    outcome, answer = memory.answer("dynamodb", "list_tables", {"NoSuchParameter": 1})
+    assert (outcome, answer["Error"]["Code"]) == ("error", "ValidationException")
