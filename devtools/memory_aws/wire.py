@@ -74,7 +74,10 @@ class JsonProtocol:
         self.app, self.memory = app, memory
 
     def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO") == RESET_PATH and self.memory is not None:
+        resetting = (
+            environ.get("PATH_INFO") == RESET_PATH and environ.get("REQUEST_METHOD") == "POST"
+        )
+        if resetting and self.memory is not None:
             self.memory.reset()  # and moto's state, as it answers
         called = operation_of(environ.get("HTTP_X_AMZ_TARGET", ""))
         if called is None or self.memory is None:

@@ -242,3 +242,25 @@ def test_only_the_services_operations_are_answered_not_their_helpers():
     assert memory.answer("dynamodb", "list_tables", {}) == ("ok", {"TableNames": ["t"]})
     outcome, answer = memory.answer("dynamodb", "list_tables", {"NoSuchParameter": 1})
     assert (outcome, answer["Error"]["Code"]) == ("error", "ValidationException")
+
+
+def test_moto_s_reset_resets_the_in_memory_services_on_a_post_only():
+    resets = []
+
+    class Resettable(FakeMemory):
+        def reset(self):
+            resets.append(1)
+
+    def moto(environ, start_response):
+        start_response("200 OK", [])
+        return [b""]
+
+    app = wire.JsonProtocol(moto, Resettable())
+    for method in ("GET", "POST"):
+        environ = {
+            "PATH_INFO": wire.RESET_PATH,
+            "REQUEST_METHOD": method,
+            "wsgi.input": io.BytesIO(),
+        }
+        b"".join(app(environ, lambda *_: None))
+    assert resets == [1]
