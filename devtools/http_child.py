@@ -38,7 +38,6 @@ from chalice.local import ChaliceRequestHandler, LocalGateway, LocalGatewayExcep
 
 from devtools import direct_aws, inherited_server, parent_watch, worker_process
 from devtools.chalice_app import load_app, short_error
-from devtools.inherited_server import InheritedSocketServer
 from devtools.memory_aws import door as memory_door
 
 MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
@@ -78,7 +77,7 @@ class TwilioGateway(LocalGateway):
 class TwilioRequestHandler(ChaliceRequestHandler):
     """chalice local's handler, with every method routed and every error in Twilio's JSON."""
 
-    server: "InheritedSocketServer"
+    server: "inherited_server.InheritedSocketServer"
     # http.server assumes HTTP/0.9 until the request line says otherwise, and answers 0.9
     # with a bare body: junk that is no request line at all still gets a status line.
     default_request_version = "HTTP/1.0"
@@ -241,7 +240,9 @@ def main(argv: list[str] | None = None) -> int:
         dev_server = LocalDevServer(
             app, config, host, port,
             handler_cls=TwilioRequestHandler,
-            server_cls=lambda address, handler: InheritedSocketServer(listener, address, handler),
+            server_cls=lambda address, handler: inherited_server.InheritedSocketServer(
+                listener, address, handler
+            ),
         )  # fmt: skip
     except Exception as error:
         _say(ready, "failed\n" + short_error(error, project_dir) + "\n")
