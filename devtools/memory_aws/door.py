@@ -19,6 +19,8 @@ import pickle
 import socket
 import struct
 
+from botocore.exceptions import ClientError, EndpointConnectionError
+
 from devtools import unix_door
 
 HEAD = struct.Struct("!I")
@@ -79,8 +81,6 @@ class Connections:
         self._pool = unix_door.Pool(path, TIMEOUT_SECONDS)
 
     def call(self, service: str, operation: str, kwargs: dict):
-        from botocore.exceptions import ClientError, EndpointConnectionError
-
         conn = None
         try:
             conn = self._pool.take()
