@@ -256,20 +256,21 @@ def main(argv: list[str] | None = None) -> int:
     # The delivery pipeline runs in a process of its own (devtools/worker_process.py).
     pipeline = None
     if os.environ.get("HERALD_SEND_QUEUE_URL"):
-        pipeline = worker_process.spawn(project_dir, args.stage)
+        pipeline = worker_process.Pipeline(project_dir, args.stage)
     if not _say(ready, f"ready {os.getpid()}\n"):
         stop.set()  # the supervisor stopped waiting for us: it is stopping
     while not stop.wait(1.0):
-        pass
+        if pipeline is not None:
+            pipeline.keep_alive()
     deadline = time.monotonic() + inherited_server.DRAIN_SECONDS
     server.shutdown()  # no more accept(); the other processes sharing the socket go on
     serving.join()
     if pipeline is not None:  # it finishes its batches meanwhile
-        pipeline.send_signal(signal.SIGTERM)
+        pipeline.ask_to_stop()
     server.drain()
     if pipeline is not None:
         left = deadline - time.monotonic()
-        worker_process.stop(pipeline, timeout=min(worker_process.STOP_SECONDS, left))
+        pipeline.stop(timeout=min(worker_process.STOP_SECONDS, left))
     if door is not None:
         door.close()
     if memory is not None:

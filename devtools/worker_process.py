@@ -21,6 +21,7 @@ once it sees the child gone (devtools/parent_watch.py). A stopping child asks it
 import argparse
 import contextlib
 import ctypes
+import logging
 import os
 import signal
 import subprocess
@@ -28,33 +29,53 @@ import sys
 import threading
 import time
 
+log = logging.getLogger("herald.local")
 NICENESS = 10
 # How long the process may take to finish its batches once asked to stop.
 STOP_SECONDS = 3.0
 _PR_SET_PDEATHSIG = 1
 
 
-def spawn(project_dir: str, stage: str = "local") -> subprocess.Popen:
-    """Start the pipeline's process for the app in `project_dir`, a child of this process
-    (with this process's environment and output)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "devtools.worker_process",
-         "--parent-pid", str(os.getpid()), "--stage", stage],
-        cwd=project_dir, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+class Pipeline:
+    """The pipeline's process for the app in `project_dir`, a child of this process (with its
+    environment and output), started again should it die while this one serves."""
 
+    def __init__(self, project_dir: str, stage: str = "local"):
+        self.project_dir, self.stage = project_dir, stage
+        self.process = self._spawn()
 
-def stop(process: subprocess.Popen, timeout: float = STOP_SECONDS) -> None:
-    """Ask it to stop and wait up to `timeout` seconds; kill it if it has not."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=max(0.1, timeout))
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    def _spawn(self) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "devtools.worker_process",
+             "--parent-pid", str(os.getpid()), "--stage", self.stage],
+            cwd=self.project_dir, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    def keep_alive(self) -> bool:
+        """Start it again if it died (killed, out of memory): as Lambda starts another
+        container, and the stream and queues hand over again what it had not finished.
+        True when it had to."""
+        if self.process.poll() is None:
+            return False
+        log.warning("the delivery pipeline's process exited (%s): starting it again",
+                    self.process.returncode)  # fmt: skip
+        self.process = self._spawn()
+        return True
+
+    def ask_to_stop(self) -> None:
+        """SIGTERM: it finishes its batches in flight, then exits."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.send_signal(signal.SIGTERM)
+
+    def stop(self, timeout: float = STOP_SECONDS) -> None:
+        """Ask it to stop and wait up to `timeout` seconds; kill it if it has not."""
+        self.ask_to_stop()
+        try:
+            self.process.wait(timeout=max(0.1, timeout))
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def _die_with(parent_pid: int) -> bool:

@@ -32,16 +32,32 @@ def _gone(pid: int, within: float = 10.0) -> bool:
 
 def test_it_stops_when_asked(monkeypatch):
     monkeypatch.setattr(os, "environ", dict(QUIET))
-    process = worker_process.spawn(str(ROOT))
+    pipeline = worker_process.Pipeline(str(ROOT))
     try:
         time.sleep(1.0)  # loading the app, or waiting: either way a SIGTERM stops it
-        assert process.poll() is None
-        worker_process.stop(process, timeout=10)
-        assert process.returncode == 0
+        assert pipeline.process.poll() is None
+        pipeline.stop(timeout=10)
+        assert pipeline.process.returncode == 0
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        if pipeline.process.poll() is None:
+            pipeline.process.kill()
+            pipeline.process.wait()
+
+
+def test_killed_while_the_child_serves_it_is_started_again(monkeypatch):
+    """Killed (or out of memory) while make run serves, the pipeline is started again, as
+    Lambda starts another container: messages never stay queued for want of it."""
+    monkeypatch.setattr(os, "environ", dict(QUIET))
+    pipeline = worker_process.Pipeline(str(ROOT))
+    first = pipeline.process
+    try:
+        assert pipeline.keep_alive() is False and pipeline.process is first
+        first.kill()
+        first.wait()
+        assert pipeline.keep_alive() is True
+        assert pipeline.process is not first and pipeline.process.poll() is None
+    finally:
+        pipeline.stop(timeout=10)
 
 
 def test_it_dies_with_the_child_that_started_it_even_killed():
@@ -50,7 +66,8 @@ def test_it_dies_with_the_child_that_started_it_even_killed():
     parent = subprocess.Popen(
         [sys.executable, "-c",
          "import sys, time; from devtools import worker_process; "
-         f"p = worker_process.spawn({str(ROOT)!r}); print(p.pid, flush=True); time.sleep(60)"],
+         f"p = worker_process.Pipeline({str(ROOT)!r}).process; print(p.pid, flush=True); "
+         "time.sleep(60)"],
         cwd=ROOT, env={**QUIET, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     worker_pid = None
