@@ -220,8 +220,22 @@ def _serve(stack: contextlib.ExitStack, port: int, sid: str | None, token: str |
         time.sleep(0.2)
 
 
-if __name__ == "__main__":
+def entry() -> None:
+    """Run `main` and exit with its code, Ctrl-C or SIGTERM included.
+
+    By os._exit, once everything it started has stopped: CPython 3.11 remembers a
+    KeyboardInterrupt that passed through code made by exec or eval (a dataclass or a
+    namedtuple being defined by an import as the signal came) and, though main caught it and
+    stopped everything, ends the process by SIGINT as the interpreter finishes. make run then
+    seemed to fail (exit -2) one start-up stop in six."""
     try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit(0)
+        code = main()
+    except KeyboardInterrupt:  # before main's own handler was in place
+        code = 0
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    entry()
