@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from devtools import worker_process
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,8 +32,15 @@ def _gone(pid: int, within: float = 10.0) -> bool:
     return False
 
 
-def test_it_stops_when_asked(monkeypatch):
-    monkeypatch.setattr(os, "environ", dict(QUIET))
+@pytest.fixture
+def quiet(monkeypatch):
+    """What the process started inherits: no queues (os.environ's own, as Popen passes it:
+    a dict put in its place would not reach the process)."""
+    for name in [name for name in os.environ if name.startswith("HERALD_")]:
+        monkeypatch.delenv(name)
+
+
+def test_it_stops_when_asked(quiet):
     pipeline = worker_process.Pipeline(str(ROOT))
     try:
         time.sleep(1.0)  # loading the app, or waiting: either way a SIGTERM stops it
@@ -44,10 +53,34 @@ def test_it_stops_when_asked(monkeypatch):
             pipeline.process.wait()
 
 
-def test_killed_while_the_child_serves_it_is_started_again(monkeypatch):
+def test_asked_to_stop_while_it_loads_the_app_it_stops_at_once(monkeypatch, tmp_path):
+    """Nothing is in flight before its workers start: a stop does not wait for the app to
+    load (seconds at its niceness while make run stops around it, which outlasted the
+    child's 3 s and made make run's stop 3.5 s)."""
+    loading = tmp_path / "loading"
+    (tmp_path / "app.py").write_text(
+        f"import pathlib, time\npathlib.Path({str(loading)!r}).touch()\ntime.sleep(60)\n"
+    )
+    (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text('{"version": "2.0", "app_name": "slow"}')
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # its project is elsewhere than devtools
+    pipeline = worker_process.Pipeline(str(tmp_path))
+    try:
+        deadline = time.monotonic() + 30
+        while not loading.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert loading.exists() and pipeline.process.poll() is None
+        pipeline.stop(timeout=10)  # killed after 10 s: the load's 60 s were waited for
+        assert pipeline.process.returncode == 0
+    finally:
+        if pipeline.process.poll() is None:
+            pipeline.process.kill()
+            pipeline.process.wait()
+
+
+def test_killed_while_the_child_serves_it_is_started_again(quiet):
     """Killed (or out of memory) while make run serves, the pipeline is started again, as
     Lambda starts another container: messages never stay queued for want of it."""
-    monkeypatch.setattr(os, "environ", dict(QUIET))
     pipeline = worker_process.Pipeline(str(ROOT))
     first = pipeline.process
     try:
