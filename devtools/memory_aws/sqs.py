@@ -27,6 +27,15 @@ from devtools.memory_aws import sqs_messages as messages
 from devtools.memory_aws.sqs_queue import Queue, wait_on
 
 
+def steady_clock():
+    """Seconds since the epoch that a change of the machine's clock does not move: the wall
+    clock's reading at the start, advanced by the monotonic clock. On the wall clock, an
+    NTP step or a laptop's clock set forward made every message in flight visible at once
+    (and one set back hid them for as long)."""
+    wall, steady = time.time(), time.monotonic()
+    return lambda: wall + (time.monotonic() - steady)
+
+
 def _meta() -> dict:
     return {"HTTPStatusCode": 200, "HTTPHeaders": {}, "RetryAttempts": 0}
 
@@ -42,11 +51,11 @@ class MemorySQS:
         endpoint_url: str,
         region: str = "us-east-1",
         account: str = "000000000000",
-        clock=time.time,
+        clock=None,
         waiting=wait_on,
     ):
         self.endpoint_url, self.region, self.account = endpoint_url.rstrip("/"), region, account
-        self.clock, self.waiting = clock, waiting
+        self.clock, self.waiting = clock or steady_clock(), waiting
         self._queues: dict[str, Queue] = {}
         self._lock = threading.Lock()  # creating and deleting queues
 

@@ -3,10 +3,22 @@ does not (each test says what moto does instead), and what only it has: retentio
 that do not keep deleted messages, long polls that sleep exactly until the next message is
 due (on a fake clock: tests/devtools/sqs_sides.py)."""
 
+import time
+
 import pytest
 
 from devtools.memory_aws import sqs_checks
-from tests.devtools.sqs_sides import START, arn, bodies, counts, memory_sqs, outcome, queue
+from devtools.memory_aws.sqs import MemorySQS
+from tests.devtools.sqs_sides import (
+    ENDPOINT,
+    START,
+    arn,
+    bodies,
+    counts,
+    memory_sqs,
+    outcome,
+    queue,
+)
 
 NOT_AVAILABLE = ("InvalidParameterValue", "InvalidParameterValue", "Sender", 400)
 
@@ -227,3 +239,18 @@ def test_reset_forgets_every_queue(sqs):
         outcome(sqs.receive_message, QueueUrl=url)[0] == "AWS.SimpleQueueService.NonExistentQueue"
     )
     assert counts(sqs, queue(sqs, "jobs")) == (0, 0, 0)
+
+
+def test_a_change_of_the_machines_clock_moves_no_visibility(monkeypatch):
+    """make run's SQS keeps the wall clock's time from its start on the monotonic clock: an
+    NTP step or a clock set forward an hour made every message in flight visible at once."""
+    wall = [1_000_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: wall[0])
+    sqs = MemorySQS(ENDPOINT)  # its own clock, not a test's
+    url = queue(sqs, "jobs", VisibilityTimeout=30)
+    sqs.send_message(QueueUrl=url, MessageBody="m")
+    [message] = receive(sqs, url, AttributeNames=["SentTimestamp"])
+    assert int(message["Attributes"]["SentTimestamp"]) // 1000 == 1_000_000_000
+    wall[0] += 3600
+    assert receive(sqs, url) == []
+    assert sqs.clock() < 1_000_000_000 + 60
