@@ -110,6 +110,20 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("list_shards", shards, ids=[f"{n}-shards" for n in shards])
 
 
+_PROCESS_ENVIRON = os.environ
+
+
+@pytest.fixture(autouse=True)
+def environ_stays_the_process_own():
+    """A test that leaves a copy in os.environ's place fails: what later tests set there no
+    longer reaches the processes they start. Chalice's test client swaps os.environ for a
+    copy around each request, and requests from racing threads left a copy in place."""
+    yield
+    if os.environ is not _PROCESS_ENVIRON:
+        os.environ = _PROCESS_ENVIRON  # noqa: B003 (the process's own mapping back)
+        pytest.fail("os.environ was left replaced (chalice's test client used from threads?)")
+
+
 @pytest.fixture(autouse=True)
 def fresh_credential_cache():
     """Each test starts with auth's per-container cache empty, as a new container would."""
