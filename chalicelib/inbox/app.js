@@ -419,17 +419,24 @@ async function copy(event) {
 
 // --- navigation: #/ , #/c/<party> , #/c/<party>/<Sid> ------------------------------------------
 
-function route() {
-  if (!state.api) return;
+// Where the address points. The keys read it rather than state, which follows the address
+// only once its hashchange event has run: Escape pressed just after j acted on the old view.
+function addressed() {
   const [, kind, party, sid] = location.hash.split('/');
-  const inbox = $('inbox');
   let number = null;
   try {
-    number = party ? decodeURIComponent(party) : null;
+    number = kind === 'c' && party ? decodeURIComponent(party) : null;
   } catch {
     number = null;
   }
-  if (kind === 'c' && number) {
+  return { party, number, sid };
+}
+
+function route() {
+  if (!state.api) return;
+  const { party, number, sid } = addressed();
+  const inbox = $('inbox');
+  if (number) {
     openThread(number);
     $('thread-pane').hidden = false;
     if (sid && /^(SM|MM)[0-9a-f]{32}$/.test(sid)) {
@@ -484,14 +491,15 @@ function toggleHelp() {
 function keys(event) {
   if (!state.api || event.ctrlKey || event.metaKey || event.altKey) return;
   const typing = event.target.closest('input, textarea, select, [contenteditable]');
+  const here = addressed();
   if (event.key === 'Escape') {
-    if (state.sid) location.hash = `#/c/${encodeURIComponent(state.party)}`;
-    else if (state.party) location.hash = '#/';
+    if (here.number && here.sid) location.hash = `#/c/${encodeURIComponent(here.number)}`;
+    else if (here.number) location.hash = '#/';
     return;
   }
   if (typing) return;
   const parties = [...document.querySelectorAll('#conversations [data-party]')].map((a) => a.dataset.party);
-  const at = parties.indexOf(state.party);
+  const at = parties.indexOf(here.number);
   if (event.key === 'j' || event.key === 'k') {
     const next = parties[Math.max(0, Math.min(parties.length - 1, at + (event.key === 'j' ? 1 : -1)))];
     if (next) {
