@@ -70,6 +70,22 @@ class KeyCondition:
     sort_values: tuple = ()
 
 
+def undefined_name(kind: str, name: str) -> str:
+    """DynamoDB's message for a #name the expression uses and the request does not define."""
+    return (
+        f"Invalid {kind}: An expression attribute name used in the document path is not"
+        f" defined; attribute name: {name}"
+    )
+
+
+def undefined_value(kind: str, value: str) -> str:
+    """And for such a :value."""
+    return (
+        f"Invalid {kind}: An expression attribute value used in expression is not defined;"
+        f" attribute value: {value}"
+    )
+
+
 def _remember(cache: dict, key, make: Callable):
     found = cache.get(key)
     if found is None:
@@ -91,10 +107,7 @@ def _compile(kind: str, expression, parse: Callable, names, compile_: Callable) 
         names = names or _EMPTY
         for name in parsed.names:
             if name not in names:
-                raise ValidationError(
-                    f"Invalid {kind}: An expression attribute name used in the document path"
-                    f" is not defined; attribute name: {name}"
-                )
+                raise ValidationError(undefined_name(kind, name))
         resolved = tuple([names[name] for name in parsed.names])
 
     def make():
@@ -108,10 +121,7 @@ def _checked(kind: str, parsed: Parsed, values: dict | None) -> dict:
     values = values or _EMPTY
     for value in parsed.values:
         if value not in values:
-            raise ValidationError(
-                f"Invalid {kind}: An expression attribute value used in expression is not"
-                f" defined; attribute value: {value}"
-            )
+            raise ValidationError(undefined_value(kind, value))
     for check in parsed.checks:
         if check[0] == "types":
             type_ = type_of(values[check[1]])

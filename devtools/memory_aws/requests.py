@@ -37,15 +37,9 @@ class Request:
                 )  # fmt: skip
             names_in, values_in = self._used(kind, text)
             for name in sorted(names_in - set(self.names)):
-                raise validation(
-                    operation, f"Invalid {kind}: An expression attribute name used in the "
-                    f"document path is not defined; attribute name: {name}",
-                )  # fmt: skip
+                raise validation(operation, expressions.undefined_name(kind, name))
             for value in sorted(values_in - set(self.values)):
-                raise validation(
-                    operation, f"Invalid {kind}: An expression attribute value used in "
-                    f"expression is not defined; attribute value: {value}",
-                )  # fmt: skip
+                raise validation(operation, expressions.undefined_value(kind, value))
             used_names |= names_in
             used_values |= values_in
         for given, used, what in (
