@@ -31,10 +31,8 @@ def value(typed: dict):
     if "N" in typed:
         return int(typed["N"])
     ((kind, raw),) = typed.items()
-    if kind in ("S", "BOOL", "B"):
+    if kind in ("BOOL", "B"):
         return raw
-    if kind == "N":
-        return int(raw)
     if kind == "NULL":
         return None
     if kind == "L":
